@@ -1,0 +1,166 @@
+//! The parsed, checked form of a report template. Construct it only through
+//! [`Template::parse`](crate::Template::parse) so every invariant below holds.
+
+use serde::{Deserialize, Serialize};
+
+/// Periodic reports recur every period; thematic ones review one subject once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateKind {
+    Periodic,
+    Thematic,
+}
+
+/// The period types a round can cover (domain.md, "Periods and rounds").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodType {
+    Month,
+    Quarter,
+    HalfYear,
+    NineMonths,
+    Year,
+    /// A free date window, for thematic rounds.
+    Window,
+}
+
+/// A report template: data, loaded from a TOML file under `schemas/`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Template {
+    /// Stable ASCII key, e.g. `dinh-ky`.
+    pub key: String,
+    pub version: u32,
+    /// Vietnamese title shown to users.
+    pub title: String,
+    pub kind: TemplateKind,
+    pub period_types: Vec<PeriodType>,
+    pub description: Option<String>,
+    /// Display groups, in order; every indicator belongs to one of them.
+    pub groups: Vec<Group>,
+    /// Indicators in display order.
+    pub indicators: Vec<Indicator>,
+    pub rules: Vec<Rule>,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Group {
+    pub key: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Indicator {
+    pub key: String,
+    pub label: String,
+    pub group: String,
+    pub kind: IndicatorKind,
+    /// Unit of measure shown beside the value: người, buổi, lượt, %, ...
+    pub unit: Option<String>,
+    /// Required on submission (never required for a draft). Derived ratios are never required.
+    pub required: bool,
+    pub help: Option<String>,
+    pub aggregate: Aggregate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum IndicatorKind {
+    /// A whole-number count. `min` defaults to 0: counts are never negative.
+    Integer {
+        min: i64,
+        max: Option<i64>,
+    },
+    Decimal {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    YesNo,
+    Choice {
+        options: Vec<ChoiceOption>,
+    },
+    /// Derived, never entered: `numerator / denominator * scale`, recomputed from
+    /// summed parts at every level of the tree. Both parts are sum-aggregated numeric indicators.
+    Ratio {
+        numerator: String,
+        denominator: String,
+        scale: f64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChoiceOption {
+    pub key: String,
+    pub label: String,
+}
+
+/// How an indicator's values combine up the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    Sum,
+    Average,
+    Min,
+    Max,
+    /// Number of reports answering "yes" (yes/no indicators).
+    CountYes,
+    /// Number of reports per option (choice indicators).
+    CountEach,
+    /// Recomputed from summed numerator and denominator (ratio indicators).
+    Ratio,
+}
+
+/// A cross-indicator rule: `sum(left) op sum(right)`, checked when every named value is present.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub left: Vec<String>,
+    pub op: RuleOp,
+    pub right: Vec<String>,
+    /// Vietnamese message shown when the rule is broken.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleOp {
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = "=")]
+    Eq,
+}
+
+/// A narrative section (*phần thuyết minh*).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Section {
+    pub key: String,
+    pub title: String,
+    pub required: bool,
+    /// Limit in characters (Unicode scalar values, after NFC is the caller's job).
+    pub max_chars: usize,
+    pub help: Option<String>,
+}
+
+/// A checked value of one entered indicator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Int(i64),
+    Dec(f64),
+    Bool(bool),
+    /// The key of the chosen option.
+    Choice(String),
+}
+
+/// One problem with a filled report or a field of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The indicator or section key the problem belongs to (or `values`/`sections` for the map itself).
+    pub field: String,
+    /// Vietnamese, names the indicator by its label.
+    pub message: String,
+}
