@@ -1,0 +1,56 @@
+//! Storage: an r2d2 pool of diesel connections to the embedded SQLite file, with the
+//! pragmas that keep acknowledged writes safe, and the migrations applied at start.
+
+pub mod models;
+pub mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub type Conn = SqliteConnection;
+pub type DbPool = Pool<ConnectionManager<Conn>>;
+pub type PooledConn = PooledConnection<ConnectionManager<Conn>>;
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Per-connection settings. `synchronous=FULL` with WAL means a write the server has
+/// acknowledged survives the process being killed, and even a power cut.
+#[derive(Debug, Clone, Copy)]
+struct SqliteOptions;
+
+impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqliteOptions {
+    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000;
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Accepts `sqlite://path`, `sqlite:path` or a bare file path.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+/// Opens the pool and brings the schema up to date.
+pub fn connect(url: &str) -> anyhow::Result<DbPool> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        anyhow::bail!("PostgreSQL is not supported yet; use a SQLite file path");
+    }
+    let manager = ConnectionManager::<Conn>::new(sqlite_path(url));
+    let pool = Pool::builder()
+        .max_size(8)
+        .connection_customizer(Box::new(SqliteOptions))
+        .build(manager)?;
+    let mut conn = pool.get()?;
+    conn.run_pending_migrations(MIGRATIONS)
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(pool)
+}

@@ -1,0 +1,200 @@
+//! Rows as read from the database, and the forms used to write them.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{
+    accounts, audit_log, reports, review_events, rounds, sessions, templates, units,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = units)]
+pub struct Unit {
+    pub id: i32,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<i32>,
+    pub path: String,
+    pub depth: i32,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_to: Option<NaiveDate>,
+}
+
+impl Unit {
+    /// Whether `other` is this unit or lies below it.
+    pub fn contains(&self, other: &Unit) -> bool {
+        other.path.starts_with(&self.path)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = units)]
+pub struct NewUnit<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub parent_id: Option<i32>,
+    pub path: &'a str,
+    pub depth: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = accounts)]
+pub struct Account {
+    pub id: i32,
+    pub username: String,
+    pub password_hash: String,
+    pub full_name: String,
+    pub unit_id: i32,
+    pub role: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = accounts)]
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub password_hash: &'a str,
+    pub full_name: &'a str,
+    pub unit_id: i32,
+    pub role: &'a str,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub account_id: i32,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = templates)]
+pub struct TemplateRow {
+    pub id: i32,
+    pub key: String,
+    pub version: i32,
+    pub title: String,
+    pub source: String,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = templates)]
+pub struct NewTemplateRow<'a> {
+    pub key: &'a str,
+    pub version: i32,
+    pub title: &'a str,
+    pub source: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = rounds)]
+pub struct Round {
+    pub id: i32,
+    pub template_id: i32,
+    pub owner_unit_id: i32,
+    pub title: String,
+    pub period_type: String,
+    pub period_year: i32,
+    pub period_index: i32,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub commune_deadline: NaiveDateTime,
+    pub district_deadline: NaiveDateTime,
+    pub status: String,
+    pub created_by: Option<i32>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = rounds)]
+pub struct NewRound<'a> {
+    pub template_id: i32,
+    pub owner_unit_id: i32,
+    pub title: &'a str,
+    pub period_type: &'a str,
+    pub period_year: i32,
+    pub period_index: i32,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub commune_deadline: NaiveDateTime,
+    pub district_deadline: NaiveDateTime,
+    pub status: &'a str,
+    pub created_by: Option<i32>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = reports)]
+pub struct Report {
+    pub id: i32,
+    pub round_id: i32,
+    pub unit_id: i32,
+    pub status: String,
+    pub values_json: String,
+    pub sections_json: String,
+    pub version: i32,
+    pub first_submitted_at: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub reviewed_at: Option<NaiveDateTime>,
+    pub reviewed_by: Option<i32>,
+    pub return_reason: Option<String>,
+    pub updated_at: NaiveDateTime,
+    pub updated_by: Option<i32>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = reports)]
+pub struct NewReport<'a> {
+    pub round_id: i32,
+    pub unit_id: i32,
+    pub status: &'a str,
+    pub values_json: &'a str,
+    pub sections_json: &'a str,
+    pub version: i32,
+    pub first_submitted_at: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub reviewed_at: Option<NaiveDateTime>,
+    pub reviewed_by: Option<i32>,
+    pub return_reason: Option<&'a str>,
+    pub updated_at: NaiveDateTime,
+    pub updated_by: Option<i32>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = review_events)]
+pub struct ReviewEvent {
+    pub id: i32,
+    pub report_id: i32,
+    pub action: String,
+    pub reason: Option<String>,
+    pub actor_id: i32,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = review_events)]
+pub struct NewReviewEvent<'a> {
+    pub report_id: i32,
+    pub action: &'a str,
+    pub reason: Option<&'a str>,
+    pub actor_id: i32,
+    pub at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct NewAuditEntry<'a> {
+    pub at: NaiveDateTime,
+    pub actor_id: Option<i32>,
+    pub action: &'a str,
+    pub entity: &'a str,
+    pub entity_id: Option<i32>,
+    pub unit_id: Option<i32>,
+    pub details: &'a str,
+}

@@ -1,0 +1,138 @@
+//! One closed error type for every handler. The status says what kind of failure it is; the
+//! body says it in Vietnamese; a 500 tells the client nothing of the internals.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use report_schemas::FieldError;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("chưa đăng nhập")]
+    Unauthenticated,
+    /// A wrong user name or password: one message for both, so names do not leak.
+    #[error("Tên đăng nhập hoặc mật khẩu không đúng.")]
+    BadCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A stale version, or a state that forbids the change (locked, closed, not yet submitted).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        fields: Vec<FieldError>,
+    },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn forbidden() -> AppError {
+        AppError::Forbidden("Bạn không có quyền truy cập nội dung này.".into())
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> AppError {
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(fields: Vec<FieldError>) -> AppError {
+        AppError::Invalid {
+            message: "Dữ liệu chưa hợp lệ, xin kiểm tra lại các mục được đánh dấu.".into(),
+            fields,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::BadCredentials => "bad_credentials",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict { code, .. } => code,
+            AppError::Invalid { .. } => "invalid",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Unexpected(_) => "internal",
+        }
+    }
+
+    /// What the user reads.
+    pub fn user_message(&self) -> String {
+        match self {
+            AppError::Unauthenticated => "Bạn cần đăng nhập để tiếp tục.".into(),
+            AppError::Unexpected(_) => {
+                "Đã có lỗi ngoài ý muốn ở máy chủ. Dữ liệu của bạn không bị thay đổi; xin thử lại sau."
+                    .into()
+            }
+            other => other.to_string(),
+        }
+    }
+
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            AppError::Invalid { fields, .. } => fields,
+            _ => &[],
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::Unexpected(anyhow::Error::new(e).context("database query failed"))
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        AppError::Unexpected(anyhow::Error::new(e).context("no database connection"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    fields: &'a [FieldError],
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The JSON form; the HTML pages render their own error page from the same error.
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Unexpected(e) = self {
+            tracing::error!(error = ?e, "request failed");
+        }
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: self.code(),
+            message: self.user_message(),
+            fields: self.fields(),
+        })
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,837 @@
+//! The consolidated workbook of a round for a unit (domain.md, "Excel"): the Party document
+//! header, a summary sheet with a row per child unit and live totals, a sheet per child that
+//! has units of its own, the completeness sheet and the narratives. Formulas carry their true
+//! cached values so that readers which do not recalculate still see the right totals.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use report_schemas::{AggValue, Aggregate, IndicatorKind, Template};
+use rust_xlsxwriter::{
+    Format, FormatAlign, FormatBorder, FormatUnderline, Formula, Workbook, Worksheet, XlsxError,
+};
+
+use crate::auth::CurrentUser;
+use crate::db::Conn;
+use crate::db::models::{Round, Unit};
+use crate::domain::vn;
+use crate::error::{AppError, AppResult};
+use crate::service::{self, RollupRow, RollupView, RoundCtx};
+
+/// Everything one workbook shows, read from the database in one place.
+pub struct ExportData {
+    pub round: Round,
+    pub period_label: String,
+    pub template: Arc<Template>,
+    pub unit: Unit,
+    pub summary: RollupView,
+    /// One consolidation per child unit that has children of its own (a sheet each).
+    pub children: Vec<RollupView>,
+    /// The unit's own narrative, from its own report.
+    pub own_sections: BTreeMap<String, String>,
+    pub today: NaiveDate,
+    pub provisional: bool,
+}
+
+impl ExportData {
+    pub fn load(
+        conn: &mut Conn,
+        user: &CurrentUser,
+        ctx: &RoundCtx,
+        unit: &Unit,
+        provisional: bool,
+    ) -> AppResult<ExportData> {
+        let summary = service::rollup(conn, user, ctx, unit, provisional)?;
+        let mut children = Vec::new();
+        for row in summary.rows.iter().filter(|r| !r.leaf) {
+            if let Some(child) = service::unit_by_code(conn, &row.unit.code)? {
+                children.push(service::rollup(conn, user, ctx, &child, provisional)?);
+            }
+        }
+        let own = service::report_view(conn, user, ctx, unit)?;
+        Ok(ExportData {
+            period_label: service::period_label(&ctx.round),
+            round: ctx.round.clone(),
+            template: ctx.template.clone(),
+            unit: unit.clone(),
+            summary,
+            children,
+            own_sections: own.sections,
+            today: vn::today(),
+            provisional,
+        })
+    }
+
+    /// ASCII, so that every browser and mail program keeps it: `tong-hop-34-dot-1.xlsx`.
+    pub fn file_name(&self) -> String {
+        format!("tong-hop-{}-ky-{}.xlsx", self.unit.code, self.round.id)
+    }
+}
+
+/// The unit's name without its level word: "Huyện Quỳnh Phụ" → "Quỳnh Phụ".
+pub fn short_name(name: &str) -> &str {
+    const LEVELS: [&str; 8] = [
+        "Thành phố ",
+        "Thị trấn ",
+        "Thị xã ",
+        "Huyện ",
+        "Tỉnh ",
+        "Phường ",
+        "Quận ",
+        "Xã ",
+    ];
+    LEVELS
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name)
+}
+
+/// The Party committee of a unit, as named in a document header: "TỈNH ỦY THÁI BÌNH".
+fn committee(unit: &Unit) -> String {
+    let short = short_name(&unit.name);
+    let body = if unit.name.starts_with("Tỉnh ") {
+        "Tỉnh ủy"
+    } else if unit.name.starts_with("Thành phố ") || unit.name.starts_with("Thị xã ") {
+        "Thành ủy"
+    } else if unit.name.starts_with("Huyện ") || unit.name.starts_with("Quận ") {
+        "Huyện ủy"
+    } else {
+        "Đảng ủy"
+    };
+    format!("{body} {short}").to_uppercase()
+}
+
+fn doc_symbol(unit: &Unit) -> &'static str {
+    if unit.name.starts_with("Tỉnh ") || unit.name.starts_with("Thành phố ") {
+        "BC/BTGTU"
+    } else if unit.name.starts_with("Huyện ") || unit.name.starts_with("Quận ") {
+        "BC/BTGHU"
+    } else {
+        "BC/BTG"
+    }
+}
+
+/// Excel column letters: 0 → A, 26 → AA.
+pub fn col_name(mut col: u16) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A value as a formula's cached result.
+fn cached(x: Option<f64>) -> String {
+    x.map_or_else(String::new, |x| {
+        if x.fract() == 0.0 && x.abs() < 1e15 {
+            format!("{}", x as i64)
+        } else {
+            format!("{x}")
+        }
+    })
+}
+
+struct Formats {
+    base: Format,
+    bold: Format,
+    header: Format,
+    title: Format,
+    subtitle: Format,
+    italic_center: Format,
+    party: Format,
+    body_center: Format,
+    cell_text: Format,
+    cell_int: Format,
+    cell_dec: Format,
+    total_text: Format,
+    total_int: Format,
+    total_dec: Format,
+    percent: Format,
+    total_percent: Format,
+    wrap: Format,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        let base = Format::new()
+            .set_font_name("Times New Roman")
+            .set_font_size(12);
+        let cell = base.clone().set_border(FormatBorder::Thin);
+        let total = cell.clone().set_bold().set_background_color("F2F2F2");
+        Formats {
+            bold: base.clone().set_bold().set_align(FormatAlign::Center),
+            header: cell
+                .clone()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_background_color("DDEBF7"),
+            title: base
+                .clone()
+                .set_bold()
+                .set_font_size(14)
+                .set_align(FormatAlign::Center),
+            subtitle: base
+                .clone()
+                .set_bold()
+                .set_align(FormatAlign::Center)
+                .set_text_wrap(),
+            italic_center: base.clone().set_italic().set_align(FormatAlign::Center),
+            party: base
+                .clone()
+                .set_bold()
+                .set_underline(FormatUnderline::Single)
+                .set_align(FormatAlign::Center),
+            body_center: base.clone().set_align(FormatAlign::Center),
+            cell_text: cell.clone().set_text_wrap(),
+            cell_int: cell.clone().set_num_format("#,##0"),
+            cell_dec: cell.clone().set_num_format("#,##0.0"),
+            total_text: total.clone(),
+            total_int: total.clone().set_num_format("#,##0"),
+            total_dec: total.clone().set_num_format("#,##0.0"),
+            percent: cell.clone().set_num_format("0.0%"),
+            total_percent: total.set_num_format("0.0%"),
+            wrap: base.clone().set_text_wrap().set_align(FormatAlign::Top),
+            base,
+        }
+    }
+}
+
+/// One numeric column of the summary: an indicator, or one option of a choice indicator.
+struct Column {
+    key: String,
+    group: String,
+    header: String,
+    kind: ColKind,
+    decimal: bool,
+}
+
+enum ColKind {
+    Value(Aggregate),
+    Option(String),
+    Ratio { num: u16, den: u16, scale: f64 },
+}
+
+const FIRST_COL: u16 = 3;
+const GROUP_ROW: u32 = 8;
+const HEADER_ROW: u32 = 9;
+const FIRST_DATA_ROW: u32 = 10;
+
+fn columns(template: &Template) -> Vec<Column> {
+    let mut cols: Vec<Column> = Vec::new();
+    let mut at: BTreeMap<String, u16> = BTreeMap::new();
+    for ind in &template.indicators {
+        let unit = ind
+            .unit
+            .as_deref()
+            .map(|u| format!(" ({u})"))
+            .unwrap_or_default();
+        let group = template
+            .groups
+            .iter()
+            .find(|g| g.key == ind.group)
+            .map_or_else(String::new, |g| g.title.clone());
+        match &ind.kind {
+            IndicatorKind::Choice { options } => {
+                for o in options {
+                    cols.push(Column {
+                        key: ind.key.clone(),
+                        group: group.clone(),
+                        header: format!("{}: {} (số đơn vị)", ind.label, o.label),
+                        kind: ColKind::Option(o.key.clone()),
+                        decimal: false,
+                    });
+                }
+            }
+            IndicatorKind::Ratio { .. } => cols.push(Column {
+                key: ind.key.clone(),
+                group,
+                header: format!("{}{unit}", ind.label),
+                kind: ColKind::Ratio {
+                    num: 0,
+                    den: 0,
+                    scale: 1.0,
+                },
+                decimal: true,
+            }),
+            other => {
+                at.insert(ind.key.clone(), FIRST_COL + cols.len() as u16);
+                let decimal = matches!(other, IndicatorKind::Decimal { .. })
+                    || matches!(ind.aggregate, Aggregate::Average);
+                let header = if matches!(other, IndicatorKind::YesNo) {
+                    format!("{} (số đơn vị có)", ind.label)
+                } else {
+                    format!("{}{unit}", ind.label)
+                };
+                cols.push(Column {
+                    key: ind.key.clone(),
+                    group,
+                    header,
+                    kind: ColKind::Value(ind.aggregate),
+                    decimal,
+                });
+            }
+        }
+    }
+    for col in &mut cols {
+        if let ColKind::Ratio { num, den, scale } = &mut col.kind
+            && let Some(IndicatorKind::Ratio {
+                numerator,
+                denominator,
+                scale: s,
+            }) = template.indicator(&col.key).map(|i| &i.kind)
+        {
+            *num = at.get(numerator).copied().unwrap_or(0);
+            *den = at.get(denominator).copied().unwrap_or(0);
+            *scale = *s;
+        }
+    }
+    cols
+}
+
+fn number_of(row: &RollupRow, col: &Column) -> Option<f64> {
+    match (row.values.get(&col.key)?.as_ref()?, &col.kind) {
+        (AggValue::Number(x), _) => Some(*x),
+        (AggValue::Counts(counts), ColKind::Option(o)) => counts.get(o).map(|&n| n as f64),
+        (AggValue::Counts(_), _) => None,
+    }
+}
+
+fn sheet_name(name: &str, taken: &mut HashSet<String>) -> String {
+    let clean: String = short_name(name)
+        .chars()
+        .filter(|c| !matches!(c, '[' | ']' | ':' | '*' | '?' | '/' | '\\'))
+        .take(28)
+        .collect();
+    let mut candidate = clean.clone();
+    let mut n = 2;
+    while !taken.insert(candidate.to_lowercase()) {
+        candidate = format!("{clean} ({n})");
+        n += 1;
+    }
+    candidate
+}
+
+/// The header of a Party document (Hướng dẫn 36-HD/VPTW) and the report title.
+fn document_header(
+    ws: &mut Worksheet,
+    f: &Formats,
+    data: &ExportData,
+    last_col: u16,
+    subtitle: &str,
+) -> Result<(), XlsxError> {
+    let right_first = 4.min(last_col);
+    let right_last = last_col.max(right_first + 3);
+    ws.merge_range(0, 0, 0, 2, &committee(&data.unit), &f.body_center)?;
+    ws.merge_range(1, 0, 1, 2, "BAN TUYÊN GIÁO", &f.bold)?;
+    ws.merge_range(2, 0, 2, 2, "*", &f.body_center)?;
+    ws.merge_range(
+        3,
+        0,
+        3,
+        2,
+        &format!("Số       -{}", doc_symbol(&data.unit)),
+        &f.body_center,
+    )?;
+    ws.merge_range(
+        0,
+        right_first,
+        0,
+        right_last,
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        &f.party,
+    )?;
+    ws.merge_range(
+        3,
+        right_first,
+        3,
+        right_last,
+        &format!(
+            "{}, {}",
+            short_name(&data.unit.name),
+            vn::date_long(data.today)
+        ),
+        &f.italic_center,
+    )?;
+    let width = last_col.max(right_last);
+    ws.merge_range(5, 0, 5, width, "BÁO CÁO", &f.title)?;
+    ws.merge_range(6, 0, 6, width, subtitle, &f.subtitle)?;
+    ws.set_row_height(6, 33)?;
+    let mut note = format!(
+        "(Số liệu từ ngày {} đến ngày {}",
+        vn::date_short(data.round.period_start),
+        vn::date_short(data.round.period_end)
+    );
+    note.push_str(if data.provisional {
+        "; tạm tính: gồm cả báo cáo đã nộp, chưa tiếp nhận)"
+    } else {
+        "; chỉ gồm báo cáo đã được tiếp nhận)"
+    });
+    ws.merge_range(7, 0, 7, width, &note, &f.italic_center)?;
+    Ok(())
+}
+
+fn print_setup(ws: &mut Worksheet, repeat_to: u32) -> Result<(), XlsxError> {
+    ws.set_paper_size(9); // A4
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_center_horizontally(true);
+    ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
+    ws.set_repeat_rows(HEADER_ROW.saturating_sub(1), repeat_to)?;
+    ws.set_footer("&CTrang &P/&N");
+    Ok(())
+}
+
+/// The table of a consolidation: a row per child unit and the totals row. `leaf_ranges` are
+/// the sheet-qualified row ranges of the communes below, for the averages, minima and maxima,
+/// which must be taken over communes, never over sub-totals.
+fn consolidation_sheet(
+    ws: &mut Worksheet,
+    f: &Formats,
+    data: &ExportData,
+    view: &RollupView,
+    cols: &[Column],
+    leaf_ranges: Option<&[(String, u32, u32)]>,
+    subtitle: &str,
+) -> Result<(), XlsxError> {
+    let last_col = FIRST_COL + cols.len() as u16 - 1;
+    document_header(ws, f, data, last_col, subtitle)?;
+    ws.set_column_width(0, 5)?;
+    ws.set_column_width(1, 28)?;
+    ws.set_column_width(2, 10)?;
+    for c in FIRST_COL..=last_col {
+        ws.set_column_width(c, 13)?;
+    }
+    ws.merge_range(GROUP_ROW, 0, HEADER_ROW, 0, "STT", &f.header)?;
+    ws.merge_range(GROUP_ROW, 1, HEADER_ROW, 1, "Đơn vị", &f.header)?;
+    ws.merge_range(
+        GROUP_ROW,
+        2,
+        HEADER_ROW,
+        2,
+        "Số báo cáo được tổng hợp",
+        &f.header,
+    )?;
+    // Group titles over their columns.
+    let mut start = 0usize;
+    while start < cols.len() {
+        let mut end = start;
+        while end + 1 < cols.len() && cols[end + 1].group == cols[start].group {
+            end += 1;
+        }
+        let (a, b) = (FIRST_COL + start as u16, FIRST_COL + end as u16);
+        if a == b {
+            ws.write_string_with_format(GROUP_ROW, a, &cols[start].group, &f.header)?;
+        } else {
+            ws.merge_range(GROUP_ROW, a, GROUP_ROW, b, &cols[start].group, &f.header)?;
+        }
+        start = end + 1;
+    }
+    ws.set_row_height(GROUP_ROW, 30)?;
+    for (i, col) in cols.iter().enumerate() {
+        ws.write_string_with_format(HEADER_ROW, FIRST_COL + i as u16, &col.header, &f.header)?;
+    }
+    ws.set_row_height(HEADER_ROW, 90)?;
+
+    let mut r = FIRST_DATA_ROW;
+    for (n, row) in view.rows.iter().enumerate() {
+        ws.write_number_with_format(r, 0, (n + 1) as f64, &f.cell_int)?;
+        ws.write_string_with_format(r, 1, &row.unit.name, &f.cell_text)?;
+        ws.write_number_with_format(r, 2, row.reports as f64, &f.cell_int)?;
+        for (i, col) in cols.iter().enumerate() {
+            let c = FIRST_COL + i as u16;
+            let fmt = if col.decimal {
+                &f.cell_dec
+            } else {
+                &f.cell_int
+            };
+            let value = number_of(row, col);
+            match &col.kind {
+                ColKind::Ratio { num, den, scale } => {
+                    let (nc, dc) = (col_name(*num), col_name(*den));
+                    let row1 = r + 1;
+                    let formula =
+                        format!("=IF(N({dc}{row1})=0,\"\",{nc}{row1}/{dc}{row1}*{scale})");
+                    ws.write_formula_with_format(
+                        r,
+                        c,
+                        Formula::new(formula).set_result(cached(value)),
+                        fmt,
+                    )?;
+                }
+                _ => match value {
+                    Some(x) => {
+                        ws.write_number_with_format(r, c, x, fmt)?;
+                    }
+                    None => {
+                        ws.write_blank(r, c, fmt)?;
+                    }
+                },
+            }
+        }
+        r += 1;
+    }
+    let last_data = r.saturating_sub(1).max(FIRST_DATA_ROW);
+    let empty = view.rows.is_empty();
+    let total_row = r;
+    ws.write_blank(total_row, 0, &f.total_text)?;
+    ws.write_string_with_format(total_row, 1, "Tổng cộng", &f.total_text)?;
+    let range = |c: u16| {
+        let name = col_name(c);
+        format!("{name}{}:{name}{}", FIRST_DATA_ROW + 1, last_data + 1)
+    };
+    let total = &view.total;
+    let reports_formula = if empty {
+        "=0".to_owned()
+    } else {
+        format!("=SUM({})", range(2))
+    };
+    ws.write_formula_with_format(
+        total_row,
+        2,
+        Formula::new(reports_formula).set_result(cached(Some(total.reports as f64))),
+        &f.total_int,
+    )?;
+    for (i, col) in cols.iter().enumerate() {
+        let c = FIRST_COL + i as u16;
+        let fmt = if col.decimal {
+            &f.total_dec
+        } else {
+            &f.total_int
+        };
+        let value = number_of(total, col);
+        let formula = match &col.kind {
+            ColKind::Ratio { num, den, scale } => {
+                let (nc, dc) = (col_name(*num), col_name(*den));
+                let t = total_row + 1;
+                Some(format!("=IF(N({dc}{t})=0,\"\",{nc}{t}/{dc}{t}*{scale})"))
+            }
+            ColKind::Value(Aggregate::Sum | Aggregate::CountYes) | ColKind::Option(_) => {
+                (!empty).then(|| format!("=SUM({})", range(c)))
+            }
+            ColKind::Value(agg @ (Aggregate::Average | Aggregate::Min | Aggregate::Max)) => {
+                let func = match agg {
+                    Aggregate::Average => "AVERAGE",
+                    Aggregate::Min => "MIN",
+                    _ => "MAX",
+                };
+                let name = col_name(c);
+                let args = match leaf_ranges {
+                    None if !empty => Some(range(c)),
+                    Some(ranges) if !ranges.is_empty() => Some(
+                        ranges
+                            .iter()
+                            .map(|(sheet, a, b)| {
+                                format!("'{sheet}'!{name}{}:{name}{}", a + 1, b + 1)
+                            })
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
+                    _ => None,
+                };
+                args.map(|args| {
+                    if matches!(agg, Aggregate::Average) {
+                        format!("=IFERROR({func}({args}),\"\")")
+                    } else {
+                        format!("=IF(COUNT({args})=0,\"\",{func}({args}))")
+                    }
+                })
+            }
+            ColKind::Value(_) => None,
+        };
+        match (formula, value) {
+            (Some(formula), v) => {
+                ws.write_formula_with_format(
+                    total_row,
+                    c,
+                    Formula::new(formula).set_result(cached(v)),
+                    fmt,
+                )?;
+            }
+            (None, Some(x)) => {
+                ws.write_number_with_format(total_row, c, x, fmt)?;
+            }
+            (None, None) => {
+                ws.write_blank(total_row, c, fmt)?;
+            }
+        }
+    }
+    ws.set_freeze_panes(FIRST_DATA_ROW, FIRST_COL)?;
+    if !empty {
+        ws.autofilter(HEADER_ROW, 0, last_data, last_col)?;
+    }
+    print_setup(ws, HEADER_ROW)?;
+    Ok(())
+}
+
+fn completeness_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Result<(), XlsxError> {
+    let heads = [
+        "STT",
+        "Đơn vị",
+        "Số đơn vị phải nộp",
+        "Đã nộp",
+        "Đã tiếp nhận",
+        "Đúng hạn",
+        "Trễ hạn",
+        "Chưa nộp",
+        "Tỷ lệ đã nộp",
+        "Báo cáo của đơn vị",
+        "Nộp lúc",
+    ];
+    let last_col = heads.len() as u16 - 1;
+    document_header(
+        ws,
+        f,
+        data,
+        last_col,
+        &format!("Tình hình nộp báo cáo: {}", data.round.title),
+    )?;
+    for (c, w) in [5.0, 28.0, 11.0, 9.0, 11.0, 9.0, 9.0, 9.0, 10.0, 22.0, 20.0]
+        .into_iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, w)?;
+    }
+    for (c, h) in heads.iter().enumerate() {
+        ws.write_string_with_format(HEADER_ROW, c as u16, *h, &f.header)?;
+    }
+    ws.set_row_height(HEADER_ROW, 45)?;
+    let mut r = FIRST_DATA_ROW;
+    for (n, row) in data.summary.rows.iter().enumerate() {
+        let c = &row.completeness;
+        ws.write_number_with_format(r, 0, (n + 1) as f64, &f.cell_int)?;
+        ws.write_string_with_format(r, 1, &row.unit.name, &f.cell_text)?;
+        for (i, v) in [
+            c.expected,
+            c.submitted,
+            c.accepted,
+            c.on_time,
+            c.late,
+            c.missing,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            ws.write_number_with_format(r, 2 + i as u16, f64::from(v), &f.cell_int)?;
+        }
+        let rate = (c.expected > 0).then(|| f64::from(c.submitted) / f64::from(c.expected));
+        ws.write_formula_with_format(
+            r,
+            8,
+            Formula::new(format!("=IF(C{0}=0,\"\",D{0}/C{0})", r + 1)).set_result(cached(rate)),
+            &f.percent,
+        )?;
+        ws.write_string_with_format(r, 9, row.status.label(), &f.cell_text)?;
+        match row.submitted_at {
+            Some(t) => ws.write_string_with_format(r, 10, vn::datetime(t), &f.cell_text)?,
+            None => ws.write_blank(r, 10, &f.cell_text)?,
+        };
+        r += 1;
+    }
+    let total = &data.summary.total.completeness;
+    ws.write_blank(r, 0, &f.total_text)?;
+    ws.write_string_with_format(r, 1, "Tổng cộng", &f.total_text)?;
+    for (i, v) in [
+        total.expected,
+        total.submitted,
+        total.accepted,
+        total.on_time,
+        total.late,
+        total.missing,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let c = 2 + i as u16;
+        let name = col_name(c);
+        let formula = if data.summary.rows.is_empty() {
+            "=0".to_owned()
+        } else {
+            format!("=SUM({name}{}:{name}{})", FIRST_DATA_ROW + 1, r)
+        };
+        ws.write_formula_with_format(
+            r,
+            c,
+            Formula::new(formula).set_result(cached(Some(f64::from(v)))),
+            &f.total_int,
+        )?;
+    }
+    let rate = (total.expected > 0).then(|| f64::from(total.submitted) / f64::from(total.expected));
+    ws.write_formula_with_format(
+        r,
+        8,
+        Formula::new(format!("=IF(C{0}=0,\"\",D{0}/C{0})", r + 1)).set_result(cached(rate)),
+        &f.total_percent,
+    )?;
+    ws.write_blank(r, 9, &f.total_text)?;
+    ws.write_blank(r, 10, &f.total_text)?;
+    ws.set_freeze_panes(FIRST_DATA_ROW, 2)?;
+    print_setup(ws, HEADER_ROW)?;
+    Ok(())
+}
+
+fn narrative_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Result<(), XlsxError> {
+    ws.set_column_width(0, 32)?;
+    ws.set_column_width(1, 110)?;
+    ws.merge_range(0, 0, 0, 1, "PHẦN THUYẾT MINH", &f.title)?;
+    ws.merge_range(
+        1,
+        0,
+        1,
+        1,
+        &format!("{} – {}", data.round.title, data.unit.name),
+        &f.subtitle,
+    )?;
+    let mut r = 3;
+    let block = |ws: &mut Worksheet,
+                 r: &mut u32,
+                 name: &str,
+                 sections: &BTreeMap<String, String>|
+     -> Result<(), XlsxError> {
+        ws.merge_range(*r, 0, *r, 1, name, &f.header)?;
+        *r += 1;
+        for s in &data.template.sections {
+            let text = sections.get(&s.key).map_or("", String::as_str);
+            ws.write_string_with_format(*r, 0, &s.title, &f.bold)?;
+            ws.write_string_with_format(*r, 1, text, &f.wrap)?;
+            let lines = text.chars().count() / 120 + text.matches('\n').count() + 1;
+            ws.set_row_height(*r, (lines.min(25) as f64) * 15.0 + 3.0)?;
+            *r += 1;
+        }
+        *r += 1;
+        Ok(())
+    };
+    if !data.own_sections.is_empty() {
+        block(
+            ws,
+            &mut r,
+            &format!("{} (báo cáo của đơn vị)", data.unit.name),
+            &data.own_sections,
+        )?;
+    }
+    for row in &data.summary.rows {
+        if !row.sections.is_empty() {
+            block(ws, &mut r, &row.unit.name, &row.sections)?;
+        }
+    }
+    if r == 3 {
+        ws.write_string_with_format(3, 0, "Chưa có phần thuyết minh nào được tổng hợp.", &f.base)?;
+    }
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_footer("&CTrang &P/&N");
+    Ok(())
+}
+
+/// The workbook of `round` for the unit with `code`, as the operator at the console sees it.
+pub fn export_as_console(
+    conn: &mut Conn,
+    catalog: &crate::catalog::Catalog,
+    round: i32,
+    code: &str,
+    provisional: bool,
+) -> AppResult<Vec<u8>> {
+    let root = service::unit_by_code(conn, code)?
+        .ok_or_else(|| AppError::NotFound(format!("Không có đơn vị mã {code}.")))?;
+    let operator = CurrentUser::console(root.clone());
+    let ctx = service::round_for(conn, catalog, &operator, round)?;
+    let data = ExportData::load(conn, &operator, &ctx, &root, provisional)?;
+    Ok(workbook(&data)?)
+}
+
+/// Builds the workbook in memory.
+pub fn workbook(data: &ExportData) -> anyhow::Result<Vec<u8>> {
+    let f = Formats::new();
+    let cols = columns(&data.template);
+    let mut workbook = Workbook::new();
+    let mut taken: HashSet<String> = ["tổng hợp", "tình hình nộp", "thuyết minh"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let child_sheets: Vec<(String, &RollupView)> = data
+        .children
+        .iter()
+        .map(|v| (sheet_name(&v.unit.name, &mut taken), v))
+        .collect();
+    // Child sheets' commune rows, for averages over communes in the summary totals.
+    let leaf_ranges: Option<Vec<(String, u32, u32)>> = (!child_sheets.is_empty()).then(|| {
+        child_sheets
+            .iter()
+            .filter(|(_, v)| !v.rows.is_empty() && v.rows.iter().all(|r| r.leaf))
+            .map(|(name, v)| {
+                (
+                    name.clone(),
+                    FIRST_DATA_ROW,
+                    FIRST_DATA_ROW + v.rows.len() as u32 - 1,
+                )
+            })
+            .collect()
+    });
+    let subtitle = format!(
+        "Tổng hợp {} của {}",
+        lower_first(&data.round.title),
+        data.unit.name
+    );
+    let summary = workbook.add_worksheet().set_name("Tổng hợp")?;
+    consolidation_sheet(
+        summary,
+        &f,
+        data,
+        &data.summary,
+        &cols,
+        leaf_ranges.as_deref(),
+        &subtitle,
+    )?;
+    for (name, view) in &child_sheets {
+        let ws = workbook.add_worksheet().set_name(name)?;
+        let subtitle = format!(
+            "Tổng hợp {} của {}",
+            lower_first(&data.round.title),
+            view.unit.name
+        );
+        consolidation_sheet(ws, &f, data, view, &cols, None, &subtitle)?;
+    }
+    let ws = workbook.add_worksheet().set_name("Tình hình nộp")?;
+    completeness_sheet(ws, &f, data)?;
+    let ws = workbook.add_worksheet().set_name("Thuyết minh")?;
+    narrative_sheet(ws, &f, data)?;
+    Ok(workbook.save_to_buffer()?)
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_names_follow_excel() {
+        assert_eq!(col_name(0), "A");
+        assert_eq!(col_name(25), "Z");
+        assert_eq!(col_name(26), "AA");
+        assert_eq!(col_name(27), "AB");
+        assert_eq!(col_name(701), "ZZ");
+        assert_eq!(col_name(702), "AAA");
+    }
+
+    #[test]
+    fn short_names_drop_the_level_word() {
+        assert_eq!(short_name("Huyện Quỳnh Phụ"), "Quỳnh Phụ");
+        assert_eq!(short_name("Thành phố Thái Bình"), "Thái Bình");
+        assert_eq!(short_name("Thị trấn Diêm Điền"), "Diêm Điền");
+    }
+}

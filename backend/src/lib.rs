@@ -1,0 +1,19 @@
+//! baocao: hierarchical reporting and consolidation for the science-and-education teams
+//! (*Tổ khoa giáo*) of commune Party committees, their district boards and the province.
+
+pub mod auth;
+pub mod catalog;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod excel;
+pub mod routes;
+pub mod seed;
+pub mod service;
+pub mod startup;
+
+/// What every request handler shares.
+pub struct AppState {
+    pub pool: db::DbPool,
+    pub catalog: catalog::Catalog,
+}

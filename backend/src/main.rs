@@ -1,0 +1,136 @@
+//! The `baocao` command: the web server and the operator's tools.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use baocao::excel;
+use baocao::startup::{Application, Settings, prepare};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "baocao",
+    version,
+    about = "Báo cáo khoa giáo: lập, tổng hợp và xuất báo cáo theo cây đơn vị"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080", env = "BAOCAO_BIND")]
+        bind: String,
+        #[arg(long, default_value = "baocao.db", env = "BAOCAO_DATABASE")]
+        database: String,
+        /// Load the demo data: Thái Bình's units, an account per unit (password "demo"), an open round with reports.
+        #[arg(long)]
+        demo: bool,
+        /// Directory of report templates (default: report-schemas/schemas, else the built-in ones).
+        #[arg(long, env = "BAOCAO_SCHEMAS")]
+        schemas: Option<PathBuf>,
+    },
+    /// Write the consolidated workbook of a round for a unit, as the web download does.
+    Export {
+        #[arg(long, default_value = "baocao.db", env = "BAOCAO_DATABASE")]
+        database: String,
+        #[arg(long)]
+        round: i32,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Count submitted, not yet accepted reports too.
+        #[arg(long)]
+        provisional: bool,
+    },
+    /// Apply migrations and load data without serving.
+    Seed {
+        #[arg(long, default_value = "baocao.db", env = "BAOCAO_DATABASE")]
+        database: String,
+        #[arg(long)]
+        demo: bool,
+        #[arg(long, env = "BAOCAO_SCHEMAS")]
+        schemas: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve {
+            bind,
+            database,
+            demo,
+            schemas,
+        } => serve(Settings {
+            bind,
+            database,
+            demo,
+            schemas,
+        }),
+        Command::Export {
+            database,
+            round,
+            unit,
+            out,
+            provisional,
+        } => export(&database, round, &unit, &out, provisional),
+        Command::Seed {
+            database,
+            demo,
+            schemas,
+        } => {
+            let (_, prepared) = prepare(&Settings {
+                database,
+                demo,
+                schemas,
+                ..Settings::default()
+            })?;
+            println!("{prepared:?}");
+            Ok(())
+        }
+    }
+}
+
+#[actix_web::main]
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let (app, prepared) = Application::build(&settings)?;
+    tracing::info!(?prepared, database = %settings.database, "database ready");
+    println!("baocao đang chạy tại http://{}", settings.bind);
+    if settings.demo {
+        println!(
+            "Dữ liệu mẫu (--demo): mỗi đơn vị có một tài khoản, tên đăng nhập là mã đơn vị, mật khẩu \"demo\".\n  Tỉnh: 34   Huyện Quỳnh Phụ: 338   Xã An Khê: 12475   Quản trị: admin"
+        );
+    }
+    app.run().await?;
+    Ok(())
+}
+
+fn export(
+    database: &str,
+    round: i32,
+    unit: &str,
+    out: &PathBuf,
+    provisional: bool,
+) -> anyhow::Result<()> {
+    let (state, _) = prepare(&Settings {
+        database: database.into(),
+        ..Settings::default()
+    })?;
+    let mut conn = state.pool.get()?;
+    let bytes = excel::export_as_console(&mut conn, &state.catalog, round, unit, provisional)
+        .map_err(|e| anyhow::anyhow!("{}", e.user_message()))?;
+    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!("Đã ghi {} ({} byte).", out.display(), bytes.len());
+    Ok(())
+}

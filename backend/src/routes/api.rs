@@ -1,0 +1,314 @@
+//! The JSON API under `/api/v1`: the same operations as the pages, documented in
+//! `openapi.json` beside this file.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use report_schemas::FieldError;
+use serde::Deserialize;
+use validator::Validate;
+
+use super::{ProvisionalQuery, db, export_response};
+use crate::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::error::{AppError, AppResult};
+use crate::service::{self, Decision, DraftInput, OpenRound};
+
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(1 << 20)
+                    .error_handler(|err, _| {
+                        AppError::BadRequest(format!(
+                            "Nội dung gửi lên không đúng định dạng JSON mong đợi ({err})."
+                        ))
+                        .into()
+                    }),
+            )
+            .app_data(web::PathConfig::default().error_handler(|_, _| {
+                AppError::NotFound("Không tìm thấy địa chỉ này.".into()).into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                AppError::BadRequest(format!("Tham số truy vấn không hợp lệ ({err}).")).into()
+            }))
+            .route("/openapi.json", web::get().to(openapi))
+            .route("/login", web::post().to(login))
+            .route("/logout", web::post().to(logout))
+            .route("/me", web::get().to(me))
+            .route("/rounds", web::get().to(list_rounds))
+            .route("/rounds", web::post().to(open_round))
+            .route("/rounds/{round}", web::get().to(get_round))
+            .route("/rounds/{round}/reports/{unit}", web::get().to(get_report))
+            .route("/rounds/{round}/reports/{unit}", web::put().to(save_report))
+            .route(
+                "/rounds/{round}/reports/{unit}/submit",
+                web::post().to(submit),
+            )
+            .route(
+                "/rounds/{round}/reports/{unit}/accept",
+                web::post().to(accept),
+            )
+            .route(
+                "/rounds/{round}/reports/{unit}/return",
+                web::post().to(return_report),
+            )
+            .route("/rounds/{round}/rollup/{unit}", web::get().to(rollup))
+            .route("/rounds/{round}/export/{file}", web::get().to(export))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(AppError::NotFound("Không tìm thấy địa chỉ này.".into()))
+            })),
+    );
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
+}
+
+#[derive(Debug, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    #[validate(length(min = 1, max = 64, message = "Xin nhập tên đăng nhập."))]
+    pub username: String,
+    #[validate(length(min = 1, max = 256, message = "Xin nhập mật khẩu."))]
+    pub password: String,
+}
+
+/// validator's errors as our field errors, keeping its (Vietnamese) messages.
+pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
+    let mut out: Vec<FieldError> = errors
+        .field_errors()
+        .into_iter()
+        .flat_map(|(field, errs)| {
+            errs.iter().map(move |e| FieldError {
+                field: field.to_string(),
+                message: e.message.as_ref().map_or_else(
+                    || format!("Trường «{field}» không hợp lệ."),
+                    |m| m.to_string(),
+                ),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+async fn login(
+    state: web::Data<AppState>,
+    input: web::Json<LoginInput>,
+) -> AppResult<HttpResponse> {
+    let input = input.into_inner();
+    input
+        .validate()
+        .map_err(|e| AppError::invalid(field_errors(&e)))?;
+    let token = db(&state, move |conn, _| {
+        auth::login(conn, &input.username, &input.password)
+    })
+    .await?;
+    match token {
+        Some(token) => Ok(HttpResponse::Ok()
+            .cookie(auth::session_cookie(&token))
+            .json(serde_json::json!({ "ok": true }))),
+        None => Err(AppError::BadCredentials),
+    }
+}
+
+async fn logout(state: web::Data<AppState>, req: HttpRequest) -> AppResult<HttpResponse> {
+    if let Some(token) = req
+        .cookie(auth::SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+    {
+        db(&state, move |conn, _| auth::logout(conn, &token)).await?;
+    }
+    Ok(HttpResponse::NoContent()
+        .cookie(auth::removal_cookie())
+        .finish())
+}
+
+async fn me(user: CurrentUser) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "username": user.account.username,
+        "full_name": user.account.full_name,
+        "role": user.role,
+        "role_label": user.role.label(),
+        "unit": { "code": user.unit.code, "name": user.unit.name },
+    }))
+}
+
+async fn list_rounds(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let rounds = db(&state, move |conn, _| service::list_rounds(conn, &user)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "rounds": rounds })))
+}
+
+async fn open_round(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    input: web::Json<OpenRound>,
+) -> AppResult<HttpResponse> {
+    let input = input.into_inner();
+    let id = db(&state, move |conn, st| {
+        service::open_round(conn, &st.catalog, Some(&user), &user.unit, &input)
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/rounds/{id}")))
+        .json(serde_json::json!({ "id": id })))
+}
+
+async fn get_round(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let round_id = path.into_inner();
+    let body = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        Ok(serde_json::json!({
+            "id": ctx.round.id,
+            "title": ctx.round.title,
+            "status": ctx.round.status,
+            "period_label": service::period_label(&ctx.round),
+            "period_start": ctx.round.period_start,
+            "period_end": ctx.round.period_end,
+            "commune_deadline": ctx.round.commune_deadline,
+            "district_deadline": ctx.round.district_deadline,
+            "owner": { "code": ctx.owner.code, "name": ctx.owner.name },
+            "template": &*ctx.template,
+        }))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn get_report(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let view = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::report_view(conn, &user, &ctx, &unit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn save_report(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    input: web::Json<DraftInput>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let input = input.into_inner();
+    let view = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::save_draft(conn, &user, &ctx, &unit, &input)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitInput {
+    #[serde(default)]
+    pub version: Option<i32>,
+}
+
+async fn submit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    input: Option<web::Json<SubmitInput>>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let version = input.and_then(|i| i.version);
+    let view = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::submit(conn, &user, &ctx, &unit, version)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    round_id: i32,
+    code: String,
+    decision: Decision,
+) -> AppResult<HttpResponse> {
+    let view = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::review(conn, &user, &ctx, &unit, &decision)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn accept(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    decide(state, user, round_id, code, Decision::Accept).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnInput {
+    pub reason: String,
+}
+
+async fn return_report(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    input: web::Json<ReturnInput>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let reason = input.into_inner().reason;
+    decide(state, user, round_id, code, Decision::Return { reason }).await
+}
+
+async fn rollup(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    query: web::Query<ProvisionalQuery>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let provisional = query.provisional();
+    let view = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::rollup(conn, &user, &ctx, &unit, provisional)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn export(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    query: web::Query<ProvisionalQuery>,
+) -> AppResult<HttpResponse> {
+    let (round_id, file) = path.into_inner();
+    let code = file
+        .strip_suffix(".xlsx")
+        .ok_or_else(|| AppError::NotFound("Không tìm thấy tệp này.".into()))?
+        .to_owned();
+    export_response(&state, user, round_id, code, query.provisional()).await
+}

@@ -1,0 +1,1125 @@
+//! The HTML pages, in Vietnamese: server-rendered with auto-escaping templates, usable
+//! without JavaScript and on a phone.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use askama::Template;
+use report_schemas::{AggValue, FieldError, IndicatorKind, Template as ReportTemplate};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::{ProvisionalQuery, db, export_response};
+use crate::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::domain::{ReportStatus, vn};
+use crate::error::AppError;
+use crate::service::{self, Decision, DraftInput, ReportView, RollupRow, RollupView};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(1 << 20)
+            .error_handler(|err, _| {
+                PageError(AppError::BadRequest(format!(
+                    "Dữ liệu biểu mẫu không hợp lệ ({err})."
+                )))
+                .into()
+            }),
+    )
+    .route("/", web::get().to(home))
+    .route("/dang-nhap", web::get().to(login_form))
+    .route("/dang-nhap", web::post().to(login))
+    .route("/dang-xuat", web::post().to(logout))
+    .route("/ky-bao-cao", web::get().to(rounds))
+    .route("/ky-bao-cao/{round}", web::get().to(round_home))
+    .route(
+        "/ky-bao-cao/{round}/don-vi/{unit}",
+        web::get().to(unit_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}",
+        web::get().to(report_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}",
+        web::post().to(report_post),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/tiep-nhan",
+        web::post().to(accept),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/tra-lai",
+        web::post().to(return_report),
+    )
+    .route("/ky-bao-cao/{round}/xuat/{file}", web::get().to(export))
+    .route("/static/style.css", web::get().to(style))
+    .default_service(web::to(|| async {
+        Err::<HttpResponse, _>(PageError(AppError::NotFound(
+            "Không tìm thấy trang này.".into(),
+        )))
+    }));
+}
+
+/// An error shown as a page. "Not signed in" sends the person to the login page.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: String,
+    user: Option<UserVm>,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if matches!(self.0, AppError::Unauthenticated) {
+            return redirect("/dang-nhap");
+        }
+        if let AppError::Unexpected(e) = &self.0 {
+            tracing::error!(error = ?e, "page failed");
+        }
+        let title = match self.0.status_code() {
+            StatusCode::FORBIDDEN => "Không có quyền truy cập",
+            StatusCode::NOT_FOUND => "Không tìm thấy",
+            StatusCode::CONFLICT => "Không thực hiện được",
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Dữ liệu chưa hợp lệ",
+            _ => "Có lỗi xảy ra",
+        };
+        let page = ErrorPage {
+            title,
+            message: self.0.user_message(),
+            user: None,
+        };
+        html(self.status_code(), &page)
+    }
+}
+
+type PageResult = Result<HttpResponse, PageError>;
+
+fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Đã có lỗi ngoài ý muốn khi hiển thị trang.")
+        }
+    }
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .finish()
+}
+
+async fn style() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../templates/style.css"))
+}
+
+/// The signed-in person as the page header shows them.
+#[derive(Debug, Clone)]
+pub struct UserVm {
+    pub name: String,
+    pub unit: String,
+    pub role: String,
+}
+
+impl From<&CurrentUser> for UserVm {
+    fn from(u: &CurrentUser) -> Self {
+        UserVm {
+            name: u.account.full_name.clone(),
+            unit: u.unit.name.clone(),
+            role: u.role.label().into(),
+        }
+    }
+}
+
+async fn page_user(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+) -> Result<CurrentUser, PageError> {
+    auth::current_user(&state.pool, req)
+        .await?
+        .ok_or(PageError(AppError::Unauthenticated))
+}
+
+async fn home(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+    Ok(match auth::current_user(&state.pool, &req).await? {
+        Some(_) => redirect("/ky-bao-cao"),
+        None => redirect("/dang-nhap"),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    user: Option<UserVm>,
+    username: String,
+    error: Option<String>,
+}
+
+async fn login_form() -> HttpResponse {
+    html(
+        StatusCode::OK,
+        &LoginPage {
+            user: None,
+            username: String::new(),
+            error: None,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+}
+
+async fn login(state: web::Data<AppState>, form: web::Form<LoginForm>) -> PageResult {
+    let LoginForm { username, password } = form.into_inner();
+    let name = username.clone();
+    let token = if username.trim().is_empty() || password.is_empty() {
+        None
+    } else {
+        db(&state, move |conn, _| auth::login(conn, &name, &password)).await?
+    };
+    Ok(match token {
+        Some(token) => HttpResponse::SeeOther()
+            .cookie(auth::session_cookie(&token))
+            .insert_header((header::LOCATION, "/ky-bao-cao"))
+            .finish(),
+        None => html(
+            StatusCode::UNAUTHORIZED,
+            &LoginPage {
+                user: None,
+                username,
+                error: Some("Tên đăng nhập hoặc mật khẩu không đúng.".into()),
+            },
+        ),
+    })
+}
+
+async fn logout(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+    if let Some(token) = req
+        .cookie(auth::SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+    {
+        db(&state, move |conn, _| auth::logout(conn, &token)).await?;
+    }
+    Ok(HttpResponse::SeeOther()
+        .cookie(auth::removal_cookie())
+        .insert_header((header::LOCATION, "/dang-nhap"))
+        .finish())
+}
+
+struct RoundRow {
+    id: i32,
+    title: String,
+    period: String,
+    deadline: String,
+    overdue: bool,
+    open: bool,
+    my_status: String,
+    my_status_class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "rounds.html")]
+struct RoundsPage {
+    user: Option<UserVm>,
+    rows: Vec<RoundRow>,
+}
+
+fn status_class(s: ReportStatus) -> &'static str {
+    match s {
+        ReportStatus::NotStarted => "st-none",
+        ReportStatus::Draft => "st-draft",
+        ReportStatus::Submitted => "st-submitted",
+        ReportStatus::Returned => "st-returned",
+        ReportStatus::Accepted => "st-accepted",
+    }
+}
+
+async fn rounds(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let vm = UserVm::from(&user);
+    let list = db(&state, move |conn, _| service::list_rounds(conn, &user)).await?;
+    let now = vn::now_utc();
+    let rows = list
+        .into_iter()
+        .map(|r| RoundRow {
+            id: r.id,
+            overdue: r.my_deadline < now && !r.my_status.is_filed(),
+            deadline: vn::datetime(r.my_deadline),
+            open: r.status == "open",
+            my_status: r.my_status.label().into(),
+            my_status_class: status_class(r.my_status),
+            period: r.period_label,
+            title: r.title,
+        })
+        .collect();
+    Ok(html(
+        StatusCode::OK,
+        &RoundsPage {
+            user: Some(vm),
+            rows,
+        },
+    ))
+}
+
+async fn round_home(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i32>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let round_id = path.into_inner();
+    let code = user.unit.code.clone();
+    let leaf = db(&state, move |conn, st| {
+        service::round_for(conn, &st.catalog, &user, round_id)?;
+        Ok(!service::has_children(conn, &user.unit)?)
+    })
+    .await?;
+    Ok(if leaf {
+        redirect(&format!("/ky-bao-cao/{round_id}/bao-cao/{code}"))
+    } else {
+        redirect(&format!("/ky-bao-cao/{round_id}/don-vi/{code}"))
+    })
+}
+
+/// A figure as the pages show it: "1.234", "12,5", "75,0%", "Có: 3 · Không: 1".
+fn display_agg(template: &ReportTemplate, key: &str, v: Option<&AggValue>) -> String {
+    let Some(ind) = template.indicator(key) else {
+        return String::new();
+    };
+    match v {
+        None => "–".into(),
+        Some(AggValue::Number(x)) => match &ind.kind {
+            IndicatorKind::Ratio { .. } => vn::percent(*x),
+            IndicatorKind::Decimal { .. } => vn::number(*x, 1),
+            _ if matches!(ind.aggregate, report_schemas::Aggregate::Average) => vn::number(*x, 1),
+            _ => vn::number(*x, 0),
+        },
+        Some(AggValue::Counts(counts)) => match &ind.kind {
+            IndicatorKind::Choice { options } => options
+                .iter()
+                .map(|o| format!("{}: {}", o.label, counts.get(&o.key).copied().unwrap_or(0)))
+                .collect::<Vec<_>>()
+                .join(" · "),
+            _ => String::new(),
+        },
+    }
+}
+
+struct ChildRow {
+    name: String,
+    link: String,
+    status: String,
+    status_class: &'static str,
+    submitted_at: String,
+    timing: String,
+    expected: u32,
+    submitted: u32,
+    accepted: u32,
+    late: u32,
+    missing: u32,
+    rate: String,
+}
+
+struct IndicatorRow {
+    group: Option<String>,
+    label: String,
+    unit: String,
+    cells: Vec<String>,
+    total: String,
+}
+
+struct NarrativeBlock {
+    title: String,
+    entries: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    user: Option<UserVm>,
+    round_id: i32,
+    round_title: String,
+    period: String,
+    unit_name: String,
+    unit_code: String,
+    parent_link: Option<String>,
+    provisional: bool,
+    own_report_link: Option<String>,
+    own_status: String,
+    own_status_class: &'static str,
+    total: ChildRow,
+    children: Vec<ChildRow>,
+    child_names: Vec<String>,
+    indicators: Vec<IndicatorRow>,
+    narratives: Vec<NarrativeBlock>,
+    commune_deadline: String,
+    district_deadline: String,
+}
+
+fn child_row(round_id: i32, row: &RollupRow, provisional: bool) -> ChildRow {
+    let c = &row.completeness;
+    let link = if row.leaf {
+        format!("/ky-bao-cao/{round_id}/bao-cao/{}", row.unit.code)
+    } else {
+        format!(
+            "/ky-bao-cao/{round_id}/don-vi/{}{}",
+            row.unit.code,
+            if provisional { "?tam-tinh=1" } else { "" }
+        )
+    };
+    ChildRow {
+        name: row.unit.name.clone(),
+        link,
+        status: row.status.label().into(),
+        status_class: status_class(row.status),
+        submitted_at: row.submitted_at.map(vn::datetime).unwrap_or_default(),
+        timing: match row.on_time {
+            Some(true) => "Đúng hạn".into(),
+            Some(false) => "Trễ hạn".into(),
+            None => String::new(),
+        },
+        expected: c.expected,
+        submitted: c.submitted,
+        accepted: c.accepted,
+        late: c.late,
+        missing: c.missing,
+        rate: vn::percent(c.rate()),
+    }
+}
+
+async fn unit_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    query: web::Query<ProvisionalQuery>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let (round_id, code) = path.into_inner();
+    let provisional = query.provisional();
+    let vm = UserVm::from(&user);
+    let result = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        if !service::has_children(conn, &unit)? {
+            return Ok(Err(format!("/ky-bao-cao/{round_id}/bao-cao/{}", unit.code)));
+        }
+        let view = service::rollup(conn, &user, &ctx, &unit, provisional)?;
+        let own = service::report_view(conn, &user, &ctx, &unit)?;
+        let parent_link = match unit.parent_id {
+            Some(pid) if pid != user.unit.id || user.unit.id != unit.id => {
+                let parent = service::unit_by_id(conn, pid)?;
+                user.can_read(&parent)
+                    .then(|| format!("/ky-bao-cao/{round_id}/don-vi/{}", parent.code))
+            }
+            _ => None,
+        };
+        let files_own = user.can_file(&unit) && ctx.owner.id != unit.id;
+        Ok(Ok((ctx, view, own, parent_link, files_own)))
+    })
+    .await?;
+    let (ctx, view, own, parent_link, files_own) = match result {
+        Ok(parts) => parts,
+        Err(to) => return Ok(redirect(&to)),
+    };
+    Ok(html(
+        StatusCode::OK,
+        &build_unit_page(vm, &ctx, &view, &own, parent_link, files_own),
+    ))
+}
+
+fn build_unit_page(
+    user: UserVm,
+    ctx: &service::RoundCtx,
+    view: &RollupView,
+    own: &ReportView,
+    parent_link: Option<String>,
+    files_own: bool,
+) -> UnitPage {
+    let t = &ctx.template;
+    let mut last_group = None;
+    let indicators = t
+        .indicators
+        .iter()
+        .map(|ind| {
+            let group = (last_group.as_ref() != Some(&ind.group)).then(|| {
+                last_group = Some(ind.group.clone());
+                t.groups
+                    .iter()
+                    .find(|g| g.key == ind.group)
+                    .map_or_else(|| ind.group.clone(), |g| g.title.clone())
+            });
+            IndicatorRow {
+                group,
+                label: ind.label.clone(),
+                unit: ind.unit.clone().unwrap_or_default(),
+                cells: view
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        display_agg(t, &ind.key, r.values.get(&ind.key).and_then(Option::as_ref))
+                    })
+                    .collect(),
+                total: display_agg(
+                    t,
+                    &ind.key,
+                    view.total.values.get(&ind.key).and_then(Option::as_ref),
+                ),
+            }
+        })
+        .collect();
+    let narratives = t
+        .sections
+        .iter()
+        .map(|s| NarrativeBlock {
+            title: s.title.clone(),
+            entries: view
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    r.sections
+                        .get(&s.key)
+                        .map(|text| (r.unit.name.clone(), text.clone()))
+                })
+                .collect(),
+        })
+        .collect();
+    UnitPage {
+        user: Some(user),
+        round_id: ctx.round.id,
+        round_title: ctx.round.title.clone(),
+        period: service::period_label(&ctx.round),
+        unit_name: view.unit.name.clone(),
+        unit_code: view.unit.code.clone(),
+        parent_link,
+        provisional: view.provisional,
+        own_report_link: files_own
+            .then(|| format!("/ky-bao-cao/{}/bao-cao/{}", ctx.round.id, view.unit.code)),
+        own_status: own.status.label().into(),
+        own_status_class: status_class(own.status),
+        total: child_row(ctx.round.id, &view.total, view.provisional),
+        children: view
+            .rows
+            .iter()
+            .map(|r| child_row(ctx.round.id, r, view.provisional))
+            .collect(),
+        child_names: view.rows.iter().map(|r| r.unit.name.clone()).collect(),
+        indicators,
+        narratives,
+        commune_deadline: vn::datetime(ctx.round.commune_deadline),
+        district_deadline: vn::datetime(ctx.round.district_deadline),
+    }
+}
+
+struct FieldVm {
+    key: String,
+    label: String,
+    unit: String,
+    help: String,
+    /// "integer", "decimal", "yes_no", "choice" or "ratio".
+    input: &'static str,
+    value: String,
+    display: String,
+    options: Vec<(String, String)>,
+    error: Option<String>,
+    required: bool,
+}
+
+struct GroupVm {
+    title: String,
+    fields: Vec<FieldVm>,
+}
+
+struct SectionVm {
+    key: String,
+    title: String,
+    help: String,
+    value: String,
+    error: Option<String>,
+    required: bool,
+    max_chars: usize,
+}
+
+struct EventVm {
+    at: String,
+    action: String,
+    who: String,
+    reason: String,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    user: Option<UserVm>,
+    round_id: i32,
+    round_title: String,
+    period: String,
+    unit_name: String,
+    unit_code: String,
+    back_link: String,
+    status: String,
+    status_class: &'static str,
+    deadline: String,
+    overdue: bool,
+    version: i32,
+    consolidated: bool,
+    can_edit: bool,
+    can_review: bool,
+    return_reason: Option<String>,
+    groups: Vec<GroupVm>,
+    sections: Vec<SectionVm>,
+    notice: Option<String>,
+    error: Option<String>,
+    events: Vec<EventVm>,
+}
+
+/// A stored value as the form shows it back.
+fn raw_of(v: &Json) -> String {
+    match v {
+        Json::Bool(true) => "co".into(),
+        Json::Bool(false) => "khong".into(),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => n.as_f64().map(|x| vn::number(x, 6)).unwrap_or_default(),
+        },
+        Json::String(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn display_of(template: &ReportTemplate, key: &str, v: &Json) -> String {
+    let Some(ind) = template.indicator(key) else {
+        return String::new();
+    };
+    match (&ind.kind, v) {
+        (IndicatorKind::YesNo, Json::Bool(b)) => if *b { "Có" } else { "Không" }.into(),
+        (IndicatorKind::Choice { options }, Json::String(s)) => options
+            .iter()
+            .find(|o| &o.key == s)
+            .map_or_else(|| s.clone(), |o| o.label.clone()),
+        (IndicatorKind::YesNo | IndicatorKind::Choice { .. }, _) => String::new(),
+        (_, Json::Number(n)) => n.as_f64().map(|x| vn::number(x, 2)).unwrap_or_default(),
+        (_, Json::Object(_)) => serde_json::from_value::<BTreeMap<String, u64>>(v.clone())
+            .map(|counts| display_agg(template, key, Some(&AggValue::Counts(counts))))
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+struct FormState {
+    values: BTreeMap<String, String>,
+    sections: BTreeMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+#[expect(clippy::too_many_arguments, reason = "the page is assembled from independent parts read in one transaction")]
+fn build_report_page(
+    user: UserVm,
+    ctx: &service::RoundCtx,
+    view: &ReportView,
+    rollup: Option<&RollupView>,
+    form: Option<FormState>,
+    notice: Option<String>,
+    error: Option<String>,
+    events: Vec<EventVm>,
+    back_link: String,
+) -> ReportPage {
+    let t = &ctx.template;
+    let error_for = |key: &str| {
+        form.as_ref().and_then(|f| {
+            let msgs: Vec<&str> = f
+                .errors
+                .iter()
+                .filter(|e| e.field == key)
+                .map(|e| e.message.as_str())
+                .collect();
+            (!msgs.is_empty()).then(|| msgs.join(" "))
+        })
+    };
+    let groups = t
+        .groups
+        .iter()
+        .map(|g| GroupVm {
+            title: g.title.clone(),
+            fields: t
+                .indicators
+                .iter()
+                .filter(|i| i.group == g.key)
+                .map(|ind| {
+                    let stored = view.values.get(&ind.key);
+                    let value = match &form {
+                        Some(f) => f.values.get(&ind.key).cloned().unwrap_or_default(),
+                        None => stored.map(raw_of).unwrap_or_default(),
+                    };
+                    let display = if view.consolidated {
+                        rollup
+                            .map(|r| {
+                                display_agg(
+                                    t,
+                                    &ind.key,
+                                    r.total.values.get(&ind.key).and_then(Option::as_ref),
+                                )
+                            })
+                            .unwrap_or_default()
+                    } else if matches!(ind.kind, IndicatorKind::Ratio { .. }) {
+                        view.computed
+                            .get(&ind.key)
+                            .copied()
+                            .flatten()
+                            .map_or_else(|| "–".into(), vn::percent)
+                    } else {
+                        stored
+                            .map(|v| display_of(t, &ind.key, v))
+                            .unwrap_or_default()
+                    };
+                    let (input, options) = match &ind.kind {
+                        IndicatorKind::Integer { .. } => ("integer", Vec::new()),
+                        IndicatorKind::Decimal { .. } => ("decimal", Vec::new()),
+                        IndicatorKind::YesNo => ("yes_no", Vec::new()),
+                        IndicatorKind::Choice { options } => (
+                            "choice",
+                            options
+                                .iter()
+                                .map(|o| (o.key.clone(), o.label.clone()))
+                                .collect(),
+                        ),
+                        IndicatorKind::Ratio { .. } => ("ratio", Vec::new()),
+                    };
+                    FieldVm {
+                        key: ind.key.clone(),
+                        label: ind.label.clone(),
+                        unit: ind.unit.clone().unwrap_or_default(),
+                        help: ind.help.clone().unwrap_or_default(),
+                        input,
+                        value,
+                        display,
+                        options,
+                        error: error_for(&ind.key),
+                        required: ind.required,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let sections = t
+        .sections
+        .iter()
+        .map(|s| SectionVm {
+            key: s.key.clone(),
+            title: s.title.clone(),
+            help: s.help.clone().unwrap_or_default(),
+            value: match &form {
+                Some(f) => f.sections.get(&s.key).cloned().unwrap_or_default(),
+                None => view.sections.get(&s.key).cloned().unwrap_or_default(),
+            },
+            error: error_for(&s.key),
+            required: s.required,
+            max_chars: s.max_chars,
+        })
+        .collect();
+    let general: Vec<String> = form
+        .as_ref()
+        .map(|f| {
+            f.errors
+                .iter()
+                .filter(|e| t.indicator(&e.field).is_none() && t.section(&e.field).is_none())
+                .map(|e| e.message.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let error = match (error, general.is_empty()) {
+        (Some(e), true) => Some(e),
+        (Some(e), false) => Some(format!("{e} {}", general.join(" "))),
+        (None, false) => Some(general.join(" ")),
+        (None, true) => None,
+    };
+    ReportPage {
+        user: Some(user),
+        round_id: ctx.round.id,
+        round_title: ctx.round.title.clone(),
+        period: service::period_label(&ctx.round),
+        unit_name: view.unit.name.clone(),
+        unit_code: view.unit.code.clone(),
+        back_link,
+        status: view.status.label().into(),
+        status_class: status_class(view.status),
+        deadline: vn::datetime(view.deadline),
+        overdue: view.deadline < vn::now_utc() && !view.status.is_filed(),
+        version: view.version,
+        consolidated: view.consolidated,
+        can_edit: view.can_edit,
+        can_review: view.can_review,
+        return_reason: view
+            .return_reason
+            .clone()
+            .filter(|_| view.status == ReportStatus::Returned),
+        groups,
+        sections,
+        notice,
+        error,
+        events,
+    }
+}
+
+fn action_label(action: &str) -> String {
+    match action {
+        "submit" => "Nộp báo cáo",
+        "accept" => "Tiếp nhận",
+        "return" => "Trả lại",
+        "reopen" => "Mở lại",
+        other => other,
+    }
+    .into()
+}
+
+fn load_events(
+    conn: &mut crate::db::Conn,
+    round_id: i32,
+    unit_id: i32,
+) -> Result<Vec<EventVm>, AppError> {
+    use crate::db::schema::{accounts, reports, review_events};
+    use diesel::prelude::*;
+    let rows: Vec<(chrono::NaiveDateTime, String, String, Option<String>)> = review_events::table
+        .inner_join(reports::table)
+        .inner_join(accounts::table.on(accounts::id.eq(review_events::actor_id)))
+        .filter(reports::round_id.eq(round_id))
+        .filter(reports::unit_id.eq(unit_id))
+        .order(review_events::id.asc())
+        .select((
+            review_events::at,
+            review_events::action,
+            accounts::full_name,
+            review_events::reason,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, action, who, reason)| EventVm {
+            at: vn::datetime(at),
+            action: action_label(&action),
+            who,
+            reason: reason.unwrap_or_default(),
+        })
+        .collect())
+}
+
+#[derive(Deserialize, Default)]
+struct NoticeQuery {
+    #[serde(default)]
+    ok: Option<String>,
+}
+
+fn notice_text(code: Option<&str>) -> Option<String> {
+    Some(
+        match code? {
+            "luu" => "Đã lưu bản nháp.",
+            "nop" => "Đã nộp báo cáo. Ban tuyên giáo cấp trên sẽ xem và tiếp nhận.",
+            "tiep-nhan" => "Đã tiếp nhận báo cáo.",
+            "tra-lai" => "Đã trả lại báo cáo kèm lý do.",
+            _ => return None,
+        }
+        .into(),
+    )
+}
+
+/// What a page says about the last action: a success notice, or an error with its status.
+struct Flash {
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+}
+
+impl Flash {
+    fn notice(notice: Option<String>) -> Flash {
+        Flash {
+            notice,
+            error: None,
+            status: StatusCode::OK,
+        }
+    }
+
+    fn error(message: String, status: StatusCode) -> Flash {
+        Flash {
+            notice: None,
+            error: Some(message),
+            status,
+        }
+    }
+}
+
+/// Renders the report page; `form` re-shows what was typed, with its errors.
+async fn render_report(
+    state: &web::Data<AppState>,
+    user: CurrentUser,
+    round_id: i32,
+    code: String,
+    form: Option<FormState>,
+    flash: Flash,
+) -> PageResult {
+    let vm = UserVm::from(&user);
+    let (ctx, view, rollup, events, back) = db(state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        let view = service::report_view(conn, &user, &ctx, &unit)?;
+        let rollup = if view.consolidated {
+            Some(service::rollup(conn, &user, &ctx, &unit, false)?)
+        } else {
+            None
+        };
+        let events = load_events(conn, round_id, unit.id)?;
+        let back = if user.unit.id == unit.id && !view.consolidated {
+            "/ky-bao-cao".to_owned()
+        } else if view.consolidated {
+            format!("/ky-bao-cao/{round_id}/don-vi/{}", unit.code)
+        } else {
+            match unit.parent_id {
+                Some(pid) => format!(
+                    "/ky-bao-cao/{round_id}/don-vi/{}",
+                    service::unit_by_id(conn, pid)?.code
+                ),
+                None => "/ky-bao-cao".to_owned(),
+            }
+        };
+        Ok((ctx, view, rollup, events, back))
+    })
+    .await?;
+    Ok(html(
+        flash.status,
+        &build_report_page(
+            vm,
+            &ctx,
+            &view,
+            rollup.as_ref(),
+            form,
+            flash.notice,
+            flash.error,
+            events,
+            back,
+        ),
+    ))
+}
+
+async fn report_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    query: web::Query<NoticeQuery>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let (round_id, code) = path.into_inner();
+    render_report(
+        &state,
+        user,
+        round_id,
+        code,
+        None,
+        Flash::notice(notice_text(query.ok.as_deref())),
+    )
+    .await
+}
+
+async fn report_post(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let (round_id, code) = path.into_inner();
+    let mut values = BTreeMap::new();
+    let mut sections = BTreeMap::new();
+    let mut version = 0;
+    let mut submit = false;
+    for (k, v) in form.into_inner() {
+        if let Some(key) = k.strip_prefix("v.") {
+            values.insert(key.to_owned(), v);
+        } else if let Some(key) = k.strip_prefix("s.") {
+            sections.insert(key.to_owned(), v);
+        } else if k == "version" {
+            version = v.trim().parse().unwrap_or(-1);
+        } else if k == "action" {
+            submit = v == "submit";
+        }
+    }
+    let input = DraftInput {
+        values: values
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+            .collect(),
+        sections: sections.clone(),
+        version,
+    };
+    let actor = user.clone();
+    let c = code.clone();
+    let outcome = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &actor, round_id)?;
+        let unit = service::unit_for(conn, &actor, &ctx, &c)?;
+        let saved = service::save_draft(conn, &actor, &ctx, &unit, &input)?;
+        if submit {
+            // The draft is kept even when the submission still lacks something.
+            service::submit(conn, &actor, &ctx, &unit, Some(saved.version))?;
+        }
+        Ok(())
+    })
+    .await;
+    match outcome {
+        Ok(()) => Ok(redirect(&format!(
+            "/ky-bao-cao/{round_id}/bao-cao/{code}?ok={}",
+            if submit { "nop" } else { "luu" }
+        ))),
+        Err(AppError::Invalid { message, fields }) => {
+            render_report(
+                &state,
+                user,
+                round_id,
+                code,
+                Some(FormState {
+                    values,
+                    sections,
+                    errors: fields,
+                }),
+                Flash::error(message, StatusCode::UNPROCESSABLE_ENTITY),
+            )
+            .await
+        }
+        Err(e @ AppError::Conflict { .. }) => {
+            let status = e.status_code();
+            render_report(
+                &state,
+                user,
+                round_id,
+                code,
+                Some(FormState {
+                    values,
+                    sections,
+                    errors: Vec::new(),
+                }),
+                Flash::error(e.user_message(), status),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    round_id: i32,
+    code: String,
+    decision: Decision,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let actor = user.clone();
+    let c = code.clone();
+    let ok = match decision {
+        Decision::Accept => "tiep-nhan",
+        Decision::Return { .. } => "tra-lai",
+    };
+    let outcome = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &actor, round_id)?;
+        let unit = service::unit_for(conn, &actor, &ctx, &c)?;
+        service::review(conn, &actor, &ctx, &unit, &decision)
+    })
+    .await;
+    match outcome {
+        Ok(_) => Ok(redirect(&format!(
+            "/ky-bao-cao/{round_id}/bao-cao/{code}?ok={ok}"
+        ))),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let status = e.status_code();
+            let message = match &e {
+                AppError::Invalid { fields, .. } => fields
+                    .iter()
+                    .map(|f| f.message.clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.user_message(),
+            };
+            render_report(
+                &state,
+                user,
+                round_id,
+                code,
+                None,
+                Flash::error(message, status),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn accept(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+) -> PageResult {
+    let (round_id, code) = path.into_inner();
+    decide(state, req, round_id, code, Decision::Accept).await
+}
+
+#[derive(Deserialize)]
+struct ReturnForm {
+    reason: String,
+}
+
+async fn return_report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    form: web::Form<ReturnForm>,
+) -> PageResult {
+    let (round_id, code) = path.into_inner();
+    let reason = form.into_inner().reason;
+    decide(state, req, round_id, code, Decision::Return { reason }).await
+}
+
+async fn export(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    query: web::Query<ProvisionalQuery>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let (round_id, file) = path.into_inner();
+    let code = file
+        .strip_suffix(".xlsx")
+        .ok_or_else(|| AppError::NotFound("Không tìm thấy tệp này.".into()))?
+        .to_owned();
+    Ok(export_response(&state, user, round_id, code, query.provisional()).await?)
+}

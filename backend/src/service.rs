@@ -1,0 +1,1162 @@
+//! The operations of baocao, shared by the JSON API, the HTML pages and the CLI: each checks
+//! who is asking, changes state in one transaction together with its audit row, and returns
+//! a view. Nothing here knows about HTTP.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use report_schemas::{AggValue, FieldError, Mode, Rollup, Template, Values};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+
+use crate::auth::CurrentUser;
+use crate::catalog::Catalog;
+use crate::db::Conn;
+use crate::db::models::{
+    NewAuditEntry, NewReport, NewReviewEvent, NewRound, Report, Round, TemplateRow, Unit,
+};
+use crate::db::schema::{audit_log, reports, review_events, rounds, templates, units};
+use crate::domain::period::{self, parse_period_type, period_type_str};
+use crate::domain::{ReportStatus, Role, UnitCode, vn};
+use crate::error::{AppError, AppResult};
+
+/// A round together with what every operation on it needs.
+#[derive(Debug, Clone)]
+pub struct RoundCtx {
+    pub round: Round,
+    pub template: Arc<Template>,
+    pub owner: Unit,
+}
+
+impl RoundCtx {
+    pub fn is_open(&self) -> bool {
+        self.round.status == "open"
+    }
+
+    /// Leaves (communes) answer to the first deadline, every unit with children to the second.
+    pub fn deadline_for(&self, leaf: bool) -> NaiveDateTime {
+        if leaf {
+            self.round.commune_deadline
+        } else {
+            self.round.district_deadline
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitRef {
+    pub code: String,
+    pub name: String,
+}
+
+impl From<&Unit> for UnitRef {
+    fn from(u: &Unit) -> Self {
+        UnitRef {
+            code: u.code.clone(),
+            name: u.name.clone(),
+        }
+    }
+}
+
+pub fn unit_by_id(conn: &mut Conn, id: i32) -> AppResult<Unit> {
+    Ok(units::table
+        .find(id)
+        .select(Unit::as_select())
+        .first(conn)?)
+}
+
+pub fn unit_by_code(conn: &mut Conn, code: &str) -> AppResult<Option<Unit>> {
+    Ok(units::table
+        .filter(units::code.eq(code))
+        .select(Unit::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn has_children(conn: &mut Conn, unit: &Unit) -> AppResult<bool> {
+    let n: i64 = units::table
+        .filter(units::parent_id.eq(unit.id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+fn round_not_found() -> AppError {
+    AppError::NotFound("Không tìm thấy kỳ báo cáo.".into())
+}
+
+/// The round, if this person has any business with it; otherwise "not found", so that
+/// rounds of other subtrees do not reveal themselves.
+pub fn round_for(
+    conn: &mut Conn,
+    catalog: &Catalog,
+    user: &CurrentUser,
+    round_id: i32,
+) -> AppResult<RoundCtx> {
+    let round: Round = rounds::table
+        .find(round_id)
+        .select(Round::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(round_not_found)?;
+    let owner = unit_by_id(conn, round.owner_unit_id)?;
+    let visible =
+        user.role == Role::Admin || owner.contains(&user.unit) || user.unit.contains(&owner);
+    if !visible {
+        return Err(round_not_found());
+    }
+    let template = catalog.get(conn, round.template_id)?;
+    Ok(RoundCtx {
+        round,
+        template,
+        owner,
+    })
+}
+
+/// The unit named by `code`, if this person may see it. A unit outside their subtree and a
+/// code that does not exist get the same answer, so that nothing leaks.
+pub fn unit_for(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    code: &str,
+) -> AppResult<Unit> {
+    let unit = match UnitCode::parse(code) {
+        Some(code) => unit_by_code(conn, code.as_str())?,
+        None => None,
+    };
+    match unit {
+        Some(unit) if user.can_read(&unit) => {
+            if ctx.owner.contains(&unit) {
+                Ok(unit)
+            } else {
+                Err(AppError::NotFound(format!(
+                    "Đơn vị «{}» không thuộc phạm vi của kỳ báo cáo này.",
+                    unit.name
+                )))
+            }
+        }
+        _ => Err(AppError::Forbidden(
+            "Bạn không có quyền xem hay sửa báo cáo của đơn vị này.".into(),
+        )),
+    }
+}
+
+fn find_report(conn: &mut Conn, round_id: i32, unit_id: i32) -> AppResult<Option<Report>> {
+    Ok(reports::table
+        .filter(reports::round_id.eq(round_id))
+        .filter(reports::unit_id.eq(unit_id))
+        .select(Report::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+fn parse_map<T: for<'de> Deserialize<'de> + Default>(text: &str) -> AppResult<T> {
+    serde_json::from_str(text).map_err(|e| {
+        AppError::Unexpected(anyhow::Error::new(e).context("stored report JSON unreadable"))
+    })
+}
+
+/// One report as its readers see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    pub round_id: i32,
+    pub unit: UnitRef,
+    /// Its figures are computed from the units below it, not typed in.
+    pub consolidated: bool,
+    pub status: ReportStatus,
+    pub status_label: &'static str,
+    pub version: i32,
+    pub values: BTreeMap<String, Json>,
+    /// Derived ratios of this report alone.
+    pub computed: BTreeMap<String, Option<f64>>,
+    pub sections: BTreeMap<String, String>,
+    pub return_reason: Option<String>,
+    pub deadline: NaiveDateTime,
+    pub first_submitted_at: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub reviewed_at: Option<NaiveDateTime>,
+    pub updated_at: Option<NaiveDateTime>,
+    /// What the person asking may do with it now.
+    pub can_edit: bool,
+    pub can_review: bool,
+}
+
+pub fn report_view(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+) -> AppResult<ReportView> {
+    let consolidated = has_children(conn, unit)?;
+    let report = find_report(conn, ctx.round.id, unit.id)?;
+    let status = report
+        .as_ref()
+        .map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
+    let values: BTreeMap<String, Json> = match &report {
+        Some(r) => parse_map(&r.values_json)?,
+        None => BTreeMap::new(),
+    };
+    let sections: BTreeMap<String, String> = match &report {
+        Some(r) => parse_map(&r.sections_json)?,
+        None => BTreeMap::new(),
+    };
+    let mut computed = BTreeMap::new();
+    if !consolidated {
+        let typed: Values = report
+            .as_ref()
+            .map(|r| parse_map(&r.values_json))
+            .transpose()?
+            .unwrap_or_default();
+        let single = Rollup::of(&ctx.template, [&typed]);
+        for ind in &ctx.template.indicators {
+            if matches!(ind.kind, report_schemas::IndicatorKind::Ratio { .. }) {
+                let v = match single.value(&ctx.template, &ind.key) {
+                    Some(AggValue::Number(x)) => Some(x),
+                    _ => None,
+                };
+                computed.insert(ind.key.clone(), v);
+            }
+        }
+    }
+    Ok(ReportView {
+        round_id: ctx.round.id,
+        unit: unit.into(),
+        consolidated,
+        status,
+        status_label: status.label(),
+        version: report.as_ref().map_or(0, |r| r.version),
+        values,
+        computed,
+        sections,
+        return_reason: report.as_ref().and_then(|r| r.return_reason.clone()),
+        deadline: ctx.deadline_for(!consolidated),
+        first_submitted_at: report.as_ref().and_then(|r| r.first_submitted_at),
+        submitted_at: report.as_ref().and_then(|r| r.submitted_at),
+        reviewed_at: report.as_ref().and_then(|r| r.reviewed_at),
+        updated_at: report.as_ref().map(|r| r.updated_at),
+        can_edit: ctx.is_open() && user.can_file(unit) && status.is_editable(),
+        can_review: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Submitted,
+    })
+}
+
+/// A draft as sent by the API or the form: raw values, narrative text, and the version the
+/// sender last saw (0 for a report not yet started).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftInput {
+    #[serde(default)]
+    pub values: BTreeMap<String, Json>,
+    #[serde(default)]
+    pub sections: BTreeMap<String, String>,
+    pub version: i32,
+}
+
+fn ensure_can_file(ctx: &RoundCtx, user: &CurrentUser, unit: &Unit) -> AppResult<()> {
+    if !user.can_file(unit) {
+        return Err(AppError::Forbidden(
+            "Chỉ đơn vị lập báo cáo mới được sửa hay nộp báo cáo này.".into(),
+        ));
+    }
+    ensure_open(ctx)
+}
+
+fn ensure_open(ctx: &RoundCtx) -> AppResult<()> {
+    if !ctx.is_open() {
+        return Err(AppError::conflict(
+            "round_closed",
+            "Kỳ báo cáo đã đóng, không nhận thêm thay đổi.",
+        ));
+    }
+    Ok(())
+}
+
+fn ensure_editable(report: Option<&Report>) -> AppResult<()> {
+    let status = report.map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
+    match status {
+        ReportStatus::Accepted => Err(AppError::conflict(
+            "locked",
+            "Báo cáo đã được tiếp nhận nên đã khóa, không thể sửa.",
+        )),
+        ReportStatus::Submitted => Err(AppError::conflict(
+            "submitted",
+            "Báo cáo đã nộp và đang chờ tiếp nhận, không thể sửa.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn stale() -> AppError {
+    AppError::conflict(
+        "stale_version",
+        "Báo cáo vừa được người khác cập nhật. Xin tải lại trang để xem bản mới nhất rồi sửa tiếp.",
+    )
+}
+
+/// Normalises every narrative to NFC, as all stored text is.
+fn nfc_sections(sections: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    sections
+        .iter()
+        .map(|(k, v)| (k.clone(), vn::nfc(v)))
+        .collect()
+}
+
+/// The changes between two JSON maps, for the audit trail: `[{field, from, to}]`.
+fn diff_maps<V: Serialize + PartialEq>(
+    prefix: &str,
+    old: &BTreeMap<String, V>,
+    new: &BTreeMap<String, V>,
+    out: &mut Vec<Json>,
+) {
+    for key in old
+        .keys()
+        .chain(new.keys().filter(|k| !old.contains_key(*k)))
+    {
+        let (a, b) = (old.get(key), new.get(key));
+        if a != b {
+            out.push(json!({ "field": format!("{prefix}{key}"), "from": a, "to": b }));
+        }
+    }
+}
+
+#[expect(clippy::too_many_arguments, reason = "an audit row has this many columns")]
+fn audit(
+    conn: &mut Conn,
+    actor: &CurrentUser,
+    action: &str,
+    entity: &str,
+    entity_id: Option<i32>,
+    unit_id: Option<i32>,
+    details: Json,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values(NewAuditEntry {
+            at,
+            actor_id: Some(actor.account.id),
+            action,
+            entity,
+            entity_id,
+            unit_id,
+            details: &details.to_string(),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Saves a draft. Bad input is refused whole: nothing is stored unless every value is valid.
+pub fn save_draft(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    input: &DraftInput,
+) -> AppResult<ReportView> {
+    ensure_can_file(ctx, user, unit)?;
+    let consolidated = has_children(conn, unit)?;
+    let sections = nfc_sections(&input.sections);
+    let checked = if consolidated {
+        if !input.values.is_empty() {
+            return Err(AppError::invalid(vec![FieldError {
+                field: "values".into(),
+                message: "Số liệu của báo cáo tổng hợp được tính từ báo cáo của các đơn vị trực thuộc, không nhập tay.".into(),
+            }]));
+        }
+        ctx.template
+            .validate(&BTreeMap::new(), &sections, Mode::Draft)
+            .map_err(AppError::invalid)?
+    } else {
+        ctx.template
+            .validate(&input.values, &sections, Mode::Draft)
+            .map_err(AppError::invalid)?
+    };
+    let now = vn::now_utc();
+    conn.immediate_transaction::<_, AppError, _>(|conn| {
+        let existing = find_report(conn, ctx.round.id, unit.id)?;
+        ensure_editable(existing.as_ref())?;
+        let current_version = existing.as_ref().map_or(0, |r| r.version);
+        if input.version != current_version {
+            return Err(stale());
+        }
+        let values_json = if consolidated {
+            existing
+                .as_ref()
+                .map_or_else(|| "{}".to_owned(), |r| r.values_json.clone())
+        } else {
+            serde_json::to_string(&checked.values).map_err(anyhow::Error::new)?
+        };
+        let sections_json = serde_json::to_string(&checked.sections).map_err(anyhow::Error::new)?;
+        let mut changes = Vec::new();
+        let (old_values, old_sections): (BTreeMap<String, Json>, BTreeMap<String, String>) =
+            match &existing {
+                Some(r) => (parse_map(&r.values_json)?, parse_map(&r.sections_json)?),
+                None => (BTreeMap::new(), BTreeMap::new()),
+            };
+        let new_values: BTreeMap<String, Json> = parse_map(&values_json)?;
+        diff_maps("values.", &old_values, &new_values, &mut changes);
+        diff_maps("sections.", &old_sections, &checked.sections, &mut changes);
+        let report_id = match &existing {
+            Some(r) => {
+                let status = if r.status == "returned" {
+                    "returned"
+                } else {
+                    "draft"
+                };
+                let n = diesel::update(
+                    reports::table
+                        .filter(reports::id.eq(r.id))
+                        .filter(reports::version.eq(current_version)),
+                )
+                .set((
+                    reports::values_json.eq(&values_json),
+                    reports::sections_json.eq(&sections_json),
+                    reports::status.eq(status),
+                    reports::version.eq(current_version + 1),
+                    reports::updated_at.eq(now),
+                    reports::updated_by.eq(Some(user.account.id)),
+                ))
+                .execute(conn)?;
+                if n != 1 {
+                    return Err(stale());
+                }
+                r.id
+            }
+            None => diesel::insert_into(reports::table)
+                .values(NewReport {
+                    round_id: ctx.round.id,
+                    unit_id: unit.id,
+                    status: "draft",
+                    values_json: &values_json,
+                    sections_json: &sections_json,
+                    version: 1,
+                    first_submitted_at: None,
+                    submitted_at: None,
+                    reviewed_at: None,
+                    reviewed_by: None,
+                    return_reason: None,
+                    updated_at: now,
+                    updated_by: Some(user.account.id),
+                })
+                .returning(reports::id)
+                .get_result(conn)
+                .map_err(|e| match e {
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ) => stale(),
+                    other => other.into(),
+                })?,
+        };
+        audit(
+            conn,
+            user,
+            "save_draft",
+            "report",
+            Some(report_id),
+            Some(unit.id),
+            json!({ "round_id": ctx.round.id, "version": current_version + 1, "changes": changes }),
+            now,
+        )?;
+        Ok(())
+    })?;
+    report_view(conn, user, ctx, unit)
+}
+
+fn review_event(
+    conn: &mut Conn,
+    report_id: i32,
+    action: &str,
+    reason: Option<&str>,
+    actor: &CurrentUser,
+    at: NaiveDateTime,
+) -> AppResult<()> {
+    diesel::insert_into(review_events::table)
+        .values(NewReviewEvent {
+            report_id,
+            action,
+            reason,
+            actor_id: actor.account.id,
+            at,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Submits the stored draft after checking it in full (required fields and rules). A unit with
+/// children submits its narrative with a snapshot of the consolidated figures of its
+/// accepted children.
+pub fn submit(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    version: Option<i32>,
+) -> AppResult<ReportView> {
+    ensure_can_file(ctx, user, unit)?;
+    let consolidated = has_children(conn, unit)?;
+    let snapshot = if consolidated {
+        let rollup = rollup(conn, user, ctx, unit, false)?;
+        let mut values = BTreeMap::new();
+        for ind in &ctx.template.indicators {
+            if let Some(v) = rollup.total.rollup.value(&ctx.template, &ind.key) {
+                values.insert(
+                    ind.key.clone(),
+                    serde_json::to_value(v).map_err(anyhow::Error::new)?,
+                );
+            }
+        }
+        Some(serde_json::to_string(&values).map_err(anyhow::Error::new)?)
+    } else {
+        None
+    };
+    let now = vn::now_utc();
+    conn.immediate_transaction::<_, AppError, _>(|conn| {
+        let existing = find_report(conn, ctx.round.id, unit.id)?;
+        ensure_editable(existing.as_ref())?;
+        let current_version = existing.as_ref().map_or(0, |r| r.version);
+        if version.is_some_and(|v| v != current_version) {
+            return Err(stale());
+        }
+        let (raw_values, sections): (BTreeMap<String, Json>, BTreeMap<String, String>) =
+            match &existing {
+                Some(r) if !consolidated => {
+                    (parse_map(&r.values_json)?, parse_map(&r.sections_json)?)
+                }
+                Some(r) => (BTreeMap::new(), parse_map(&r.sections_json)?),
+                None => (BTreeMap::new(), BTreeMap::new()),
+            };
+        if let Err(mut errors) = ctx.template.validate(&raw_values, &sections, Mode::Submit) {
+            // A consolidated report's figures come from below; only its narrative is its own.
+            if consolidated {
+                errors.retain(|e| ctx.template.section(&e.field).is_some());
+            }
+            if !errors.is_empty() {
+                return Err(AppError::invalid(errors));
+            }
+        }
+        let Some(report) = existing else {
+            // Validation of an empty report always fails on a template with a required
+            // field; a template without any is submitted as an empty report.
+            let id = diesel::insert_into(reports::table)
+                .values(NewReport {
+                    round_id: ctx.round.id,
+                    unit_id: unit.id,
+                    status: "submitted",
+                    values_json: snapshot.as_deref().unwrap_or("{}"),
+                    sections_json: "{}",
+                    version: 1,
+                    first_submitted_at: Some(now),
+                    submitted_at: Some(now),
+                    reviewed_at: None,
+                    reviewed_by: None,
+                    return_reason: None,
+                    updated_at: now,
+                    updated_by: Some(user.account.id),
+                })
+                .returning(reports::id)
+                .get_result::<i32>(conn)?;
+            review_event(conn, id, "submit", None, user, now)?;
+            audit(
+                conn,
+                user,
+                "submit",
+                "report",
+                Some(id),
+                Some(unit.id),
+                json!({ "round_id": ctx.round.id, "version": 1 }),
+                now,
+            )?;
+            return Ok(());
+        };
+        let values_json = snapshot
+            .clone()
+            .unwrap_or_else(|| report.values_json.clone());
+        let n = diesel::update(
+            reports::table
+                .filter(reports::id.eq(report.id))
+                .filter(reports::version.eq(current_version)),
+        )
+        .set((
+            reports::status.eq("submitted"),
+            reports::values_json.eq(&values_json),
+            reports::version.eq(current_version + 1),
+            reports::submitted_at.eq(Some(now)),
+            reports::first_submitted_at.eq(Some(report.first_submitted_at.unwrap_or(now))),
+            reports::updated_at.eq(now),
+            reports::updated_by.eq(Some(user.account.id)),
+        ))
+        .execute(conn)?;
+        if n != 1 {
+            return Err(stale());
+        }
+        review_event(conn, report.id, "submit", None, user, now)?;
+        audit(
+            conn,
+            user,
+            "submit",
+            "report",
+            Some(report.id),
+            Some(unit.id),
+            json!({
+                "round_id": ctx.round.id,
+                "version": current_version + 1,
+                "changes": [{ "field": "status", "from": report.status, "to": "submitted" }],
+            }),
+            now,
+        )?;
+        Ok(())
+    })?;
+    report_view(conn, user, ctx, unit)
+}
+
+/// The reviewer's decision on a submitted report.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    Accept,
+    Return { reason: String },
+}
+
+pub fn review(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    decision: &Decision,
+) -> AppResult<ReportView> {
+    if !user.can_review(unit) {
+        return Err(AppError::Forbidden(
+            "Chỉ ban tuyên giáo cấp trên trực tiếp mới được tiếp nhận hay trả lại báo cáo này."
+                .into(),
+        ));
+    }
+    ensure_open(ctx)?;
+    let reason = match decision {
+        Decision::Return { reason } => {
+            let reason = vn::nfc(reason.trim());
+            if reason.chars().count() < 5 {
+                return Err(AppError::invalid(vec![FieldError {
+                    field: "reason".into(),
+                    message: "Xin ghi rõ lý do trả lại báo cáo (ít nhất 5 ký tự).".into(),
+                }]));
+            }
+            if reason.chars().count() > 2000 {
+                return Err(AppError::invalid(vec![FieldError {
+                    field: "reason".into(),
+                    message: "Lý do trả lại dài quá 2.000 ký tự.".into(),
+                }]));
+            }
+            Some(reason)
+        }
+        Decision::Accept => None,
+    };
+    let (status, action) = match decision {
+        Decision::Accept => ("accepted", "accept"),
+        Decision::Return { .. } => ("returned", "return"),
+    };
+    let now = vn::now_utc();
+    conn.immediate_transaction::<_, AppError, _>(|conn| {
+        let report = find_report(conn, ctx.round.id, unit.id)?
+            .filter(|r| r.status == "submitted")
+            .ok_or_else(|| {
+                AppError::conflict(
+                    "not_submitted",
+                    "Báo cáo không ở trạng thái chờ tiếp nhận (chưa nộp, đã tiếp nhận hoặc đã trả lại).",
+                )
+            })?;
+        diesel::update(reports::table.filter(reports::id.eq(report.id)))
+            .set((
+                reports::status.eq(status),
+                reports::version.eq(report.version + 1),
+                reports::reviewed_at.eq(Some(now)),
+                reports::reviewed_by.eq(Some(user.account.id)),
+                reports::return_reason.eq(reason.as_deref()),
+                reports::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        review_event(conn, report.id, action, reason.as_deref(), user, now)?;
+        audit(
+            conn,
+            user,
+            action,
+            "report",
+            Some(report.id),
+            Some(unit.id),
+            json!({
+                "round_id": ctx.round.id,
+                "reason": reason,
+                "changes": [{ "field": "status", "from": report.status, "to": status }],
+            }),
+            now,
+        )?;
+        Ok(())
+    })?;
+    report_view(conn, user, ctx, unit)
+}
+
+/// Who has filed, among the leaf units (communes) of a subtree.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Completeness {
+    pub expected: u32,
+    /// Sent up and not sent back: submitted or accepted.
+    pub submitted: u32,
+    pub accepted: u32,
+    pub returned: u32,
+    pub on_time: u32,
+    pub late: u32,
+    pub missing: u32,
+}
+
+impl Completeness {
+    fn add(&mut self, other: &Completeness) {
+        self.expected += other.expected;
+        self.submitted += other.submitted;
+        self.accepted += other.accepted;
+        self.returned += other.returned;
+        self.on_time += other.on_time;
+        self.late += other.late;
+        self.missing += other.missing;
+    }
+
+    /// Share of expected units that filed, 0–100.
+    pub fn rate(&self) -> f64 {
+        if self.expected == 0 {
+            0.0
+        } else {
+            f64::from(self.submitted) * 100.0 / f64::from(self.expected)
+        }
+    }
+}
+
+/// One row of a consolidation: a child unit and everything below it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollupRow {
+    pub unit: UnitRef,
+    /// A commune (files figures) rather than a unit with children.
+    pub leaf: bool,
+    /// The status of this unit's own report.
+    pub status: ReportStatus,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub on_time: Option<bool>,
+    #[serde(skip)]
+    pub rollup: Rollup,
+    pub reports: u64,
+    pub values: BTreeMap<String, Option<AggValue>>,
+    pub completeness: Completeness,
+    /// The unit's own narrative, when its report counts.
+    pub sections: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RollupView {
+    pub round_id: i32,
+    pub unit: UnitRef,
+    /// Submitted-but-not-accepted reports are counted, and marked as provisional.
+    pub provisional: bool,
+    pub rows: Vec<RollupRow>,
+    pub total: RollupRow,
+}
+
+struct Tree {
+    units: Vec<Unit>,
+    children: HashMap<i32, Vec<usize>>,
+}
+
+fn load_subtree(conn: &mut Conn, root: &Unit) -> AppResult<Tree> {
+    let units: Vec<Unit> = units::table
+        .filter(units::path.like(format!("{}%", root.path)))
+        .select(Unit::as_select())
+        .load(conn)?;
+    let mut children: HashMap<i32, Vec<usize>> = HashMap::new();
+    for (i, u) in units.iter().enumerate() {
+        if let Some(p) = u.parent_id {
+            children.entry(p).or_default().push(i);
+        }
+    }
+    for list in children.values_mut() {
+        list.sort_by(|&a, &b| vn::compare(&units[a].name, &units[b].name));
+    }
+    Ok(Tree { units, children })
+}
+
+/// Consolidates a unit's subtree for a round: one row per direct child (each aggregating
+/// the communes below it), and the total, which aggregates every commune directly.
+pub fn rollup(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    provisional: bool,
+) -> AppResult<RollupView> {
+    if !user.can_read(unit) {
+        return Err(AppError::forbidden());
+    }
+    let tree = load_subtree(conn, unit)?;
+    let ids: Vec<i32> = tree.units.iter().map(|u| u.id).collect();
+    let mut by_unit: HashMap<i32, Report> = HashMap::new();
+    for chunk in ids.chunks(5000) {
+        let rows: Vec<Report> = reports::table
+            .filter(reports::round_id.eq(ctx.round.id))
+            .filter(reports::unit_id.eq_any(chunk))
+            .select(Report::as_select())
+            .load(conn)?;
+        by_unit.extend(rows.into_iter().map(|r| (r.unit_id, r)));
+    }
+    let template = &ctx.template;
+
+    // Post-order walk: every unit's aggregate over the communes below it.
+    fn walk(
+        idx: usize,
+        tree: &Tree,
+        by_unit: &HashMap<i32, Report>,
+        ctx: &RoundCtx,
+        provisional: bool,
+    ) -> AppResult<RollupRow> {
+        let u = &tree.units[idx];
+        let report = by_unit.get(&u.id);
+        let status = report.map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
+        let counts =
+            status == ReportStatus::Accepted || (provisional && status == ReportStatus::Submitted);
+        let kids = tree.children.get(&u.id).map(Vec::as_slice).unwrap_or(&[]);
+        let leaf = kids.is_empty();
+        let deadline = ctx.deadline_for(leaf);
+        let on_time = report
+            .filter(|_| status.is_filed())
+            .and_then(|r| r.first_submitted_at)
+            .map(|t| t <= deadline);
+        let mut row = RollupRow {
+            unit: u.into(),
+            leaf,
+            status,
+            submitted_at: report.and_then(|r| r.submitted_at),
+            on_time,
+            rollup: Rollup::default(),
+            reports: 0,
+            values: BTreeMap::new(),
+            completeness: Completeness::default(),
+            sections: match report.filter(|_| counts) {
+                Some(r) => parse_map(&r.sections_json)?,
+                None => BTreeMap::new(),
+            },
+        };
+        if leaf {
+            let c = &mut row.completeness;
+            c.expected = 1;
+            match status {
+                ReportStatus::Submitted | ReportStatus::Accepted => {
+                    c.submitted = 1;
+                    if on_time == Some(true) {
+                        c.on_time = 1;
+                    } else {
+                        c.late = 1;
+                    }
+                }
+                _ => c.missing = 1,
+            }
+            c.accepted = u32::from(status == ReportStatus::Accepted);
+            c.returned = u32::from(status == ReportStatus::Returned);
+            if counts && let Some(r) = report {
+                let values: Values = parse_map(&r.values_json)?;
+                row.rollup.add(&ctx.template, &values);
+            }
+        } else {
+            for &k in kids {
+                let child = walk(k, tree, by_unit, ctx, provisional)?;
+                row.rollup.merge(&child.rollup);
+                row.completeness.add(&child.completeness);
+            }
+        }
+        Ok(row)
+    }
+
+    let root_idx = tree
+        .units
+        .iter()
+        .position(|u| u.id == unit.id)
+        .ok_or_else(|| anyhow::anyhow!("unit missing from its own subtree"))?;
+    let kids = tree.children.get(&unit.id).cloned().unwrap_or_default();
+    let mut rows = Vec::with_capacity(kids.len());
+    for k in kids {
+        rows.push(walk(k, &tree, &by_unit, ctx, provisional)?);
+    }
+    let mut total = walk(root_idx, &tree, &by_unit, ctx, provisional)?;
+    for row in rows.iter_mut().chain(std::iter::once(&mut total)) {
+        row.reports = row.rollup.reports();
+        row.values = template
+            .indicators
+            .iter()
+            .map(|i| (i.key.clone(), row.rollup.value(template, &i.key)))
+            .collect();
+    }
+    Ok(RollupView {
+        round_id: ctx.round.id,
+        unit: unit.into(),
+        provisional,
+        rows,
+        total,
+    })
+}
+
+/// A round in a list, with the status of the asking person's own unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundSummary {
+    pub id: i32,
+    pub title: String,
+    pub template_key: String,
+    pub template_title: String,
+    pub period_type: String,
+    pub period_label: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub commune_deadline: NaiveDateTime,
+    pub district_deadline: NaiveDateTime,
+    /// The deadline that applies to the asking person's unit.
+    pub my_deadline: NaiveDateTime,
+    pub status: String,
+    pub owner: UnitRef,
+    pub my_status: ReportStatus,
+}
+
+pub fn period_label(round: &Round) -> String {
+    match parse_period_type(&round.period_type) {
+        Some(kind) => period::label(
+            kind,
+            round.period_year,
+            u32::try_from(round.period_index).unwrap_or(0),
+            round.period_start,
+            round.period_end,
+        ),
+        None => round.period_type.clone(),
+    }
+}
+
+pub fn list_rounds(conn: &mut Conn, user: &CurrentUser) -> AppResult<Vec<RoundSummary>> {
+    let rows: Vec<(Round, TemplateRow, Unit)> = rounds::table
+        .inner_join(templates::table)
+        .inner_join(units::table.on(units::id.eq(rounds::owner_unit_id)))
+        .order((rounds::period_end.desc(), rounds::id.desc()))
+        .select((
+            Round::as_select(),
+            TemplateRow::as_select(),
+            Unit::as_select(),
+        ))
+        .load(conn)?;
+    let leaf = !has_children(conn, &user.unit)?;
+    let mut out = Vec::new();
+    for (round, template, owner) in rows {
+        let visible =
+            user.role == Role::Admin || owner.contains(&user.unit) || user.unit.contains(&owner);
+        if !visible {
+            continue;
+        }
+        let my_status = find_report(conn, round.id, user.unit.id)?
+            .map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
+        out.push(RoundSummary {
+            id: round.id,
+            period_label: period_label(&round),
+            title: round.title.clone(),
+            template_key: template.key,
+            template_title: template.title,
+            period_type: round.period_type.clone(),
+            period_start: round.period_start,
+            period_end: round.period_end,
+            commune_deadline: round.commune_deadline,
+            district_deadline: round.district_deadline,
+            my_deadline: if leaf {
+                round.commune_deadline
+            } else {
+                round.district_deadline
+            },
+            status: round.status.clone(),
+            owner: (&owner).into(),
+            my_status,
+        });
+    }
+    Ok(out)
+}
+
+/// What the province sends to open a round.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenRound {
+    pub template: String,
+    pub period_type: String,
+    pub year: i32,
+    /// Month (1–12) or quarter (1–4); ignored otherwise.
+    #[serde(default)]
+    pub index: Option<u32>,
+    /// For a free window.
+    #[serde(default)]
+    pub start: Option<NaiveDate>,
+    #[serde(default)]
+    pub end: Option<NaiveDate>,
+    /// Last day (Vietnam time) for communes; defaults to 3 days after the period.
+    #[serde(default)]
+    pub commune_deadline: Option<NaiveDate>,
+    /// Last day for districts; defaults to 8 days after the period.
+    #[serde(default)]
+    pub district_deadline: Option<NaiveDate>,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+fn field(field: &str, message: &str) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// End of a Vietnam-time day, as a UTC instant.
+pub fn end_of_day(d: NaiveDate) -> NaiveDateTime {
+    vn::from_local(d.and_hms_opt(23, 59, 59).unwrap_or_default())
+}
+
+pub fn open_round(
+    conn: &mut Conn,
+    catalog: &Catalog,
+    user: Option<&CurrentUser>,
+    owner: &Unit,
+    input: &OpenRound,
+) -> AppResult<i32> {
+    if let Some(user) = user
+        && (user.role != Role::Province || user.unit.id != owner.id)
+    {
+        return Err(AppError::Forbidden(
+            "Chỉ Ban Tuyên giáo Tỉnh ủy mới được mở kỳ báo cáo.".into(),
+        ));
+    }
+    let mut errors = Vec::new();
+    let template_id = Catalog::latest_id(conn, &input.template)?;
+    let template = match template_id {
+        Some(id) => Some(catalog.get(conn, id)?),
+        None => {
+            errors.push(field("template", "Không có mẫu báo cáo này."));
+            None
+        }
+    };
+    let kind = parse_period_type(&input.period_type);
+    if kind.is_none() {
+        errors.push(field("period_type", "Loại kỳ báo cáo không hợp lệ."));
+    }
+    if let (Some(t), Some(k)) = (&template, kind)
+        && !t.period_types.contains(&k)
+    {
+        errors.push(field(
+            "period_type",
+            &format!(
+                "Mẫu «{}» không dùng cho kỳ «{}».",
+                t.title,
+                period::type_label(k)
+            ),
+        ));
+    }
+    if !(2000..=2100).contains(&input.year) {
+        errors.push(field("year", "Năm báo cáo không hợp lệ."));
+    }
+    let index = input.index.unwrap_or(1);
+    let dates = match kind {
+        Some(report_schemas::PeriodType::Window) => match (input.start, input.end) {
+            (Some(s), Some(e)) if s <= e => Some((s, e)),
+            _ => {
+                errors.push(field(
+                    "end",
+                    "Cần ngày bắt đầu và ngày kết thúc, ngày bắt đầu không sau ngày kết thúc.",
+                ));
+                None
+            }
+        },
+        Some(k) => {
+            let d = period::cut_off(k, input.year, index);
+            if d.is_none() {
+                errors.push(field("index", "Tháng hoặc quý không hợp lệ."));
+            }
+            d
+        }
+        None => None,
+    };
+    let (Some(template), Some(kind), Some((start, end)), Some(template_id)) =
+        (template, kind, dates, template_id)
+    else {
+        return Err(AppError::invalid(errors));
+    };
+    let commune_deadline = input
+        .commune_deadline
+        .unwrap_or(end + chrono::Duration::days(3));
+    let district_deadline = input
+        .district_deadline
+        .unwrap_or(end + chrono::Duration::days(8));
+    if commune_deadline < end {
+        errors.push(field(
+            "commune_deadline",
+            "Hạn nộp của cấp xã không được trước ngày chốt số liệu.",
+        ));
+    }
+    if district_deadline < commune_deadline {
+        errors.push(field(
+            "district_deadline",
+            "Hạn nộp của cấp huyện không được trước hạn nộp của cấp xã.",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(errors));
+    }
+    let label = period::label(kind, input.year, index, start, end);
+    let title = input
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(vn::nfc)
+        .unwrap_or_else(|| format!("{} {}", template.title, label.to_lowercase_first()));
+    let now = vn::now_utc();
+    conn.immediate_transaction::<_, AppError, _>(|conn| {
+        let id = diesel::insert_into(rounds::table)
+            .values(NewRound {
+                template_id,
+                owner_unit_id: owner.id,
+                title: &title,
+                period_type: period_type_str(kind),
+                period_year: input.year,
+                period_index: i32::try_from(index).unwrap_or(1),
+                period_start: start,
+                period_end: end,
+                commune_deadline: end_of_day(commune_deadline),
+                district_deadline: end_of_day(district_deadline),
+                status: "open",
+                created_by: user.map(|u| u.account.id),
+                created_at: now,
+            })
+            .returning(rounds::id)
+            .get_result::<i32>(conn)?;
+        if let Some(user) = user {
+            audit(
+                conn,
+                user,
+                "open_round",
+                "round",
+                Some(id),
+                Some(owner.id),
+                json!({ "title": title, "template": template.key, "period": label }),
+                now,
+            )?;
+        }
+        Ok(id)
+    })
+}
+
+trait LowerFirst {
+    fn to_lowercase_first(&self) -> String;
+}
+
+impl LowerFirst for String {
+    /// "Quý I/2025" reads "quý I/2025" after a title.
+    fn to_lowercase_first(&self) -> String {
+        let mut chars = self.chars();
+        match chars.next() {
+            Some(c) => c.to_lowercase().chain(chars).collect(),
+            None => String::new(),
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! The `baocao` binary itself: `serve --demo` answers over HTTP on a fresh database, and
+//! `export` writes the same workbook as the web download.
+
+use std::io::{BufRead, BufReader, Cursor};
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+
+const BIN: &str = env!("CARGO_BIN_EXE_baocao");
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Every sheet's cells, as text, for comparing two workbooks.
+fn cells(bytes: &[u8]) -> Vec<(String, Vec<String>)> {
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    wb.sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = wb.worksheet_range(&name).unwrap();
+            let cells = range
+                .cells()
+                .filter(|(_, _, d)| !matches!(d, Data::Empty))
+                .map(|(r, c, d)| format!("{r},{c}={d}"))
+                .collect();
+            (name, cells)
+        })
+        .collect()
+}
+
+#[test]
+fn serve_demo_starts_on_a_fresh_database_and_export_matches_the_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baocao.db");
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--demo",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+        ])
+        .arg(&db)
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut banner = String::new();
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref().take(3) {
+        banner.push_str(&line.unwrap());
+        banner.push('\n');
+    }
+    assert!(banner.contains("mật khẩu \"demo\""), "{banner}");
+
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    loop {
+        match agent.get(format!("{base}/dang-nhap")).call() {
+            Ok(res) if res.status() == 200 => break,
+            _ if started.elapsed() < Duration::from_secs(60) => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            other => panic!("server did not start: {other:?}"),
+        }
+    }
+    let res = agent
+        .post(format!("{base}/api/v1/login"))
+        .send_json(serde_json::json!({ "username": "34", "password": "demo" }))
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut res = agent
+        .get(format!("{base}/api/v1/rounds/1/export/338.xlsx"))
+        .call()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let web = res.body_mut().read_to_vec().unwrap();
+    drop(server);
+
+    let out = dir.path().join("338.xlsx");
+    let status = Command::new(BIN)
+        .args(["export", "--round", "1", "--unit", "338", "--database"])
+        .arg(&db)
+        .arg("--out")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cli = std::fs::read(&out).unwrap();
+    assert_eq!(cells(&cli), cells(&web));
+}
+
+#[test]
+fn export_of_an_unknown_unit_fails_with_a_vietnamese_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baocao.db");
+    let seeded = Command::new(BIN)
+        .args(["seed", "--demo", "--database"])
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(seeded.success());
+    let out = Command::new(BIN)
+        .args([
+            "export",
+            "--round",
+            "1",
+            "--unit",
+            "99999",
+            "--out",
+            "x.xlsx",
+            "--database",
+        ])
+        .arg(&db)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Không có đơn vị mã 99999"), "{err}");
+}
