@@ -1,0 +1,229 @@
+//! Bad input gets a clear Vietnamese error naming the field, and changes nothing.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Saves a valid draft first, so that "nothing changed" is checked against real content.
+fn with_draft(app: &TestApp) -> (Client, String, Value) {
+    let commune = app.login(COMMUNE);
+    let path = app.report_path(COMMUNE);
+    let (status, saved) = commune.put(
+        &path,
+        &json!({ "values": full_values(8), "sections": full_sections(), "version": 0 }),
+    );
+    assert_eq!(status, 200, "{saved}");
+    (commune, path, saved)
+}
+
+#[test]
+fn each_bad_value_is_refused_with_a_message_naming_its_field_and_nothing_changes() {
+    let app = TestApp::spawn();
+    let (commune, path, saved) = with_draft(&app);
+    let long = "ư".repeat(8001);
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        (
+            "a negative count",
+            json!({ "values": { "so_cuoc_hop": -2 } }),
+            "so_cuoc_hop",
+            "không được nhỏ hơn 0",
+        ),
+        (
+            "a non-integer count",
+            json!({ "values": { "so_cuoc_hop": 2.5 } }),
+            "so_cuoc_hop",
+            "phải là số nguyên",
+        ),
+        (
+            "text in a number",
+            json!({ "values": { "so_cuoc_hop": "mười" } }),
+            "so_cuoc_hop",
+            "phải là một số",
+        ),
+        (
+            "a value over its bound",
+            json!({ "values": { "so_thanh_vien": 51 } }),
+            "so_thanh_vien",
+            "không được lớn hơn 50",
+        ),
+        (
+            "a broken rule",
+            json!({ "values": { "so_thanh_vien": 5, "so_dai_hoc": 6 } }),
+            "so_dai_hoc",
+            "không được vượt quá",
+        ),
+        (
+            "an over-long narrative",
+            json!({ "sections": { "ket_qua": long } }),
+            "ket_qua",
+            "vượt quá giới hạn",
+        ),
+        (
+            "an unknown indicator",
+            json!({ "values": { "so_may_bay": 1 } }),
+            "so_may_bay",
+            "không có trong mẫu",
+        ),
+        (
+            "a derived ratio typed in",
+            json!({ "values": { "ty_le_dai_hoc": 50 } }),
+            "ty_le_dai_hoc",
+            "",
+        ),
+        (
+            "a yes/no answered with a number",
+            json!({ "values": { "co_to_truong": 7 } }),
+            "co_to_truong",
+            "Tổ đã có tổ trưởng",
+        ),
+        (
+            "an unknown choice",
+            json!({ "values": { "muc_do_hoan_thanh": "tuyet_voi" } }),
+            "muc_do_hoan_thanh",
+            "",
+        ),
+    ];
+    for (what, mut body, field, message) in cases {
+        body["version"] = saved["version"].clone();
+        let (status, err) = commune.put(&path, &body);
+        assert_eq!(status, 422, "{what}: {err}");
+        assert_eq!(err["error"], "invalid", "{what}");
+        let hit = err["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == field)
+            .unwrap_or_else(|| panic!("{what}: no error for {field}: {err}"));
+        let text = hit["message"].as_str().unwrap();
+        assert!(text.contains(message), "{what}: {text}");
+        let (_, now) = commune.get(&path);
+        assert_eq!(
+            now["version"], saved["version"],
+            "{what} changed the report"
+        );
+        assert_eq!(now["values"], saved["values"], "{what} changed the values");
+        assert_eq!(
+            now["sections"], saved["sections"],
+            "{what} changed the narrative"
+        );
+    }
+}
+
+#[test]
+fn a_stale_version_is_a_conflict_and_the_newer_save_survives() {
+    let app = TestApp::spawn();
+    let (commune, path, saved) = with_draft(&app);
+    let mut newer = full_values(8);
+    newer["so_cuoc_hop"] = json!(9);
+    let (status, _) = commune.put(
+        &path,
+        &json!({ "values": newer, "version": saved["version"] }),
+    );
+    assert_eq!(status, 200);
+    let (status, err) = commune.put(
+        &path,
+        &json!({ "values": full_values(8), "version": saved["version"] }),
+    );
+    assert_eq!(status, 409, "{err}");
+    assert_eq!(err["error"], "stale_version");
+    assert!(err["message"].as_str().unwrap().contains("tải lại"));
+    let (_, now) = commune.get(&path);
+    assert_eq!(now["values"]["so_cuoc_hop"], 9);
+}
+
+#[test]
+fn submitted_and_accepted_reports_cannot_be_edited() {
+    let app = TestApp::spawn();
+    let commune = app.login(COMMUNE);
+    let submitted = file_report(&app, &commune, COMMUNE, 8);
+    let path = app.report_path(COMMUNE);
+    let (status, err) = commune.put(
+        &path,
+        &json!({ "values": full_values(9), "version": submitted["version"] }),
+    );
+    assert_eq!(status, 409, "{err}");
+    assert_eq!(err["error"], "submitted");
+
+    let district = app.login(DISTRICT);
+    let (status, accepted) = district.post_empty(&format!("{path}/accept"));
+    assert_eq!(status, 200);
+    let (status, err) = commune.put(
+        &path,
+        &json!({ "values": full_values(9), "version": accepted["version"] }),
+    );
+    assert_eq!(status, 409, "{err}");
+    assert_eq!(err["error"], "locked");
+    assert!(err["message"].as_str().unwrap().contains("đã khóa"));
+    let (status, err) = commune.post_empty(&format!("{path}/submit"));
+    assert_eq!(status, 409, "{err}");
+    let (status, err) = district.post_empty(&format!("{path}/accept"));
+    assert_eq!(status, 409, "accepting twice: {err}");
+    let (_, now) = commune.get(&path);
+    assert_eq!(now["status"], "accepted");
+    assert_eq!(now["values"]["so_thanh_vien"], 8);
+}
+
+#[test]
+fn a_return_needs_a_reason_and_only_a_submitted_report_can_be_reviewed() {
+    let app = TestApp::spawn();
+    let (_, path, _) = with_draft(&app);
+    let district = app.login(DISTRICT);
+    let (status, err) = district.post_empty(&format!("{path}/accept"));
+    assert_eq!(status, 409, "accepting a draft: {err}");
+    assert_eq!(err["error"], "not_submitted");
+    let commune = app.login(COMMUNE);
+    let (status, _) = commune.post_empty(&format!("{path}/submit"));
+    assert_eq!(status, 200);
+    let (status, err) = district.post(&format!("{path}/return"), &json!({ "reason": "  " }));
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["fields"][0]["field"], "reason");
+    let (_, now) = district.get(&path);
+    assert_eq!(now["status"], "submitted");
+}
+
+#[test]
+fn a_wrong_password_and_an_unknown_user_get_the_same_401() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    let (status, wrong) = client.post(
+        "/api/v1/login",
+        &json!({ "username": COMMUNE, "password": "sai" }),
+    );
+    assert_eq!(status, 401);
+    assert_eq!(wrong["message"], "Tên đăng nhập hoặc mật khẩu không đúng.");
+    let (status, unknown) = client.post(
+        "/api/v1/login",
+        &json!({ "username": "khong-co", "password": "demo" }),
+    );
+    assert_eq!(status, 401);
+    assert_eq!(unknown, wrong);
+    let (status, _) = client.get("/api/v1/rounds");
+    assert_eq!(status, 401, "a failed login opens no session");
+    let (status, empty) = client.post("/api/v1/login", &json!({ "username": "", "password": "" }));
+    assert_eq!(status, 422, "{empty}");
+}
+
+#[test]
+fn malformed_bodies_are_refused_with_a_vietnamese_message() {
+    let app = TestApp::spawn();
+    let (commune, path, saved) = with_draft(&app);
+    for (what, body) in [
+        ("truncated JSON", r#"{"values": {"#),
+        ("not JSON", "so_thanh_vien=5"),
+        ("a misspelt field", r#"{"valuez": {}, "version": 1}"#),
+        ("no version", r#"{"values": {}}"#),
+        (
+            "values not an object",
+            r#"{"values": [1, 2], "version": 1}"#,
+        ),
+    ] {
+        let (status, err) = commune.put_raw(&path, body);
+        assert_eq!(status, 400, "{what}: {err}");
+        assert!(
+            err["message"].as_str().unwrap().contains("định dạng"),
+            "{what}: {err}"
+        );
+    }
+    let (_, now) = commune.get(&path);
+    assert_eq!(now["version"], saved["version"]);
+}

@@ -1,0 +1,263 @@
+//! `TestApp`: the real server, on a free port, over a fresh SQLite file in a temporary
+//! directory, loaded with Thái Bình's real units and one account per unit.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use baocao::seed;
+use baocao::startup::{Application, Settings, prepare};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const PROVINCE: &str = "34";
+/// Huyện Quỳnh Phụ and two of its communes.
+pub const DISTRICT: &str = "338";
+pub const COMMUNE: &str = "12475";
+pub const COMMUNE_2: &str = "12478";
+/// Huyện Hưng Hà and one of its communes: another subtree.
+pub const OTHER_DISTRICT: &str = "339";
+pub const OTHER_COMMUNE: &str = "12589";
+
+pub struct TestApp {
+    pub base: String,
+    pub round_id: i64,
+    _dir: TempDir,
+}
+
+fn schemas_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../report-schemas/schemas")
+}
+
+impl TestApp {
+    /// Units and accounts only, and a round of the periodic template opened by the province
+    /// over HTTP, with deadlines a month ahead.
+    pub fn spawn() -> TestApp {
+        let mut app = TestApp::start(false);
+        let province = app.login(PROVINCE);
+        let deadline = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
+        let (status, body) = province.post(
+            "/api/v1/rounds",
+            &json!({
+                "template": "dinh-ky",
+                "period_type": "year",
+                "year": 2025,
+                "commune_deadline": deadline,
+                "district_deadline": deadline + chrono::Duration::days(5),
+            }),
+        );
+        assert_eq!(status, 201, "{body}");
+        app.round_id = body["id"].as_i64().expect("round id");
+        app
+    }
+
+    /// With `--demo` data: the demo round and its filed reports.
+    pub fn spawn_demo() -> TestApp {
+        let mut app = TestApp::start(true);
+        app.round_id = 1;
+        app
+    }
+
+    fn start(demo: bool) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_path = dir.path().join("baocao.db");
+        let settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            database: db_path.to_string_lossy().into_owned(),
+            demo,
+            schemas: Some(schemas_dir()),
+        };
+        let (state, _) = prepare(&settings).expect("prepare");
+        if !demo {
+            let mut conn = state.pool.get().expect("connection");
+            seed::load_units(&mut conn, seed::THAI_BINH_UNITS).expect("units");
+            seed::demo_accounts(&mut conn).expect("accounts");
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::with_listener(state, listener).expect("server");
+                app.run().await.expect("server run");
+            });
+        });
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            round_id: 0,
+            _dir: dir,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        Client {
+            agent,
+            base: self.base.clone(),
+        }
+    }
+
+    /// A client logged in as the account of `unit_code` (password "demo").
+    pub fn login(&self, unit_code: &str) -> Client {
+        let client = self.client();
+        let (status, body) = client.post(
+            "/api/v1/login",
+            &json!({ "username": unit_code, "password": "demo" }),
+        );
+        assert_eq!(status, 200, "login {unit_code}: {body}");
+        client
+    }
+
+    pub fn report_path(&self, unit: &str) -> String {
+        format!("/api/v1/rounds/{}/reports/{unit}", self.round_id)
+    }
+}
+
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+}
+
+fn read(mut res: ureq::http::Response<ureq::Body>) -> (u16, Value) {
+    let status = res.status().as_u16();
+    let text = res.body_mut().read_to_string().unwrap_or_default();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+impl Client {
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        read(
+            self.agent
+                .get(format!("{}{path}", self.base))
+                .call()
+                .expect("GET"),
+        )
+    }
+
+    pub fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
+        let mut res = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .call()
+            .expect("GET");
+        let status = res.status().as_u16();
+        let ctype = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = res
+            .body_mut()
+            .with_config()
+            .limit(100 << 20)
+            .read_to_vec()
+            .expect("body");
+        (status, ctype, bytes)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        read(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .send_json(body)
+                .expect("POST"),
+        )
+    }
+
+    pub fn post_empty(&self, path: &str) -> (u16, Value) {
+        read(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .send_empty()
+                .expect("POST"),
+        )
+    }
+
+    pub fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        read(
+            self.agent
+                .put(format!("{}{path}", self.base))
+                .send_json(body)
+                .expect("PUT"),
+        )
+    }
+
+    /// A raw body with a JSON content type, for malformed input.
+    pub fn put_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        read(
+            self.agent
+                .put(format!("{}{path}", self.base))
+                .header("content-type", "application/json")
+                .send(body)
+                .expect("PUT"),
+        )
+    }
+}
+
+/// A complete, valid periodic report for a team of `members`.
+pub fn full_values(members: i64) -> Value {
+    json!({
+        "so_thanh_vien": members,
+        "so_kiem_nhiem": members - 1,
+        "so_nu": members / 2,
+        "so_dai_hoc": members / 3,
+        "so_tren_60": 1,
+        "co_to_truong": true,
+        "so_cuoc_hop": 6,
+        "tt_giao_duc": 2,
+        "tt_khcn": 1,
+        "tt_moi_truong": 3,
+        "tt_y_te": 4,
+        "tt_dan_so": 1,
+        "tt_vsattp": 2,
+        "tt_khuyen_hoc": 1,
+        "tt_xa_hoi": 0,
+        "luot_nguoi_nghe": 350,
+        "tin_bai_truyen_thanh": 12,
+        "so_de_xuat": 3,
+        "van_de_phat_sinh": 4,
+        "van_de_giai_quyet": 3,
+        "ct03_co_ke_hoach": true,
+        "ct03_so_buoi": 2,
+        "ct03_dien_hinh": 1,
+        "sk_nq03_y_te": true,
+        "sk_nq06_giao_duc": false,
+        "kinh_phi": 12.5,
+        "diem_tu_cham": 85.0,
+        "muc_do_hoan_thanh": "tot"
+    })
+}
+
+pub fn full_sections() -> Value {
+    json!({
+        "ket_qua": "Tổ đã tổ chức 6 cuộc họp và 14 buổi tuyên truyền về y tế, môi trường, giáo dục.",
+        "phuong_huong": "Tiếp tục kiện toàn Tổ, đẩy mạnh tuyên truyền về vệ sinh an toàn thực phẩm."
+    })
+}
+
+/// Saves a full draft and submits it; returns the submitted report.
+pub fn file_report(app: &TestApp, client: &Client, unit: &str, members: i64) -> Value {
+    let path = app.report_path(unit);
+    let (status, current) = client.get(&path);
+    assert_eq!(status, 200, "{current}");
+    let (status, saved) = client.put(
+        &path,
+        &json!({ "values": full_values(members), "sections": full_sections(), "version": current["version"] }),
+    );
+    assert_eq!(status, 200, "{saved}");
+    let (status, submitted) = client.post(
+        &format!("{path}/submit"),
+        &json!({ "version": saved["version"] }),
+    );
+    assert_eq!(status, 200, "{submitted}");
+    assert_eq!(submitted["status"], "submitted");
+    submitted
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests: the real server over real HTTP with a real database file.
+
+mod authorization;
+mod bad_input;
+mod export;
+mod helpers;
+mod story;
