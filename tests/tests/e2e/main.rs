@@ -2,6 +2,7 @@
 
 mod authorization;
 mod bad_input;
+mod browser;
 mod export;
 mod helpers;
 mod story;
