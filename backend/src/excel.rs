@@ -327,8 +327,10 @@ fn document_header(
     last_col: u16,
     subtitle: &str,
 ) -> Result<(), XlsxError> {
-    let right_first = 4.min(last_col);
-    let right_last = last_col.max(right_first + 3);
+    // The header spans what fits on the first printed page, not the whole width of the table.
+    let width = last_col.clamp(7, PAGE_COLUMNS - 1);
+    let right_first = width / 2 + 1;
+    let right_last = width;
     ws.merge_range(0, 0, 0, 2, &committee(&data.unit), &f.body_center)?;
     ws.merge_range(1, 0, 1, 2, "BAN TUYÊN GIÁO", &f.bold)?;
     ws.merge_range(2, 0, 2, 2, "*", &f.body_center)?;
@@ -360,7 +362,6 @@ fn document_header(
         ),
         &f.italic_center,
     )?;
-    let width = last_col.max(right_last);
     ws.merge_range(5, 0, 5, width, "BÁO CÁO", &f.title)?;
     ws.merge_range(6, 0, 6, width, subtitle, &f.subtitle)?;
     ws.set_row_height(6, 33)?;
@@ -378,10 +379,18 @@ fn document_header(
     Ok(())
 }
 
-fn print_setup(ws: &mut Worksheet, repeat_to: u32) -> Result<(), XlsxError> {
+/// Columns that print readably across one A4 landscape page.
+const PAGE_COLUMNS: u16 = 14;
+
+/// A4 landscape, as many pages wide as the table needs to stay readable (one for most
+/// sheets), the header rows and the unit names repeated on every page, page numbers.
+fn print_setup(ws: &mut Worksheet, repeat_to: u32, columns: u16) -> Result<(), XlsxError> {
     ws.set_paper_size(9); // A4
     ws.set_landscape();
-    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_fit_to_pages(columns.div_ceil(PAGE_COLUMNS).max(1), 0);
+    if columns > PAGE_COLUMNS {
+        ws.set_repeat_columns(0, 1)?;
+    }
     ws.set_print_center_horizontally(true);
     ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
     ws.set_repeat_rows(HEADER_ROW.saturating_sub(1), repeat_to)?;
@@ -567,7 +576,7 @@ fn consolidation_sheet(
     if !empty {
         ws.autofilter(HEADER_ROW, 0, last_data, last_col)?;
     }
-    print_setup(ws, HEADER_ROW)?;
+    print_setup(ws, HEADER_ROW, last_col + 1)?;
     Ok(())
 }
 
@@ -673,7 +682,7 @@ fn completeness_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Res
     ws.write_blank(r, 9, &f.total_text)?;
     ws.write_blank(r, 10, &f.total_text)?;
     ws.set_freeze_panes(FIRST_DATA_ROW, 2)?;
-    print_setup(ws, HEADER_ROW)?;
+    print_setup(ws, HEADER_ROW, last_col + 1)?;
     Ok(())
 }
 

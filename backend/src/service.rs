@@ -321,7 +321,10 @@ fn diff_maps<V: Serialize + PartialEq>(
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "an audit row has this many columns")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "an audit row has this many columns"
+)]
 fn audit(
     conn: &mut Conn,
     actor: &CurrentUser,
@@ -915,6 +918,8 @@ pub struct RoundSummary {
     pub my_deadline: NaiveDateTime,
     pub status: String,
     pub owner: UnitRef,
+    /// Whether the asking person's unit files a report in this round.
+    pub files: bool,
     pub my_status: ReportStatus,
 }
 
@@ -969,6 +974,7 @@ pub fn list_rounds(conn: &mut Conn, user: &CurrentUser) -> AppResult<Vec<RoundSu
                 round.district_deadline
             },
             status: round.status.clone(),
+            files: owner.id != user.unit.id && user.role.files() && owner.contains(&user.unit),
             owner: (&owner).into(),
             my_status,
         });

@@ -242,6 +242,8 @@ async fn logout(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
 
 struct RoundRow {
     id: i32,
+    /// The person's unit files in this round (it is not the unit that opened it).
+    files: bool,
     title: String,
     period: String,
     deadline: String,
@@ -277,7 +279,8 @@ async fn rounds(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
         .into_iter()
         .map(|r| RoundRow {
             id: r.id,
-            overdue: r.my_deadline < now && !r.my_status.is_filed(),
+            files: r.files,
+            overdue: r.files && r.my_deadline < now && !r.my_status.is_filed(),
             deadline: vn::datetime(r.my_deadline),
             open: r.status == "open",
             my_status: r.my_status.label().into(),
@@ -333,7 +336,7 @@ fn display_agg(template: &ReportTemplate, key: &str, v: Option<&AggValue>) -> St
                 .iter()
                 .map(|o| format!("{}: {}", o.label, counts.get(&o.key).copied().unwrap_or(0)))
                 .collect::<Vec<_>>()
-                .join(" · "),
+                .join("\n"),
             _ => String::new(),
         },
     }
@@ -571,6 +574,7 @@ struct SectionVm {
     error: Option<String>,
     required: bool,
     max_chars: usize,
+    max_chars_text: String,
 }
 
 struct EventVm {
@@ -645,7 +649,10 @@ struct FormState {
     errors: Vec<FieldError>,
 }
 
-#[expect(clippy::too_many_arguments, reason = "the page is assembled from independent parts read in one transaction")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the page is assembled from independent parts read in one transaction"
+)]
 fn build_report_page(
     user: UserVm,
     ctx: &service::RoundCtx,
@@ -748,6 +755,7 @@ fn build_report_page(
             error: error_for(&s.key),
             required: s.required,
             max_chars: s.max_chars,
+            max_chars_text: vn::int(i64::try_from(s.max_chars).unwrap_or(i64::MAX)),
         })
         .collect();
     let general: Vec<String> = form
