@@ -143,3 +143,99 @@ fn export_of_an_unknown_unit_fails_with_a_vietnamese_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("Không có đơn vị mã 99999"), "{err}");
 }
+
+fn start(db: &std::path::Path, port: u16, demo: bool) -> Server {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "serve",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--database",
+    ])
+    .arg(db)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    if demo {
+        cmd.arg("--demo");
+    }
+    let server = Server(cmd.spawn().unwrap());
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+fn logged_in(port: u16, user: &str) -> ureq::Agent {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let res = agent
+        .post(format!("http://127.0.0.1:{port}/api/v1/login"))
+        .send_json(serde_json::json!({ "username": user, "password": "demo" }))
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    agent
+}
+
+/// Saves drafts one after another while the server is killed with SIGKILL; after a restart,
+/// every save the server acknowledged is there, and the report is whole.
+#[test]
+fn an_acknowledged_save_survives_the_server_being_killed_mid_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baocao.db");
+    let port = free_port();
+    let mut server = start(&db, port, true);
+    // Xã An Hiệp has not started its demo report.
+    let url = format!("http://127.0.0.1:{port}/api/v1/rounds/1/reports/12490");
+    let agent = logged_in(port, "12490");
+    let writer = {
+        let url = url.clone();
+        std::thread::spawn(move || {
+            let mut acked = 0i64;
+            for n in 1..10_000i64 {
+                let body = serde_json::json!({
+                    "values": { "so_cuoc_hop": n % 100, "so_thanh_vien": 10, "so_nu": n % 10 },
+                    "sections": { "ket_qua": format!("Lần lưu thứ {n}.") },
+                    "version": acked,
+                });
+                match agent.put(&url).send_json(&body) {
+                    Ok(mut res) if res.status() == 200 => {
+                        let v: serde_json::Value = res.body_mut().read_json().unwrap();
+                        acked = v["version"].as_i64().unwrap();
+                        assert_eq!(acked, n);
+                    }
+                    _ => return acked,
+                }
+            }
+            acked
+        })
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    let acked = writer.join().unwrap();
+    assert!(acked > 5, "too few saves before the kill: {acked}");
+
+    let _server = start(&db, port, false);
+    let agent = logged_in(port, "12490");
+    let mut res = agent.get(&url).call().unwrap();
+    let report: serde_json::Value = res.body_mut().read_json().unwrap();
+    let version = report["version"].as_i64().unwrap();
+    // The last acknowledged save is there; at most one more, whose answer the kill cut off.
+    assert!(
+        version == acked || version == acked + 1,
+        "{version} vs {acked}"
+    );
+    assert_eq!(report["values"]["so_cuoc_hop"], version % 100);
+    assert_eq!(report["values"]["so_nu"], version % 10);
+    assert_eq!(
+        report["sections"]["ket_qua"],
+        format!("Lần lưu thứ {version}.")
+    );
+}

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real server over real HTTP with a real database file.
 
+mod api_doc;
 mod authorization;
 mod bad_input;
 mod browser;
