@@ -412,5 +412,92 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
         }
         Ok::<_, anyhow::Error>(())
     })?;
+    demo_district_reports(conn, catalog, round_id, &province, &account_of)?;
     Ok(Some(round_id))
+}
+
+/// Two district boards have reported up already: Thành phố Thái Bình (accepted by the
+/// province) and Huyện Thái Thụy (submitted), each with its consolidation as figures.
+fn demo_district_reports(
+    conn: &mut Conn,
+    catalog: &Catalog,
+    round_id: i32,
+    province: &Unit,
+    account_of: &HashMap<i32, i32>,
+) -> anyhow::Result<()> {
+    let console = crate::auth::CurrentUser::console(province.clone());
+    let ctx = service::round_for(conn, catalog, &console, round_id)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let province_account = account_of.get(&province.id).copied();
+    for (code, status) in [("336", "accepted"), ("341", "submitted")] {
+        let Some(unit) = service::unit_by_code(conn, code).map_err(|e| anyhow::anyhow!("{e}"))?
+        else {
+            continue;
+        };
+        let rollup = service::rollup(conn, &console, &ctx, &unit, false)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let snapshot: BTreeMap<&str, _> = ctx
+            .template
+            .indicators
+            .iter()
+            .filter_map(|i| {
+                rollup
+                    .total
+                    .rollup
+                    .value(&ctx.template, &i.key)
+                    .map(|v| (i.key.as_str(), v))
+            })
+            .collect();
+        let sections: BTreeMap<&str, String> = [
+            ("tinh_hinh_tu_tuong", format!("Tình hình tư tưởng của cán bộ, đảng viên và nhân dân trên địa bàn {} ổn định; các Tổ khoa giáo cơ sở nắm bắt kịp thời dư luận xã hội.", unit.name)),
+            ("ket_qua", format!("Ban Tuyên giáo đã tổng hợp báo cáo của {} trên {} đơn vị cơ sở; các Tổ khoa giáo duy trì sinh hoạt, tuyên truyền về y tế, giáo dục, môi trường.", rollup.total.completeness.submitted, rollup.total.completeness.expected)),
+            ("phuong_huong", "Tiếp tục kiện toàn các Tổ khoa giáo còn thiếu tổ trưởng; đôn đốc các đơn vị chưa nộp báo cáo.".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let deadline = ctx.round.district_deadline;
+        let submitted = deadline - Duration::days(1);
+        let reviewed = (status == "accepted").then(|| deadline + Duration::days(1));
+        let filer = account_of.get(&unit.id).copied();
+        conn.immediate_transaction(|conn| {
+            let id: i32 = diesel::insert_into(reports::table)
+                .values(NewReport {
+                    round_id,
+                    unit_id: unit.id,
+                    status,
+                    values_json: &serde_json::to_string(&snapshot)?,
+                    sections_json: &serde_json::to_string(&sections)?,
+                    version: 2,
+                    first_submitted_at: Some(submitted),
+                    submitted_at: Some(submitted),
+                    reviewed_at: reviewed,
+                    reviewed_by: reviewed.and(province_account),
+                    return_reason: None,
+                    updated_at: reviewed.unwrap_or(submitted),
+                    updated_by: filer,
+                })
+                .returning(reports::id)
+                .get_result(conn)?;
+            let mut events = Vec::new();
+            if let Some(filer) = filer {
+                events.push(("submit", filer, submitted));
+            }
+            if let (Some(at), Some(reviewer)) = (reviewed, province_account) {
+                events.push(("accept", reviewer, at));
+            }
+            for (action, actor_id, at) in events {
+                diesel::insert_into(review_events::table)
+                    .values(NewReviewEvent {
+                        report_id: id,
+                        action,
+                        reason: None,
+                        actor_id,
+                        at,
+                    })
+                    .execute(conn)?;
+            }
+            Ok::<_, anyhow::Error>(())
+        })?;
+    }
+    Ok(())
 }

@@ -610,6 +610,15 @@ struct ReportPage {
     events: Vec<EventVm>,
 }
 
+/// A consolidated figure as stored in a submitted snapshot.
+fn agg_of(v: &Json) -> Option<AggValue> {
+    match v {
+        Json::Number(n) => n.as_f64().map(AggValue::Number),
+        Json::Object(_) => serde_json::from_value(v.clone()).ok().map(AggValue::Counts),
+        _ => None,
+    }
+}
+
 /// A stored value as the form shows it back.
 fn raw_of(v: &Json) -> String {
     match v {
@@ -636,9 +645,6 @@ fn display_of(template: &ReportTemplate, key: &str, v: &Json) -> String {
             .map_or_else(|| s.clone(), |o| o.label.clone()),
         (IndicatorKind::YesNo | IndicatorKind::Choice { .. }, _) => String::new(),
         (_, Json::Number(n)) => n.as_f64().map(|x| vn::number(x, 2)).unwrap_or_default(),
-        (_, Json::Object(_)) => serde_json::from_value::<BTreeMap<String, u64>>(v.clone())
-            .map(|counts| display_agg(template, key, Some(&AggValue::Counts(counts))))
-            .unwrap_or_default(),
         _ => String::new(),
     }
 }
@@ -691,7 +697,10 @@ fn build_report_page(
                         Some(f) => f.values.get(&ind.key).cloned().unwrap_or_default(),
                         None => stored.map(raw_of).unwrap_or_default(),
                     };
-                    let display = if view.consolidated {
+                    let display = if view.consolidated && view.status.is_filed() {
+                        // What was reported up: the snapshot taken at submission.
+                        display_agg(t, &ind.key, stored.and_then(agg_of).as_ref())
+                    } else if view.consolidated {
                         rollup
                             .map(|r| {
                                 display_agg(
@@ -729,7 +738,12 @@ fn build_report_page(
                         key: ind.key.clone(),
                         label: ind.label.clone(),
                         unit: ind.unit.clone().unwrap_or_default(),
-                        help: ind.help.clone().unwrap_or_default(),
+                        // The help tells a commune what to type; a consolidation types nothing.
+                        help: if view.consolidated {
+                            String::new()
+                        } else {
+                            ind.help.clone().unwrap_or_default()
+                        },
                         input,
                         value,
                         display,
