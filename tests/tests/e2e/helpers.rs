@@ -190,6 +190,46 @@ impl Client {
         )
     }
 
+    /// A form post, as a browser sends it; returns the status, the Location header and the body.
+    pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        let mut res = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .send_form(fields.iter().copied())
+            .expect("POST form");
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        (
+            res.status().as_u16(),
+            location,
+            res.body_mut().read_to_string().unwrap_or_default(),
+        )
+    }
+
+    /// A page: its status, Location header and HTML.
+    pub fn page(&self, path: &str) -> (u16, String, String) {
+        let mut res = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .call()
+            .expect("GET page");
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        (
+            res.status().as_u16(),
+            location,
+            res.body_mut().read_to_string().unwrap_or_default(),
+        )
+    }
+
     /// A raw body with a JSON content type, for malformed input.
     pub fn put_raw(&self, path: &str, body: &str) -> (u16, Value) {
         read(

@@ -6,4 +6,5 @@ mod bad_input;
 mod browser;
 mod export;
 mod helpers;
+mod pages;
 mod story;

@@ -1,0 +1,175 @@
+//! The HTML pages over HTTP, as a browser without JavaScript uses them: forms, redirects,
+//! errors beside their fields, and the same authorization as the API.
+
+use crate::helpers::*;
+
+fn page_login(app: &TestApp, user: &str) -> Client {
+    let client = app.client();
+    let (status, location, _) =
+        client.post_form("/dang-nhap", &[("username", user), ("password", "demo")]);
+    assert_eq!(status, 303, "login {user}");
+    assert_eq!(location, "/ky-bao-cao");
+    client
+}
+
+fn form_fields(values: &serde_json::Value) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = values
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::Bool(true) => "co".to_owned(),
+                serde_json::Value::Bool(false) => "khong".to_owned(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string().replace('.', ","),
+            };
+            (format!("v.{k}"), text)
+        })
+        .collect();
+    for (k, v) in full_sections().as_object().unwrap() {
+        fields.push((format!("s.{k}"), v.as_str().unwrap().to_owned()));
+    }
+    fields
+}
+
+#[test]
+fn pages_send_strangers_to_the_login_page_and_a_wrong_password_back_to_it() {
+    let app = TestApp::spawn();
+    let anon = app.client();
+    for path in [
+        "/",
+        "/ky-bao-cao",
+        &format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id),
+    ] {
+        let (status, location, _) = anon.page(path);
+        assert_eq!(status, 303, "{path}");
+        assert_eq!(location, "/dang-nhap", "{path}");
+    }
+    let (status, _, html) =
+        anon.post_form("/dang-nhap", &[("username", COMMUNE), ("password", "sai")]);
+    assert_eq!(status, 401);
+    assert!(html.contains("Tên đăng nhập hoặc mật khẩu không đúng."));
+    assert!(
+        html.contains(&format!("value=\"{COMMUNE}\"")),
+        "the name typed is kept"
+    );
+    let (status, _, html) = anon.page("/dang-nhap");
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"vi\">"));
+}
+
+#[test]
+fn the_form_shows_each_error_beside_its_field_keeps_what_was_typed_and_saves_nothing() {
+    let app = TestApp::spawn();
+    let commune = page_login(&app, COMMUNE);
+    let path = format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id);
+    let mut fields = form_fields(&full_values(9));
+    for (k, v) in &mut fields {
+        if k == "v.so_nu" {
+            *v = "<b>chín</b>".into();
+        }
+        if k == "v.so_dai_hoc" {
+            *v = "12".into();
+        }
+    }
+    fields.push(("version".into(), "0".into()));
+    fields.push(("action".into(), "submit".into()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (status, _, html) = commune.post_form(&path, &borrowed);
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"err-so_nu\""), "error beside so_nu");
+    assert!(html.contains("«Số thành viên nữ» phải là một số."));
+    assert!(
+        html.contains("id=\"err-so_dai_hoc\""),
+        "the broken rule beside so_dai_hoc"
+    );
+    let input: String = html[html.find("id=\"v-so_nu\"").unwrap()..]
+        .chars()
+        .take(120)
+        .collect();
+    assert!(
+        input.contains("&#60;b&#62;chín&#60;/b&#62;"),
+        "typed text is kept, escaped: {input}"
+    );
+    assert!(!html.contains("<b>chín</b>"));
+    let (_, report) = app.login(COMMUNE).get(&app.report_path(COMMUNE));
+    assert_eq!(report["status"], "not_started", "nothing was saved");
+
+    // Fixed, it saves and submits, and the page says so.
+    let fields: Vec<(String, String)> = form_fields(&full_values(9))
+        .into_iter()
+        .chain([
+            ("version".into(), "0".into()),
+            ("action".into(), "submit".into()),
+        ])
+        .collect();
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (status, location, _) = commune.post_form(&path, &borrowed);
+    assert_eq!(status, 303);
+    assert_eq!(location, format!("{path}?ok=nop"));
+    let (_, _, html) = commune.page(&location);
+    assert!(html.contains("Đã nộp báo cáo."));
+    assert!(html.contains("Đã nộp, chờ tiếp nhận"));
+    assert!(!html.contains("id=\"submit\""));
+}
+
+#[test]
+fn a_district_returns_and_accepts_through_the_page_and_a_stranger_cannot() {
+    let app = TestApp::spawn();
+    file_report(&app, &app.login(COMMUNE), COMMUNE, 8);
+    let path = format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id);
+
+    // Another district sees nothing of it, and cannot act on it.
+    let stranger = page_login(&app, OTHER_DISTRICT);
+    let (status, _, html) = stranger.page(&path);
+    assert_eq!(status, 403);
+    assert!(html.contains("Không có quyền truy cập"));
+    let (status, _, _) = stranger.post_form(&format!("{path}/tiep-nhan"), &[]);
+    assert_eq!(status, 403);
+    let (status, _, _) = stranger.page(&format!("/ky-bao-cao/{}/don-vi/{DISTRICT}", app.round_id));
+    assert_eq!(status, 403);
+
+    let district = page_login(&app, DISTRICT);
+    let (status, _, html) = district.page(&path);
+    assert_eq!(status, 200);
+    assert!(html.contains("Xem xét báo cáo"));
+    // A return without a reason is refused on the page, and nothing changes.
+    let (status, _, html) = district.post_form(&format!("{path}/tra-lai"), &[("reason", " ")]);
+    assert_eq!(status, 422);
+    assert!(html.contains("Xin ghi rõ lý do trả lại"));
+    let (status, location, _) = district.post_form(
+        &format!("{path}/tra-lai"),
+        &[("reason", "Thiếu phần tồn tại, hạn chế.")],
+    );
+    assert_eq!(status, 303);
+    let (_, _, html) = district.page(&location);
+    assert!(html.contains("Đã trả lại báo cáo kèm lý do."));
+    let commune = page_login(&app, COMMUNE);
+    let (_, _, html) = commune.page(&path);
+    assert!(
+        html.contains("Thiếu phần tồn tại, hạn chế."),
+        "the commune reads the reason"
+    );
+    assert!(html.contains("Lịch sử xử lý"));
+
+    // Resubmitted through the API, accepted through the page.
+    let api = app.login(COMMUNE);
+    let (_, current) = api.get(&app.report_path(COMMUNE));
+    let (status, _) = api.post(
+        &format!("{}/submit", app.report_path(COMMUNE)),
+        &serde_json::json!({ "version": current["version"] }),
+    );
+    assert_eq!(status, 200);
+    let (status, _, _) = district.post_form(&format!("{path}/tiep-nhan"), &[]);
+    assert_eq!(status, 303);
+    let (_, _, html) = district.page(&format!("/ky-bao-cao/{}/don-vi/{DISTRICT}", app.round_id));
+    assert!(html.contains("Đã tiếp nhận"));
+    assert!(html.contains("Xã An Khê"));
+}
