@@ -109,3 +109,19 @@ impl Catalog {
             .optional()?)
     }
 }
+
+/// The newest version of every template, by key, with its row id.
+pub fn latest_all(conn: &mut Conn, catalog: &Catalog) -> AppResult<Vec<(i32, Arc<Template>)>> {
+    let rows: Vec<(i32, String, i32)> = templates::table
+        .select((templates::id, templates::key, templates::version))
+        .order((templates::key.asc(), templates::version.desc()))
+        .load(conn)?;
+    let mut out: Vec<(i32, Arc<Template>)> = Vec::new();
+    for (id, key, _) in rows {
+        if out.last().is_some_and(|(_, t)| t.key == key) {
+            continue;
+        }
+        out.push((id, catalog.get(conn, id)?));
+    }
+    Ok(out)
+}

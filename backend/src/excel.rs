@@ -751,7 +751,7 @@ pub fn export_as_console(
     let root = service::unit_by_code(conn, code)?
         .ok_or_else(|| AppError::NotFound(format!("Không có đơn vị mã {code}.")))?;
     let operator = CurrentUser::console(root.clone());
-    let ctx = service::round_for(conn, catalog, &operator, round)?;
+    let ctx = service::round_for(conn, catalog, &operator, round, vn::now_utc())?;
     let data = ExportData::load(conn, &operator, &ctx, &root, provisional)?;
     Ok(workbook(&data)?)
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod clock;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -16,4 +17,5 @@ pub mod startup;
 pub struct AppState {
     pub pool: db::DbPool,
     pub catalog: catalog::Catalog,
+    pub clock: clock::Clock,
 }

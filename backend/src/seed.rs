@@ -14,12 +14,21 @@ use crate::db::Conn;
 use crate::db::models::{NewAccount, NewAuditEntry, NewReport, NewReviewEvent, NewUnit, Unit};
 use crate::db::schema::{accounts, audit_log, reports, review_events, rounds, units};
 use crate::domain::{Role, vn};
-use crate::service::{self, OpenRound};
+use crate::service::{self, RoundInput};
 
 /// The official list of Thái Bình's units (GSO, 2025-01-04), shipped inside the binary.
 pub const THAI_BINH_UNITS: &str = include_str!("../../seeds/thai_binh_units.csv");
 
 pub const DEMO_PASSWORD: &str = "demo";
+
+const DEMO_ORIENTATION: &str = "Trong 6 tháng đầu năm 2025, các Tổ khoa giáo tập trung tuyên truyền việc thực hiện các nghị quyết, kết luận của Tỉnh ủy về giáo dục - đào tạo, y tế, khoa học - công nghệ và bảo vệ môi trường; nắm bắt tình hình tư tưởng, tâm trạng xã hội ở cơ sở; chủ động tham mưu cho cấp ủy giải quyết các vấn đề bức xúc nảy sinh.";
+
+const DEMO_TASKS: &[&str] = &[
+    "Sơ kết việc thực hiện Nghị quyết 06-NQ/TU về phát triển giáo dục - đào tạo.",
+    "Tuyên truyền phòng, chống dịch bệnh mùa hè và vệ sinh an toàn thực phẩm.",
+    "Kiện toàn Tổ khoa giáo, bảo đảm mỗi Tổ có tổ trưởng và ít nhất 5 thành viên.",
+    "Đẩy mạnh học tập và làm theo tấm gương đạo đức Hồ Chí Minh theo Chỉ thị 03-CT/TW.",
+];
 
 #[derive(Debug, serde::Deserialize)]
 struct UnitRow {
@@ -296,18 +305,15 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
     if exists > 0 {
         return Ok(None);
     }
-    let input = OpenRound {
+    let input = RoundInput {
         template: "dinh-ky".into(),
         period_type: "half_year".into(),
         year: 2025,
-        index: None,
-        start: None,
-        end: None,
-        commune_deadline: None,
-        district_deadline: None,
-        title: None,
+        orientation: Some(DEMO_ORIENTATION.into()),
+        tasks: DEMO_TASKS.iter().map(|t| (*t).to_owned()).collect(),
+        ..RoundInput::default()
     };
-    let round_id = service::open_round(conn, catalog, None, &province, &input)
+    let round_id = service::open_round(conn, catalog, None, &province, &input, vn::now_utc())
         .map_err(|e| anyhow::anyhow!("opening the demo round: {e}"))?;
     let round = rounds::table
         .find(round_id)
@@ -376,6 +382,7 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
                     return_reason: reason,
                     updated_at: updated,
                     updated_by: filer,
+                    included_json: None,
                 })
                 .returning(reports::id)
                 .get_result(conn)?;
@@ -426,7 +433,7 @@ fn demo_district_reports(
     account_of: &HashMap<i32, i32>,
 ) -> anyhow::Result<()> {
     let console = crate::auth::CurrentUser::console(province.clone());
-    let ctx = service::round_for(conn, catalog, &console, round_id)
+    let ctx = service::round_for(conn, catalog, &console, round_id, vn::now_utc())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let province_account = account_of.get(&province.id).copied();
     for (code, status) in [("336", "accepted"), ("341", "submitted")] {
@@ -455,6 +462,7 @@ fn demo_district_reports(
         ]
         .into_iter()
         .collect();
+        let included = serde_json::to_string(&service::Included::of(&rollup.rows))?;
         let deadline = ctx.round.district_deadline;
         let submitted = deadline - Duration::days(1);
         let reviewed = (status == "accepted").then(|| deadline + Duration::days(1));
@@ -475,6 +483,7 @@ fn demo_district_reports(
                     return_reason: None,
                     updated_at: reviewed.unwrap_or(submitted),
                     updated_by: filer,
+                    included_json: Some(&included),
                 })
                 .returning(reports::id)
                 .get_result(conn)?;

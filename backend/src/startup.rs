@@ -66,7 +66,14 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
         prepared.demo_round = seed::demo_round(&mut conn, &catalog)?;
     }
     drop(conn);
-    Ok((AppState { pool, catalog }, prepared))
+    Ok((
+        AppState {
+            pool,
+            catalog,
+            clock: crate::clock::Clock::default(),
+        },
+        prepared,
+    ))
 }
 
 pub struct Application {

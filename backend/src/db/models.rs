@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    accounts, audit_log, reports, review_events, rounds, sessions, templates, units,
+    accounts, audit_log, reports, review_events, round_tasks, rounds, sessions, templates, units,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -109,6 +109,8 @@ pub struct Round {
     pub status: String,
     pub created_by: Option<i32>,
     pub created_at: NaiveDateTime,
+    pub orientation: String,
+    pub closed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -127,6 +129,26 @@ pub struct NewRound<'a> {
     pub status: &'a str,
     pub created_by: Option<i32>,
     pub created_at: NaiveDateTime,
+    pub orientation: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = round_tasks)]
+pub struct RoundTask {
+    pub id: i32,
+    pub round_id: i32,
+    pub unit_id: i32,
+    pub position: i32,
+    pub text: String,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = round_tasks)]
+pub struct NewRoundTask<'a> {
+    pub round_id: i32,
+    pub unit_id: i32,
+    pub position: i32,
+    pub text: &'a str,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -146,6 +168,7 @@ pub struct Report {
     pub return_reason: Option<String>,
     pub updated_at: NaiveDateTime,
     pub updated_by: Option<i32>,
+    pub included_json: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -164,6 +187,7 @@ pub struct NewReport<'a> {
     pub return_reason: Option<&'a str>,
     pub updated_at: NaiveDateTime,
     pub updated_by: Option<i32>,
+    pub included_json: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

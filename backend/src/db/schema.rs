@@ -62,6 +62,18 @@ diesel::table! {
         status -> Text,
         created_by -> Nullable<Integer>,
         created_at -> Timestamp,
+        orientation -> Text,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    round_tasks (id) {
+        id -> Integer,
+        round_id -> Integer,
+        unit_id -> Integer,
+        position -> Integer,
+        text -> Text,
     }
 }
 
@@ -81,6 +93,7 @@ diesel::table! {
         return_reason -> Nullable<Text>,
         updated_at -> Timestamp,
         updated_by -> Nullable<Integer>,
+        included_json -> Nullable<Text>,
     }
 }
 
@@ -114,6 +127,7 @@ diesel::joinable!(rounds -> templates (template_id));
 diesel::joinable!(reports -> rounds (round_id));
 diesel::joinable!(reports -> units (unit_id));
 diesel::joinable!(review_events -> reports (report_id));
+diesel::joinable!(round_tasks -> rounds (round_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -121,6 +135,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     templates,
     rounds,
+    round_tasks,
     reports,
     review_events,
     audit_log,

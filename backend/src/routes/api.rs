@@ -11,7 +11,7 @@ use super::{ProvisionalQuery, db, export_response};
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::{AppError, AppResult};
-use crate::service::{self, Decision, DraftInput, OpenRound};
+use crate::service::{self, Decision, DraftInput, RoundInput};
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -41,6 +41,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/rounds", web::get().to(list_rounds))
             .route("/rounds", web::post().to(open_round))
             .route("/rounds/{round}", web::get().to(get_round))
+            .route("/rounds/{round}", web::put().to(update_round))
+            .route("/rounds/{round}/close", web::post().to(close_round))
+            .route("/rounds/{round}/tasks/{unit}", web::put().to(set_tasks))
+            .route("/rounds/{round}/overdue/{unit}", web::get().to(overdue))
             .route("/rounds/{round}/reports/{unit}", web::get().to(get_report))
             .route("/rounds/{round}/reports/{unit}", web::put().to(save_report))
             .route(
@@ -140,18 +144,28 @@ async fn me(user: CurrentUser) -> HttpResponse {
 }
 
 async fn list_rounds(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
-    let rounds = db(&state, move |conn, _| service::list_rounds(conn, &user)).await?;
+    let rounds = db(&state, move |conn, st| {
+        service::list_rounds(conn, &user, st.clock.now())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "rounds": rounds })))
 }
 
 async fn open_round(
     state: web::Data<AppState>,
     user: CurrentUser,
-    input: web::Json<OpenRound>,
+    input: web::Json<RoundInput>,
 ) -> AppResult<HttpResponse> {
     let input = input.into_inner();
     let id = db(&state, move |conn, st| {
-        service::open_round(conn, &st.catalog, Some(&user), &user.unit, &input)
+        service::open_round(
+            conn,
+            &st.catalog,
+            Some(&user),
+            &user.unit,
+            &input,
+            st.clock.now(),
+        )
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -166,7 +180,7 @@ async fn get_round(
 ) -> AppResult<HttpResponse> {
     let round_id = path.into_inner();
     let body = db(&state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         Ok(serde_json::json!({
             "id": ctx.round.id,
             "title": ctx.round.title,
@@ -177,11 +191,80 @@ async fn get_round(
             "commune_deadline": ctx.round.commune_deadline,
             "district_deadline": ctx.round.district_deadline,
             "owner": { "code": ctx.owner.code, "name": ctx.owner.name },
+            "orientation": service::orientation_for(conn, &ctx, &user.unit)?,
             "template": &*ctx.template,
         }))
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+async fn update_round(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i32>,
+    input: web::Json<RoundInput>,
+) -> AppResult<HttpResponse> {
+    let round_id = path.into_inner();
+    let input = input.into_inner();
+    db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        service::update_round(conn, &st.catalog, &user, &ctx, &input)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn close_round(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<i32>,
+) -> AppResult<HttpResponse> {
+    let round_id = path.into_inner();
+    db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        service::close_round(conn, &user, &ctx)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TasksInput {
+    pub tasks: Vec<String>,
+}
+
+async fn set_tasks(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    input: web::Json<TasksInput>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let tasks = input.into_inner().tasks;
+    db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::set_tasks(conn, &user, &ctx, &unit, &tasks)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn overdue(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let list = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::overdue(conn, &user, &ctx, &unit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "overdue": list })))
 }
 
 async fn get_report(
@@ -191,7 +274,7 @@ async fn get_report(
 ) -> AppResult<HttpResponse> {
     let (round_id, code) = path.into_inner();
     let view = db(&state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         service::report_view(conn, &user, &ctx, &unit)
     })
@@ -208,7 +291,7 @@ async fn save_report(
     let (round_id, code) = path.into_inner();
     let input = input.into_inner();
     let view = db(&state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         service::save_draft(conn, &user, &ctx, &unit, &input)
     })
@@ -232,7 +315,7 @@ async fn submit(
     let (round_id, code) = path.into_inner();
     let version = input.and_then(|i| i.version);
     let view = db(&state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         service::submit(conn, &user, &ctx, &unit, version)
     })
@@ -248,7 +331,7 @@ async fn decide(
     decision: Decision,
 ) -> AppResult<HttpResponse> {
     let view = db(&state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         service::review(conn, &user, &ctx, &unit, &decision)
     })
@@ -291,7 +374,7 @@ async fn rollup(
     let (round_id, code) = path.into_inner();
     let provisional = query.provisional();
     let view = db(&state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         service::rollup(conn, &user, &ctx, &unit, provisional)
     })

@@ -55,7 +55,7 @@ pub async fn export_response(
     provisional: bool,
 ) -> AppResult<HttpResponse> {
     let (bytes, file_name) = db(state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         let data = excel::ExportData::load(conn, &user, &ctx, &unit, provisional)?;
         let bytes = excel::workbook(&data)?;

@@ -33,7 +33,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/dang-nhap", web::post().to(login))
     .route("/dang-xuat", web::post().to(logout))
     .route("/ky-bao-cao", web::get().to(rounds))
+    .route("/ky-bao-cao/moi", web::get().to(new_round_form))
+    .route("/ky-bao-cao/moi", web::post().to(new_round))
     .route("/ky-bao-cao/{round}", web::get().to(round_home))
+    .route("/ky-bao-cao/{round}/sua", web::get().to(edit_round_form))
+    .route("/ky-bao-cao/{round}/sua", web::post().to(edit_round))
+    .route("/ky-bao-cao/{round}/dong", web::post().to(close_round))
+    .route(
+        "/ky-bao-cao/{round}/nhiem-vu/{unit}",
+        web::post().to(set_tasks),
+    )
     .route(
         "/ky-bao-cao/{round}/don-vi/{unit}",
         web::get().to(unit_page),
@@ -244,6 +253,10 @@ struct RoundRow {
     id: i32,
     /// The person's unit files in this round (it is not the unit that opened it).
     files: bool,
+    owner: String,
+    kind: &'static str,
+    due: Option<String>,
+    due_overdue: bool,
     title: String,
     period: String,
     deadline: String,
@@ -258,6 +271,7 @@ struct RoundRow {
 struct RoundsPage {
     user: Option<UserVm>,
     rows: Vec<RoundRow>,
+    can_open: bool,
 }
 
 fn status_class(s: ReportStatus) -> &'static str {
@@ -273,13 +287,24 @@ fn status_class(s: ReportStatus) -> &'static str {
 async fn rounds(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
     let user = page_user(&state, &req).await?;
     let vm = UserVm::from(&user);
-    let list = db(&state, move |conn, _| service::list_rounds(conn, &user)).await?;
-    let now = vn::now_utc();
+    let can_open = user.role.reviews();
+    let (list, now) = db(&state, move |conn, st| {
+        let now = st.clock.now();
+        Ok((service::list_rounds(conn, &user, now)?, now))
+    })
+    .await?;
     let rows = list
         .into_iter()
         .map(|r| RoundRow {
             id: r.id,
             files: r.files,
+            owner: r.owner.name.clone(),
+            kind: match r.template_kind {
+                report_schemas::TemplateKind::Periodic => "Định kỳ",
+                report_schemas::TemplateKind::Thematic => "Chuyên đề",
+            },
+            due: r.due.as_ref().map(service::DueNotice::message),
+            due_overdue: r.due.as_ref().is_some_and(|d| d.overdue),
             overdue: r.files && r.my_deadline < now && !r.my_status.is_filed(),
             deadline: vn::datetime(r.my_deadline),
             open: r.status == "open",
@@ -294,6 +319,7 @@ async fn rounds(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
         &RoundsPage {
             user: Some(vm),
             rows,
+            can_open,
         },
     ))
 }
@@ -307,7 +333,7 @@ async fn round_home(
     let round_id = path.into_inner();
     let code = user.unit.code.clone();
     let leaf = db(&state, move |conn, st| {
-        service::round_for(conn, &st.catalog, &user, round_id)?;
+        service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         Ok(!service::has_children(conn, &user.unit)?)
     })
     .await?;
@@ -391,6 +417,32 @@ struct UnitPage {
     narratives: Vec<NarrativeBlock>,
     commune_deadline: String,
     district_deadline: String,
+    orientation: service::Orientation,
+    open_orientation: bool,
+    owned: bool,
+    open: bool,
+    can_set_tasks: bool,
+    own_tasks: String,
+    own_task_count: usize,
+    overdue: Vec<OverdueVm>,
+}
+
+struct OverdueVm {
+    name: String,
+    parent: String,
+    status: String,
+    status_class: &'static str,
+    deadline: String,
+    days: i64,
+}
+
+/// What the unit page shows around the consolidation.
+struct UnitExtras {
+    orientation: service::Orientation,
+    owned: bool,
+    can_set_tasks: bool,
+    own_tasks: Vec<String>,
+    overdue: Vec<service::Overdue>,
 }
 
 fn child_row(round_id: i32, row: &RollupRow, provisional: bool) -> ChildRow {
@@ -435,7 +487,7 @@ async fn unit_page(
     let provisional = query.provisional();
     let vm = UserVm::from(&user);
     let result = db(&state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         if !service::has_children(conn, &unit)? {
             return Ok(Err(format!("/ky-bao-cao/{round_id}/bao-cao/{}", unit.code)));
@@ -451,16 +503,26 @@ async fn unit_page(
             _ => None,
         };
         let files_own = user.can_file(&unit) && ctx.owner.id != unit.id;
-        Ok(Ok((ctx, view, own, parent_link, files_own)))
+        let extras = UnitExtras {
+            orientation: service::orientation_for(conn, &ctx, &unit)?,
+            owned: ctx.owner.id == unit.id && user.unit.id == unit.id && user.role.reviews(),
+            can_set_tasks: ctx.is_open()
+                && user.unit.id == unit.id
+                && user.role.reviews()
+                && ctx.owner.id != unit.id,
+            own_tasks: service::own_tasks(conn, &ctx, &unit)?,
+            overdue: service::overdue(conn, &user, &ctx, &unit)?,
+        };
+        Ok(Ok((ctx, view, own, parent_link, files_own, extras)))
     })
     .await?;
-    let (ctx, view, own, parent_link, files_own) = match result {
+    let (ctx, view, own, parent_link, files_own, extras) = match result {
         Ok(parts) => parts,
         Err(to) => return Ok(redirect(&to)),
     };
     Ok(html(
         StatusCode::OK,
-        &build_unit_page(vm, &ctx, &view, &own, parent_link, files_own),
+        &build_unit_page(vm, &ctx, &view, &own, parent_link, files_own, extras),
     ))
 }
 
@@ -471,6 +533,7 @@ fn build_unit_page(
     own: &ReportView,
     parent_link: Option<String>,
     files_own: bool,
+    extras: UnitExtras,
 ) -> UnitPage {
     let t = &ctx.template;
     let mut last_group = None;
@@ -544,6 +607,25 @@ fn build_unit_page(
         narratives,
         commune_deadline: vn::datetime(ctx.round.commune_deadline),
         district_deadline: vn::datetime(ctx.round.district_deadline),
+        open_orientation: false,
+        orientation: extras.orientation,
+        owned: extras.owned,
+        open: ctx.is_open(),
+        can_set_tasks: extras.can_set_tasks,
+        own_task_count: extras.own_tasks.len(),
+        own_tasks: extras.own_tasks.join("\n"),
+        overdue: extras
+            .overdue
+            .into_iter()
+            .map(|o| OverdueVm {
+                name: o.unit.name,
+                parent: o.parent.name,
+                status: o.status.label().into(),
+                status_class: status_class(o.status),
+                deadline: vn::datetime(o.deadline),
+                days: o.days_late,
+            })
+            .collect(),
     }
 }
 
@@ -608,6 +690,13 @@ struct ReportPage {
     notice: Option<String>,
     error: Option<String>,
     events: Vec<EventVm>,
+    due: Option<String>,
+    due_overdue: bool,
+    orientation: service::Orientation,
+    open_orientation: bool,
+    included: Option<service::Included>,
+    /// For a consolidated report still being written: the children not yet counted.
+    not_counted: Option<service::Included>,
 }
 
 /// A consolidated figure as stored in a submitted snapshot.
@@ -669,6 +758,7 @@ fn build_report_page(
     error: Option<String>,
     events: Vec<EventVm>,
     back_link: String,
+    orientation: service::Orientation,
 ) -> ReportPage {
     let t = &ctx.template;
     let error_for = |key: &str| {
@@ -813,6 +903,15 @@ fn build_report_page(
         notice,
         error,
         events,
+        due: view.due.as_ref().map(service::DueNotice::message),
+        due_overdue: view.due.as_ref().is_some_and(|d| d.overdue),
+        open_orientation: view.can_edit,
+        orientation,
+        included: view.included.clone(),
+        not_counted: rollup
+            .filter(|_| view.consolidated && view.can_edit)
+            .map(|r| service::Included::of(&r.rows))
+            .filter(|i| !i.is_complete()),
     }
 }
 
@@ -912,8 +1011,8 @@ async fn render_report(
     flash: Flash,
 ) -> PageResult {
     let vm = UserVm::from(&user);
-    let (ctx, view, rollup, events, back) = db(state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id)?;
+    let (ctx, view, rollup, events, back, orientation) = db(state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         let view = service::report_view(conn, &user, &ctx, &unit)?;
         let rollup = if view.consolidated {
@@ -922,6 +1021,7 @@ async fn render_report(
             None
         };
         let events = load_events(conn, round_id, unit.id)?;
+        let orientation = service::orientation_for(conn, &ctx, &unit)?;
         let back = if user.unit.id == unit.id && !view.consolidated {
             "/ky-bao-cao".to_owned()
         } else if view.consolidated {
@@ -935,7 +1035,7 @@ async fn render_report(
                 None => "/ky-bao-cao".to_owned(),
             }
         };
-        Ok((ctx, view, rollup, events, back))
+        Ok((ctx, view, rollup, events, back, orientation))
     })
     .await?;
     Ok(html(
@@ -950,6 +1050,7 @@ async fn render_report(
             flash.error,
             events,
             back,
+            orientation,
         ),
     ))
 }
@@ -1008,7 +1109,7 @@ async fn report_post(
     let actor = user.clone();
     let c = code.clone();
     let outcome = db(&state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &actor, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &actor, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &actor, &ctx, &c)?;
         let saved = service::save_draft(conn, &actor, &ctx, &unit, &input)?;
         if submit {
@@ -1073,7 +1174,7 @@ async fn decide(
         Decision::Return { .. } => "tra-lai",
     };
     let outcome = db(&state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &actor, round_id)?;
+        let ctx = service::round_for(conn, &st.catalog, &actor, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &actor, &ctx, &c)?;
         service::review(conn, &actor, &ctx, &unit, &decision)
     })
@@ -1144,4 +1245,391 @@ async fn export(
         .ok_or_else(|| AppError::NotFound("Không tìm thấy tệp này.".into()))?
         .to_owned();
     Ok(export_response(&state, user, round_id, code, query.provisional()).await?)
+}
+
+/// The round form as typed: every field a string, checked when converted.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct RoundForm {
+    #[serde(default)]
+    template: String,
+    #[serde(default)]
+    period_type: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    index: String,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    commune_deadline: String,
+    #[serde(default)]
+    district_deadline: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    orientation: String,
+    #[serde(default)]
+    tasks: String,
+}
+
+impl RoundForm {
+    fn from_round(ctx: &service::RoundCtx, tasks: &[String]) -> RoundForm {
+        let r = &ctx.round;
+        let window = r.period_type == "window";
+        let date = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+        RoundForm {
+            template: ctx.template.key.clone(),
+            period_type: r.period_type.clone(),
+            year: r.period_year.to_string(),
+            index: if matches!(r.period_type.as_str(), "month" | "quarter") {
+                r.period_index.to_string()
+            } else {
+                String::new()
+            },
+            start: if window {
+                date(r.period_start)
+            } else {
+                String::new()
+            },
+            end: if window {
+                date(r.period_end)
+            } else {
+                String::new()
+            },
+            commune_deadline: date(vn::local(r.commune_deadline).date()),
+            district_deadline: date(vn::local(r.district_deadline).date()),
+            title: r.title.clone(),
+            orientation: r.orientation.clone(),
+            tasks: tasks.join("\n"),
+        }
+    }
+
+    /// The form as the service's input; what cannot even be read is reported by field.
+    fn to_input(&self) -> Result<service::RoundInput, AppError> {
+        let mut errors = Vec::new();
+        let mut date = |field: &str, text: &str| -> Option<chrono::NaiveDate> {
+            let text = text.trim();
+            if text.is_empty() {
+                return None;
+            }
+            let parsed = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"));
+            if parsed.is_err() {
+                errors.push(FieldError {
+                    field: field.into(),
+                    message: "Ngày không hợp lệ (ngày/tháng/năm).".into(),
+                });
+            }
+            parsed.ok()
+        };
+        let start = date("start", &self.start);
+        let end = date("end", &self.end);
+        let commune_deadline = date("commune_deadline", &self.commune_deadline);
+        let district_deadline = date("district_deadline", &self.district_deadline);
+        let year = self.year.trim().parse::<i32>().unwrap_or_else(|_| {
+            errors.push(FieldError {
+                field: "year".into(),
+                message: "Năm phải là một số, ví dụ 2026.".into(),
+            });
+            0
+        });
+        let index = match self.index.trim() {
+            "" => None,
+            text => match text.parse::<u32>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    errors.push(FieldError {
+                        field: "index".into(),
+                        message: "Tháng hoặc quý phải là một số.".into(),
+                    });
+                    None
+                }
+            },
+        };
+        if !errors.is_empty() {
+            return Err(AppError::invalid(errors));
+        }
+        Ok(service::RoundInput {
+            template: self.template.clone(),
+            period_type: self.period_type.clone(),
+            year,
+            index,
+            start,
+            end,
+            commune_deadline,
+            district_deadline,
+            title: Some(self.title.clone()),
+            orientation: Some(self.orientation.clone()),
+            tasks: self.tasks.lines().map(str::to_owned).collect(),
+        })
+    }
+}
+
+struct TemplateOption {
+    key: String,
+    title: String,
+    kind: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "round_form.html")]
+struct RoundFormPage {
+    user: Option<UserVm>,
+    heading: String,
+    action: String,
+    back_link: String,
+    button: &'static str,
+    error: Option<String>,
+    errors: std::collections::HashMap<String, String>,
+    templates: Vec<TemplateOption>,
+    period_types: Vec<(String, &'static str)>,
+    form: RoundForm,
+    district_only: bool,
+}
+
+const PERIOD_TYPES: [report_schemas::PeriodType; 6] = [
+    report_schemas::PeriodType::Month,
+    report_schemas::PeriodType::Quarter,
+    report_schemas::PeriodType::HalfYear,
+    report_schemas::PeriodType::NineMonths,
+    report_schemas::PeriodType::Year,
+    report_schemas::PeriodType::Window,
+];
+
+/// Everything the round form shows besides what was typed.
+struct RoundFormFrame {
+    heading: String,
+    action: String,
+    back_link: String,
+    button: &'static str,
+}
+
+async fn render_round_form(
+    state: &web::Data<AppState>,
+    user: &CurrentUser,
+    frame: RoundFormFrame,
+    form: RoundForm,
+    failure: Option<AppError>,
+) -> PageResult {
+    let district_only = user.role == crate::domain::Role::District;
+    let templates = db(state, move |conn, st| {
+        crate::catalog::latest_all(conn, &st.catalog)
+    })
+    .await?;
+    let templates = templates
+        .into_iter()
+        .filter(|(_, t)| !district_only || t.kind == report_schemas::TemplateKind::Thematic)
+        .map(|(_, t)| TemplateOption {
+            key: t.key.clone(),
+            title: t.title.clone(),
+            kind: match t.kind {
+                report_schemas::TemplateKind::Periodic => "định kỳ",
+                report_schemas::TemplateKind::Thematic => "chuyên đề",
+            },
+        })
+        .collect();
+    let (status, error, errors) = match failure {
+        None => (StatusCode::OK, None, Default::default()),
+        Some(AppError::Invalid { message, fields }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+            fields.into_iter().map(|f| (f.field, f.message)).collect(),
+        ),
+        Some(e) => (e.status_code(), Some(e.user_message()), Default::default()),
+    };
+    Ok(html(
+        status,
+        &RoundFormPage {
+            user: Some(user.into()),
+            heading: frame.heading,
+            action: frame.action,
+            back_link: frame.back_link,
+            button: frame.button,
+            error,
+            errors,
+            templates,
+            period_types: PERIOD_TYPES
+                .iter()
+                .map(|p| {
+                    (
+                        crate::domain::period::period_type_str(*p).to_owned(),
+                        crate::domain::period::type_label(*p),
+                    )
+                })
+                .collect(),
+            form,
+            district_only,
+        },
+    ))
+}
+
+fn ensure_opener(user: &CurrentUser) -> Result<(), PageError> {
+    if user.role.reviews() {
+        Ok(())
+    } else {
+        Err(PageError(AppError::Forbidden(
+            "Chỉ Ban Tuyên giáo cấp tỉnh, cấp huyện mới được mở kỳ báo cáo.".into(),
+        )))
+    }
+}
+
+fn new_frame() -> RoundFormFrame {
+    RoundFormFrame {
+        heading: "Mở kỳ báo cáo mới".into(),
+        action: "/ky-bao-cao/moi".into(),
+        back_link: "/ky-bao-cao".into(),
+        button: "Mở kỳ báo cáo",
+    }
+}
+
+async fn new_round_form(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    ensure_opener(&user)?;
+    let form = RoundForm {
+        template: if user.role == crate::domain::Role::District {
+            "tong-ket-nq06".into()
+        } else {
+            "dinh-ky".into()
+        },
+        period_type: "quarter".into(),
+        year: vn::today().format("%Y").to_string(),
+        ..RoundForm::default()
+    };
+    render_round_form(&state, &user, new_frame(), form, None).await
+}
+
+async fn new_round(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<RoundForm>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    ensure_opener(&user)?;
+    let form = form.into_inner();
+    let input = match form.to_input() {
+        Ok(input) => input,
+        Err(e) => return render_round_form(&state, &user, new_frame(), form, Some(e)).await,
+    };
+    let actor = user.clone();
+    let outcome = db(&state, move |conn, st| {
+        service::open_round(
+            conn,
+            &st.catalog,
+            Some(&actor),
+            &actor.unit,
+            &input,
+            st.clock.now(),
+        )
+    })
+    .await;
+    match outcome {
+        Ok(id) => Ok(redirect(&format!("/ky-bao-cao/{id}"))),
+        Err(e @ AppError::Invalid { .. }) => {
+            render_round_form(&state, &user, new_frame(), form, Some(e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn edit_frame(round_id: i32) -> RoundFormFrame {
+    RoundFormFrame {
+        heading: "Sửa kỳ báo cáo".into(),
+        action: format!("/ky-bao-cao/{round_id}/sua"),
+        back_link: format!("/ky-bao-cao/{round_id}"),
+        button: "Lưu thay đổi",
+    }
+}
+
+async fn edit_round_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i32>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let round_id = path.into_inner();
+    let actor = user.clone();
+    let form = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &actor, round_id, st.clock.now())?;
+        if ctx.owner.id != actor.unit.id || !actor.role.reviews() {
+            return Err(AppError::Forbidden(
+                "Chỉ đơn vị đã mở kỳ báo cáo mới được sửa kỳ này.".into(),
+            ));
+        }
+        let tasks = service::own_tasks(conn, &ctx, &ctx.owner)?;
+        Ok(RoundForm::from_round(&ctx, &tasks))
+    })
+    .await?;
+    render_round_form(&state, &user, edit_frame(round_id), form, None).await
+}
+
+async fn edit_round(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i32>,
+    form: web::Form<RoundForm>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let round_id = path.into_inner();
+    let form = form.into_inner();
+    let input = match form.to_input() {
+        Ok(input) => input,
+        Err(e) => {
+            return render_round_form(&state, &user, edit_frame(round_id), form, Some(e)).await;
+        }
+    };
+    let actor = user.clone();
+    let outcome = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &actor, round_id, st.clock.now())?;
+        service::update_round(conn, &st.catalog, &actor, &ctx, &input)
+    })
+    .await;
+    match outcome {
+        Ok(()) => Ok(redirect(&format!("/ky-bao-cao/{round_id}"))),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            render_round_form(&state, &user, edit_frame(round_id), form, Some(e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn close_round(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<i32>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let round_id = path.into_inner();
+    db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        service::close_round(conn, &user, &ctx)
+    })
+    .await?;
+    Ok(redirect(&format!("/ky-bao-cao/{round_id}")))
+}
+
+#[derive(Deserialize)]
+struct TasksForm {
+    #[serde(default)]
+    tasks: String,
+}
+
+async fn set_tasks(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    form: web::Form<TasksForm>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let (round_id, code) = path.into_inner();
+    let tasks: Vec<String> = form.tasks.lines().map(str::to_owned).collect();
+    let c = code.clone();
+    db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let unit = service::unit_for(conn, &user, &ctx, &c)?;
+        service::set_tasks(conn, &user, &ctx, &unit, &tasks)
+    })
+    .await?;
+    Ok(redirect(&format!("/ky-bao-cao/{round_id}/don-vi/{code}")))
 }

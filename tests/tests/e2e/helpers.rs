@@ -21,6 +21,8 @@ pub const OTHER_COMMUNE: &str = "12589";
 pub struct TestApp {
     pub base: String,
     pub round_id: i64,
+    /// The server's clock: tests stop it at an exact instant to judge deadlines.
+    pub clock: baocao::clock::Clock,
     _dir: TempDir,
 }
 
@@ -72,6 +74,7 @@ impl TestApp {
             seed::load_units(&mut conn, seed::THAI_BINH_UNITS).expect("units");
             seed::demo_accounts(&mut conn).expect("accounts");
         }
+        let clock = state.clock.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         std::thread::spawn(move || {
@@ -83,6 +86,7 @@ impl TestApp {
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             round_id: 0,
+            clock,
             _dir: dir,
         }
     }
@@ -108,6 +112,14 @@ impl TestApp {
         );
         assert_eq!(status, 200, "login {unit_code}: {body}");
         client
+    }
+
+    /// Stops the server's clock at a Vietnam wall-clock time.
+    pub fn set_vietnam_time(&self, y: i32, m: u32, d: u32, h: u32, min: u32, sec: u32) {
+        let local = chrono::NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(h, min, sec))
+            .expect("a real time");
+        self.clock.set(Some(baocao::domain::vn::from_local(local)));
     }
 
     pub fn report_path(&self, unit: &str) -> String {

@@ -7,4 +7,5 @@ mod browser;
 mod export;
 mod helpers;
 mod pages;
+mod rounds;
 mod story;

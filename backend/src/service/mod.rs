@@ -2,10 +2,14 @@
 //! who is asking, changes state in one transaction together with its audit row, and returns
 //! a view. Nothing here knows about HTTP.
 
+mod round;
+
+pub use round::*;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use report_schemas::{AggValue, FieldError, Mode, Rollup, Template, Values};
 use serde::{Deserialize, Serialize};
@@ -14,12 +18,9 @@ use serde_json::{Value as Json, json};
 use crate::auth::CurrentUser;
 use crate::catalog::Catalog;
 use crate::db::Conn;
-use crate::db::models::{
-    NewAuditEntry, NewReport, NewReviewEvent, NewRound, Report, Round, TemplateRow, Unit,
-};
-use crate::db::schema::{audit_log, reports, review_events, rounds, templates, units};
-use crate::domain::period::{self, parse_period_type, period_type_str};
-use crate::domain::{ReportStatus, Role, UnitCode, vn};
+use crate::db::models::{NewAuditEntry, NewReport, NewReviewEvent, Report, Round, Unit};
+use crate::db::schema::{audit_log, reports, review_events, rounds, units};
+use crate::domain::{ReportStatus, UnitCode, vn};
 use crate::error::{AppError, AppResult};
 
 /// A round together with what every operation on it needs.
@@ -28,6 +29,8 @@ pub struct RoundCtx {
     pub round: Round,
     pub template: Arc<Template>,
     pub owner: Unit,
+    /// The time the request is judged at (deadlines, timestamps), from the application's clock.
+    pub now: NaiveDateTime,
 }
 
 impl RoundCtx {
@@ -45,7 +48,7 @@ impl RoundCtx {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct UnitRef {
     pub code: String,
     pub name: String,
@@ -94,6 +97,7 @@ pub fn round_for(
     catalog: &Catalog,
     user: &CurrentUser,
     round_id: i32,
+    now: NaiveDateTime,
 ) -> AppResult<RoundCtx> {
     let round: Round = rounds::table
         .find(round_id)
@@ -102,9 +106,7 @@ pub fn round_for(
         .optional()?
         .ok_or_else(round_not_found)?;
     let owner = unit_by_id(conn, round.owner_unit_id)?;
-    let visible =
-        user.role == Role::Admin || owner.contains(&user.unit) || user.unit.contains(&owner);
-    if !visible {
+    if !sees_round(user, &owner) {
         return Err(round_not_found());
     }
     let template = catalog.get(conn, round.template_id)?;
@@ -112,6 +114,7 @@ pub fn round_for(
         round,
         template,
         owner,
+        now,
     })
 }
 
@@ -144,7 +147,11 @@ pub fn unit_for(
     }
 }
 
-fn find_report(conn: &mut Conn, round_id: i32, unit_id: i32) -> AppResult<Option<Report>> {
+pub(crate) fn find_report(
+    conn: &mut Conn,
+    round_id: i32,
+    unit_id: i32,
+) -> AppResult<Option<Report>> {
     Ok(reports::table
         .filter(reports::round_id.eq(round_id))
         .filter(reports::unit_id.eq(unit_id))
@@ -153,10 +160,38 @@ fn find_report(conn: &mut Conn, round_id: i32, unit_id: i32) -> AppResult<Option
         .optional()?)
 }
 
-fn parse_map<T: for<'de> Deserialize<'de> + Default>(text: &str) -> AppResult<T> {
+pub(crate) fn parse_map<T: for<'de> Deserialize<'de> + Default>(text: &str) -> AppResult<T> {
     serde_json::from_str(text).map_err(|e| {
         AppError::Unexpected(anyhow::Error::new(e).context("stored report JSON unreadable"))
     })
+}
+
+/// What a consolidated report counted when it was sent up: the children whose reports were
+/// accepted, those submitted but not yet accepted, and those missing, so the level above sees which.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Included {
+    pub accepted: Vec<UnitRef>,
+    pub pending: Vec<UnitRef>,
+    pub missing: Vec<UnitRef>,
+}
+
+impl Included {
+    pub fn of(rows: &[RollupRow]) -> Included {
+        let mut out = Included::default();
+        for row in rows {
+            let list = match row.status {
+                ReportStatus::Accepted => &mut out.accepted,
+                ReportStatus::Submitted => &mut out.pending,
+                _ => &mut out.missing,
+            };
+            list.push(row.unit.clone());
+        }
+        out
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.pending.is_empty() && self.missing.is_empty()
+    }
 }
 
 /// One report as its readers see it.
@@ -174,6 +209,10 @@ pub struct ReportView {
     pub computed: BTreeMap<String, Option<f64>>,
     pub sections: BTreeMap<String, String>,
     pub return_reason: Option<String>,
+    /// For a consolidated report that was sent up: which children it counted.
+    pub included: Option<Included>,
+    /// For its filer: the reminder that the report is due soon or overdue.
+    pub due: Option<DueNotice>,
     pub deadline: NaiveDateTime,
     pub first_submitted_at: Option<NaiveDateTime>,
     pub submitted_at: Option<NaiveDateTime>,
@@ -232,6 +271,13 @@ pub fn report_view(
         computed,
         sections,
         return_reason: report.as_ref().and_then(|r| r.return_reason.clone()),
+        due: (ctx.is_open() && user.can_file(unit))
+            .then(|| due_notice(ctx.deadline_for(!consolidated), status, ctx.now))
+            .flatten(),
+        included: match report.as_ref().and_then(|r| r.included_json.as_deref()) {
+            Some(text) => Some(parse_map(text)?),
+            None => None,
+        },
         deadline: ctx.deadline_for(!consolidated),
         first_submitted_at: report.as_ref().and_then(|r| r.first_submitted_at),
         submitted_at: report.as_ref().and_then(|r| r.submitted_at),
@@ -263,7 +309,7 @@ fn ensure_can_file(ctx: &RoundCtx, user: &CurrentUser, unit: &Unit) -> AppResult
     ensure_open(ctx)
 }
 
-fn ensure_open(ctx: &RoundCtx) -> AppResult<()> {
+pub(crate) fn ensure_open(ctx: &RoundCtx) -> AppResult<()> {
     if !ctx.is_open() {
         return Err(AppError::conflict(
             "round_closed",
@@ -325,7 +371,7 @@ fn diff_maps<V: Serialize + PartialEq>(
     clippy::too_many_arguments,
     reason = "an audit row has this many columns"
 )]
-fn audit(
+pub(crate) fn audit(
     conn: &mut Conn,
     actor: &CurrentUser,
     action: &str,
@@ -375,7 +421,7 @@ pub fn save_draft(
             .validate(&input.values, &sections, Mode::Draft)
             .map_err(AppError::invalid)?
     };
-    let now = vn::now_utc();
+    let now = ctx.now;
     conn.immediate_transaction::<_, AppError, _>(|conn| {
         let existing = find_report(conn, ctx.round.id, unit.id)?;
         ensure_editable(existing.as_ref())?;
@@ -441,6 +487,7 @@ pub fn save_draft(
                     return_reason: None,
                     updated_at: now,
                     updated_by: Some(user.account.id),
+                    included_json: None,
                 })
                 .returning(reports::id)
                 .get_result(conn)
@@ -499,7 +546,7 @@ pub fn submit(
 ) -> AppResult<ReportView> {
     ensure_can_file(ctx, user, unit)?;
     let consolidated = has_children(conn, unit)?;
-    let snapshot = if consolidated {
+    let (snapshot, included) = if consolidated {
         let rollup = rollup(conn, user, ctx, unit, false)?;
         let mut values = BTreeMap::new();
         for ind in &ctx.template.indicators {
@@ -510,11 +557,15 @@ pub fn submit(
                 );
             }
         }
-        Some(serde_json::to_string(&values).map_err(anyhow::Error::new)?)
+        let included = Included::of(&rollup.rows);
+        (
+            Some(serde_json::to_string(&values).map_err(anyhow::Error::new)?),
+            Some(serde_json::to_string(&included).map_err(anyhow::Error::new)?),
+        )
     } else {
-        None
+        (None, None)
     };
-    let now = vn::now_utc();
+    let now = ctx.now;
     conn.immediate_transaction::<_, AppError, _>(|conn| {
         let existing = find_report(conn, ctx.round.id, unit.id)?;
         ensure_editable(existing.as_ref())?;
@@ -557,6 +608,7 @@ pub fn submit(
                     return_reason: None,
                     updated_at: now,
                     updated_by: Some(user.account.id),
+                    included_json: included.as_deref(),
                 })
                 .returning(reports::id)
                 .get_result::<i32>(conn)?;
@@ -587,6 +639,7 @@ pub fn submit(
             reports::version.eq(current_version + 1),
             reports::submitted_at.eq(Some(now)),
             reports::first_submitted_at.eq(Some(report.first_submitted_at.unwrap_or(now))),
+            reports::included_json.eq(included.as_deref()),
             reports::updated_at.eq(now),
             reports::updated_by.eq(Some(user.account.id)),
         ))
@@ -658,7 +711,7 @@ pub fn review(
         Decision::Accept => ("accepted", "accept"),
         Decision::Return { .. } => ("returned", "return"),
     };
-    let now = vn::now_utc();
+    let now = ctx.now;
     conn.immediate_transaction::<_, AppError, _>(|conn| {
         let report = find_report(conn, ctx.round.id, unit.id)?
             .filter(|r| r.status == "submitted")
@@ -761,12 +814,12 @@ pub struct RollupView {
     pub total: RollupRow,
 }
 
-struct Tree {
-    units: Vec<Unit>,
-    children: HashMap<i32, Vec<usize>>,
+pub(crate) struct Tree {
+    pub units: Vec<Unit>,
+    pub children: HashMap<i32, Vec<usize>>,
 }
 
-fn load_subtree(conn: &mut Conn, root: &Unit) -> AppResult<Tree> {
+pub(crate) fn load_subtree(conn: &mut Conn, root: &Unit) -> AppResult<Tree> {
     let units: Vec<Unit> = units::table
         .filter(units::path.like(format!("{}%", root.path)))
         .select(Unit::as_select())
@@ -899,270 +952,4 @@ pub fn rollup(
         rows,
         total,
     })
-}
-
-/// A round in a list, with the status of the asking person's own unit.
-#[derive(Debug, Clone, Serialize)]
-pub struct RoundSummary {
-    pub id: i32,
-    pub title: String,
-    pub template_key: String,
-    pub template_title: String,
-    pub period_type: String,
-    pub period_label: String,
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    pub commune_deadline: NaiveDateTime,
-    pub district_deadline: NaiveDateTime,
-    /// The deadline that applies to the asking person's unit.
-    pub my_deadline: NaiveDateTime,
-    pub status: String,
-    pub owner: UnitRef,
-    /// Whether the asking person's unit files a report in this round.
-    pub files: bool,
-    pub my_status: ReportStatus,
-}
-
-pub fn period_label(round: &Round) -> String {
-    match parse_period_type(&round.period_type) {
-        Some(kind) => period::label(
-            kind,
-            round.period_year,
-            u32::try_from(round.period_index).unwrap_or(0),
-            round.period_start,
-            round.period_end,
-        ),
-        None => round.period_type.clone(),
-    }
-}
-
-pub fn list_rounds(conn: &mut Conn, user: &CurrentUser) -> AppResult<Vec<RoundSummary>> {
-    let rows: Vec<(Round, TemplateRow, Unit)> = rounds::table
-        .inner_join(templates::table)
-        .inner_join(units::table.on(units::id.eq(rounds::owner_unit_id)))
-        .order((rounds::period_end.desc(), rounds::id.desc()))
-        .select((
-            Round::as_select(),
-            TemplateRow::as_select(),
-            Unit::as_select(),
-        ))
-        .load(conn)?;
-    let leaf = !has_children(conn, &user.unit)?;
-    let mut out = Vec::new();
-    for (round, template, owner) in rows {
-        let visible =
-            user.role == Role::Admin || owner.contains(&user.unit) || user.unit.contains(&owner);
-        if !visible {
-            continue;
-        }
-        let my_status = find_report(conn, round.id, user.unit.id)?
-            .map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
-        out.push(RoundSummary {
-            id: round.id,
-            period_label: period_label(&round),
-            title: round.title.clone(),
-            template_key: template.key,
-            template_title: template.title,
-            period_type: round.period_type.clone(),
-            period_start: round.period_start,
-            period_end: round.period_end,
-            commune_deadline: round.commune_deadline,
-            district_deadline: round.district_deadline,
-            my_deadline: if leaf {
-                round.commune_deadline
-            } else {
-                round.district_deadline
-            },
-            status: round.status.clone(),
-            files: owner.id != user.unit.id && user.role.files() && owner.contains(&user.unit),
-            owner: (&owner).into(),
-            my_status,
-        });
-    }
-    Ok(out)
-}
-
-/// What the province sends to open a round.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpenRound {
-    pub template: String,
-    pub period_type: String,
-    pub year: i32,
-    /// Month (1–12) or quarter (1–4); ignored otherwise.
-    #[serde(default)]
-    pub index: Option<u32>,
-    /// For a free window.
-    #[serde(default)]
-    pub start: Option<NaiveDate>,
-    #[serde(default)]
-    pub end: Option<NaiveDate>,
-    /// Last day (Vietnam time) for communes; defaults to 3 days after the period.
-    #[serde(default)]
-    pub commune_deadline: Option<NaiveDate>,
-    /// Last day for districts; defaults to 8 days after the period.
-    #[serde(default)]
-    pub district_deadline: Option<NaiveDate>,
-    #[serde(default)]
-    pub title: Option<String>,
-}
-
-fn field(field: &str, message: &str) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-/// End of a Vietnam-time day, as a UTC instant.
-pub fn end_of_day(d: NaiveDate) -> NaiveDateTime {
-    vn::from_local(d.and_hms_opt(23, 59, 59).unwrap_or_default())
-}
-
-pub fn open_round(
-    conn: &mut Conn,
-    catalog: &Catalog,
-    user: Option<&CurrentUser>,
-    owner: &Unit,
-    input: &OpenRound,
-) -> AppResult<i32> {
-    if let Some(user) = user
-        && (user.role != Role::Province || user.unit.id != owner.id)
-    {
-        return Err(AppError::Forbidden(
-            "Chỉ Ban Tuyên giáo Tỉnh ủy mới được mở kỳ báo cáo.".into(),
-        ));
-    }
-    let mut errors = Vec::new();
-    let template_id = Catalog::latest_id(conn, &input.template)?;
-    let template = match template_id {
-        Some(id) => Some(catalog.get(conn, id)?),
-        None => {
-            errors.push(field("template", "Không có mẫu báo cáo này."));
-            None
-        }
-    };
-    let kind = parse_period_type(&input.period_type);
-    if kind.is_none() {
-        errors.push(field("period_type", "Loại kỳ báo cáo không hợp lệ."));
-    }
-    if let (Some(t), Some(k)) = (&template, kind)
-        && !t.period_types.contains(&k)
-    {
-        errors.push(field(
-            "period_type",
-            &format!(
-                "Mẫu «{}» không dùng cho kỳ «{}».",
-                t.title,
-                period::type_label(k)
-            ),
-        ));
-    }
-    if !(2000..=2100).contains(&input.year) {
-        errors.push(field("year", "Năm báo cáo không hợp lệ."));
-    }
-    let index = input.index.unwrap_or(1);
-    let dates = match kind {
-        Some(report_schemas::PeriodType::Window) => match (input.start, input.end) {
-            (Some(s), Some(e)) if s <= e => Some((s, e)),
-            _ => {
-                errors.push(field(
-                    "end",
-                    "Cần ngày bắt đầu và ngày kết thúc, ngày bắt đầu không sau ngày kết thúc.",
-                ));
-                None
-            }
-        },
-        Some(k) => {
-            let d = period::cut_off(k, input.year, index);
-            if d.is_none() {
-                errors.push(field("index", "Tháng hoặc quý không hợp lệ."));
-            }
-            d
-        }
-        None => None,
-    };
-    let (Some(template), Some(kind), Some((start, end)), Some(template_id)) =
-        (template, kind, dates, template_id)
-    else {
-        return Err(AppError::invalid(errors));
-    };
-    let commune_deadline = input
-        .commune_deadline
-        .unwrap_or(end + chrono::Duration::days(3));
-    let district_deadline = input
-        .district_deadline
-        .unwrap_or(end + chrono::Duration::days(8));
-    if commune_deadline < end {
-        errors.push(field(
-            "commune_deadline",
-            "Hạn nộp của cấp xã không được trước ngày chốt số liệu.",
-        ));
-    }
-    if district_deadline < commune_deadline {
-        errors.push(field(
-            "district_deadline",
-            "Hạn nộp của cấp huyện không được trước hạn nộp của cấp xã.",
-        ));
-    }
-    if !errors.is_empty() {
-        return Err(AppError::invalid(errors));
-    }
-    let label = period::label(kind, input.year, index, start, end);
-    let title = input
-        .title
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(vn::nfc)
-        .unwrap_or_else(|| format!("{} {}", template.title, label.to_lowercase_first()));
-    let now = vn::now_utc();
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
-        let id = diesel::insert_into(rounds::table)
-            .values(NewRound {
-                template_id,
-                owner_unit_id: owner.id,
-                title: &title,
-                period_type: period_type_str(kind),
-                period_year: input.year,
-                period_index: i32::try_from(index).unwrap_or(1),
-                period_start: start,
-                period_end: end,
-                commune_deadline: end_of_day(commune_deadline),
-                district_deadline: end_of_day(district_deadline),
-                status: "open",
-                created_by: user.map(|u| u.account.id),
-                created_at: now,
-            })
-            .returning(rounds::id)
-            .get_result::<i32>(conn)?;
-        if let Some(user) = user {
-            audit(
-                conn,
-                user,
-                "open_round",
-                "round",
-                Some(id),
-                Some(owner.id),
-                json!({ "title": title, "template": template.key, "period": label }),
-                now,
-            )?;
-        }
-        Ok(id)
-    })
-}
-
-trait LowerFirst {
-    fn to_lowercase_first(&self) -> String;
-}
-
-impl LowerFirst for String {
-    /// "Quý I/2025" reads "quý I/2025" after a title.
-    fn to_lowercase_first(&self) -> String {
-        let mut chars = self.chars();
-        match chars.next() {
-            Some(c) => c.to_lowercase().chain(chars).collect(),
-            None => String::new(),
-        }
-    }
 }
