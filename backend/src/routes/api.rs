@@ -59,6 +59,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/rounds/{round}/reports/{unit}/return",
                 web::post().to(return_report),
             )
+            .route(
+                "/rounds/{round}/reports/{unit}/reopen",
+                web::post().to(reopen),
+            )
+            .route(
+                "/rounds/{round}/reports/{unit}/history",
+                web::get().to(history),
+            )
             .route("/rounds/{round}/rollup/{unit}", web::get().to(rollup))
             .route("/rounds/{round}/export/{file}", web::get().to(export))
             .default_service(web::to(|| async {
@@ -363,6 +371,32 @@ async fn return_report(
     let (round_id, code) = path.into_inner();
     let reason = input.into_inner().reason;
     decide(state, user, round_id, code, Decision::Return { reason }).await
+}
+
+async fn reopen(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    input: web::Json<ReturnInput>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let reason = input.into_inner().reason;
+    decide(state, user, round_id, code, Decision::Reopen { reason }).await
+}
+
+async fn history(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let entries = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::history(conn, &user, &ctx, &unit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "history": entries })))
 }
 
 async fn rollup(

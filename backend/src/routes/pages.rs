@@ -63,6 +63,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/ky-bao-cao/{round}/bao-cao/{unit}/tra-lai",
         web::post().to(return_report),
     )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/mo-lai",
+        web::post().to(reopen_report),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/lich-su",
+        web::get().to(history_page),
+    )
     .route("/ky-bao-cao/{round}/xuat/{file}", web::get().to(export))
     .route("/static/style.css", web::get().to(style))
     .default_service(web::to(|| async {
@@ -684,6 +692,7 @@ struct ReportPage {
     consolidated: bool,
     can_edit: bool,
     can_review: bool,
+    can_reopen: bool,
     return_reason: Option<String>,
     groups: Vec<GroupVm>,
     sections: Vec<SectionVm>,
@@ -894,6 +903,7 @@ fn build_report_page(
         consolidated: view.consolidated,
         can_edit: view.can_edit,
         can_review: view.can_review,
+        can_reopen: view.can_reopen,
         return_reason: view
             .return_reason
             .clone()
@@ -970,6 +980,7 @@ fn notice_text(code: Option<&str>) -> Option<String> {
             "nop" => "Đã nộp báo cáo. Ban tuyên giáo cấp trên sẽ xem và tiếp nhận.",
             "tiep-nhan" => "Đã tiếp nhận báo cáo.",
             "tra-lai" => "Đã trả lại báo cáo kèm lý do.",
+            "mo-lai" => "Đã mở lại báo cáo; đơn vị lập báo cáo có thể sửa và nộp lại.",
             _ => return None,
         }
         .into(),
@@ -1172,6 +1183,7 @@ async fn decide(
     let ok = match decision {
         Decision::Accept => "tiep-nhan",
         Decision::Return { .. } => "tra-lai",
+        Decision::Reopen { .. } => "mo-lai",
     };
     let outcome = db(&state, move |conn, st| {
         let ctx = service::round_for(conn, &st.catalog, &actor, round_id, st.clock.now())?;
@@ -1230,6 +1242,74 @@ async fn return_report(
     let (round_id, code) = path.into_inner();
     let reason = form.into_inner().reason;
     decide(state, req, round_id, code, Decision::Return { reason }).await
+}
+
+async fn reopen_report(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    form: web::Form<ReturnForm>,
+) -> PageResult {
+    let (round_id, code) = path.into_inner();
+    let reason = form.into_inner().reason;
+    decide(state, req, round_id, code, Decision::Reopen { reason }).await
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    user: Option<UserVm>,
+    round_id: i32,
+    round_title: String,
+    unit_name: String,
+    unit_code: String,
+    entries: Vec<HistoryVm>,
+}
+
+struct HistoryVm {
+    at: String,
+    actor: String,
+    action: String,
+    reason: String,
+    changes: Vec<service::Change>,
+}
+
+async fn history_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let vm = UserVm::from(&user);
+    let (round_id, code) = path.into_inner();
+    let (ctx, unit, entries) = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        let entries = service::history(conn, &user, &ctx, &unit)?;
+        Ok((ctx, unit, entries))
+    })
+    .await?;
+    Ok(html(
+        StatusCode::OK,
+        &HistoryPage {
+            user: Some(vm),
+            round_id,
+            round_title: ctx.round.title.clone(),
+            unit_name: unit.name.clone(),
+            unit_code: unit.code.clone(),
+            entries: entries
+                .into_iter()
+                .rev()
+                .map(|e| HistoryVm {
+                    at: vn::datetime(e.at),
+                    actor: e.actor.unwrap_or_else(|| "Hệ thống".into()),
+                    action: e.action_label,
+                    reason: e.reason.unwrap_or_default(),
+                    changes: e.changes,
+                })
+                .collect(),
+        },
+    ))
 }
 
 async fn export(

@@ -2,8 +2,10 @@
 //! who is asking, changes state in one transaction together with its audit row, and returns
 //! a view. Nothing here knows about HTTP.
 
+mod history;
 mod round;
 
+pub use history::*;
 pub use round::*;
 
 use std::collections::{BTreeMap, HashMap};
@@ -221,6 +223,8 @@ pub struct ReportView {
     /// What the person asking may do with it now.
     pub can_edit: bool,
     pub can_review: bool,
+    /// The reviewer may unlock it (it is accepted).
+    pub can_reopen: bool,
 }
 
 pub fn report_view(
@@ -285,6 +289,7 @@ pub fn report_view(
         updated_at: report.as_ref().map(|r| r.updated_at),
         can_edit: ctx.is_open() && user.can_file(unit) && status.is_editable(),
         can_review: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Submitted,
+        can_reopen: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Accepted,
     })
 }
 
@@ -671,7 +676,13 @@ pub fn submit(
 #[derive(Debug, Clone)]
 pub enum Decision {
     Accept,
-    Return { reason: String },
+    Return {
+        reason: String,
+    },
+    /// Unlocks an accepted report so its filer can correct it; only its reviewer may.
+    Reopen {
+        reason: String,
+    },
 }
 
 pub fn review(
@@ -683,43 +694,54 @@ pub fn review(
 ) -> AppResult<ReportView> {
     if !user.can_review(unit) {
         return Err(AppError::Forbidden(
-            "Chỉ ban tuyên giáo cấp trên trực tiếp mới được tiếp nhận hay trả lại báo cáo này."
+            "Chỉ ban tuyên giáo cấp trên trực tiếp mới được tiếp nhận, trả lại hay mở lại báo cáo này."
                 .into(),
         ));
     }
     ensure_open(ctx)?;
     let reason = match decision {
-        Decision::Return { reason } => {
+        Decision::Return { reason } | Decision::Reopen { reason } => {
+            let what = if matches!(decision, Decision::Reopen { .. }) {
+                "mở lại"
+            } else {
+                "trả lại"
+            };
             let reason = vn::nfc(reason.trim());
             if reason.chars().count() < 5 {
                 return Err(AppError::invalid(vec![FieldError {
                     field: "reason".into(),
-                    message: "Xin ghi rõ lý do trả lại báo cáo (ít nhất 5 ký tự).".into(),
+                    message: format!("Xin ghi rõ lý do {what} báo cáo (ít nhất 5 ký tự)."),
                 }]));
             }
             if reason.chars().count() > 2000 {
                 return Err(AppError::invalid(vec![FieldError {
                     field: "reason".into(),
-                    message: "Lý do trả lại dài quá 2.000 ký tự.".into(),
+                    message: format!("Lý do {what} dài quá 2.000 ký tự."),
                 }]));
             }
             Some(reason)
         }
         Decision::Accept => None,
     };
-    let (status, action) = match decision {
-        Decision::Accept => ("accepted", "accept"),
-        Decision::Return { .. } => ("returned", "return"),
+    // (status it must be in, status it goes to, audit action)
+    let (from, status, action) = match decision {
+        Decision::Accept => ("submitted", "accepted", "accept"),
+        Decision::Return { .. } => ("submitted", "returned", "return"),
+        Decision::Reopen { .. } => ("accepted", "returned", "reopen"),
     };
     let now = ctx.now;
     conn.immediate_transaction::<_, AppError, _>(|conn| {
         let report = find_report(conn, ctx.round.id, unit.id)?
-            .filter(|r| r.status == "submitted")
-            .ok_or_else(|| {
-                AppError::conflict(
+            .filter(|r| r.status == from)
+            .ok_or_else(|| match decision {
+                Decision::Reopen { .. } => AppError::conflict(
+                    "not_accepted",
+                    "Chỉ mở lại được báo cáo đã tiếp nhận.",
+                ),
+                _ => AppError::conflict(
                     "not_submitted",
                     "Báo cáo không ở trạng thái chờ tiếp nhận (chưa nộp, đã tiếp nhận hoặc đã trả lại).",
-                )
+                ),
             })?;
         diesel::update(reports::table.filter(reports::id.eq(report.id)))
             .set((

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server over real HTTP with a real database file.
 
 mod api_doc;
+mod approval;
 mod authorization;
 mod bad_input;
 mod browser;
