@@ -150,6 +150,102 @@ pub fn demo_accounts(conn: &mut Conn) -> anyhow::Result<usize> {
     })
 }
 
+const FAMILY: &[&str] = &[
+    "Nguyễn", "Trần", "Lê", "Phạm", "Vũ", "Đỗ", "Bùi", "Hoàng", "Đặng", "Ngô",
+];
+const MIDDLE_M: &[&str] = &["Văn", "Đức", "Minh", "Quang", "Hữu"];
+const MIDDLE_F: &[&str] = &["Thị", "Thu", "Ngọc", "Thanh", "Hồng"];
+const GIVEN_M: &[&str] = &[
+    "Hùng", "Dũng", "Tuấn", "Thắng", "Cường", "Long", "Sơn", "Hải",
+];
+const GIVEN_F: &[&str] = &["Lan", "Hương", "Mai", "Hà", "Thủy", "Nga", "Hạnh", "Yến"];
+const POSTS: &[&str] = &[
+    "Phó Bí thư Đảng ủy",
+    "Cán bộ văn hóa - xã hội",
+    "Hiệu trưởng trường tiểu học",
+    "Trạm trưởng trạm y tế",
+    "Chủ tịch Hội Khuyến học",
+];
+
+/// A roster for every commune without one: usually a leader, a deputy and members, some
+/// part-time, a few teams too small or without a leader, so the review has something to find.
+pub fn demo_rosters(conn: &mut Conn) -> anyhow::Result<usize> {
+    use crate::db::models::TeamMemberForm;
+    use crate::db::schema::team_members;
+    let communes: Vec<Unit> = units::table
+        .filter(units::kind.eq("commune"))
+        .select(Unit::as_select())
+        .load(conn)?;
+    let have: std::collections::HashSet<i32> = team_members::table
+        .select(team_members::unit_id)
+        .distinct()
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let now = vn::now_utc();
+    let pick =
+        |rng: &mut Rng, list: &[&'static str]| list[(rng.next() % list.len() as u64) as usize];
+    conn.immediate_transaction(|conn| {
+        let mut added = 0;
+        for unit in communes.iter().filter(|u| !have.contains(&u.id)) {
+            let mut rng = Rng::new(&format!("roster-{}", unit.code));
+            let size = if rng.chance(6) { 2 } else { rng.range(4, 9) };
+            let leaderless = rng.chance(8);
+            for i in 0..size {
+                let woman = rng.chance(45);
+                let name = format!(
+                    "{} {} {}",
+                    pick(&mut rng, FAMILY),
+                    pick(&mut rng, if woman { MIDDLE_F } else { MIDDLE_M }),
+                    pick(&mut rng, if woman { GIVEN_F } else { GIVEN_M })
+                );
+                let position = match i {
+                    0 if !leaderless => "to_truong",
+                    1 => "to_pho",
+                    _ => "thanh_vien",
+                };
+                let post =
+                    (position != "thanh_vien" || rng.chance(60)).then(|| pick(&mut rng, POSTS));
+                let education = [
+                    "trung_hoc",
+                    "trung_cap",
+                    "cao_dang",
+                    "dai_hoc",
+                    "dai_hoc",
+                    "thac_si",
+                ][(rng.next() % 6) as usize];
+                let theory = ["so_cap", "trung_cap", "trung_cap", "cao_cap", "chua_co"]
+                    [(rng.next() % 5) as usize];
+                let joined = chrono::NaiveDate::from_ymd_opt(
+                    i32::try_from(rng.range(2012, 2024)).unwrap_or(2020),
+                    u32::try_from(rng.range(1, 12)).unwrap_or(1),
+                    1,
+                )
+                .unwrap_or_default();
+                diesel::insert_into(team_members::table)
+                    .values(TeamMemberForm {
+                        unit_id: unit.id,
+                        full_name: &name,
+                        position,
+                        other_post: post,
+                        sex: if woman { "nu" } else { "nam" },
+                        birth_year: i32::try_from(rng.range(1958, 1996)).unwrap_or(1975),
+                        education,
+                        theory,
+                        joined_on: joined,
+                        left_on: None,
+                        version: 1,
+                        updated_at: now,
+                        updated_by: None,
+                    })
+                    .execute(conn)?;
+                added += 1;
+            }
+        }
+        Ok::<_, anyhow::Error>(added)
+    })
+}
+
 /// A small deterministic generator, so the demo is the same on every machine.
 struct Rng(u64);
 
@@ -212,9 +308,14 @@ const SAMPLE_TEXT: &[(&str, &str)] = &[
 fn demo_values(
     template: &Template,
     rng: &mut Rng,
+    roster: &BTreeMap<String, Json>,
 ) -> anyhow::Result<(BTreeMap<String, Json>, BTreeMap<String, String>)> {
     let mut values: BTreeMap<String, Json> = BTreeMap::new();
     for ind in &template.indicators {
+        if let Some(v) = roster.get(&ind.key) {
+            values.insert(ind.key.clone(), v.clone());
+            continue;
+        }
         let unit = ind.unit.as_deref().unwrap_or("");
         let v = match &ind.kind {
             IndicatorKind::Integer { min, max } => {
@@ -346,7 +447,10 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
                 70..=79 => "draft",
                 _ => continue,
             };
-            let (values, sections) = demo_values(&template, &mut rng)?;
+            let members = service::members_of(conn, unit).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let roster =
+                service::RosterFigures::of(&members, round.period_end).prefill(&template);
+            let (values, sections) = demo_values(&template, &mut rng, &roster)?;
             let checked = template
                 .validate(&values, &sections, Mode::Submit)
                 .map_err(|e| anyhow::anyhow!("demo report invalid: {e:?}"))?;
@@ -383,6 +487,7 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
                     updated_at: updated,
                     updated_by: filer,
                     included_json: None,
+                    prefill_json: None,
                 })
                 .returning(reports::id)
                 .get_result(conn)?;
@@ -484,6 +589,7 @@ fn demo_district_reports(
                     updated_at: reviewed.unwrap_or(submitted),
                     updated_by: filer,
                     included_json: Some(&included),
+                    prefill_json: None,
                 })
                 .returning(reports::id)
                 .get_result(conn)?;

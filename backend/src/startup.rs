@@ -63,6 +63,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
     if settings.demo {
         prepared.units_added = seed::load_units(&mut conn, seed::THAI_BINH_UNITS)?;
         prepared.accounts_added = seed::demo_accounts(&mut conn)?;
+        seed::demo_rosters(&mut conn)?;
         prepared.demo_round = seed::demo_round(&mut conn, &catalog)?;
     }
     drop(conn);
@@ -104,6 +105,7 @@ impl Application {
                 )
                 .app_data(state.clone())
                 .configure(routes::api::configure)
+                .configure(routes::roster_pages::configure)
                 .configure(routes::pages::configure)
         })
         .listen(listener)?

@@ -200,7 +200,7 @@ fn an_acknowledged_save_survives_the_server_being_killed_mid_stream() {
             let mut acked = 0i64;
             for n in 1..10_000i64 {
                 let body = serde_json::json!({
-                    "values": { "so_cuoc_hop": n % 100, "so_thanh_vien": 10, "so_nu": n % 10 },
+                    "values": { "so_cuoc_hop": n % 100, "luot_nguoi_nghe": 100, "tt_giao_duc": n % 10 },
                     "sections": { "ket_qua": format!("Lần lưu thứ {n}.") },
                     "version": acked,
                 });
@@ -233,7 +233,7 @@ fn an_acknowledged_save_survives_the_server_being_killed_mid_stream() {
         "{version} vs {acked}"
     );
     assert_eq!(report["values"]["so_cuoc_hop"], version % 100);
-    assert_eq!(report["values"]["so_nu"], version % 10);
+    assert_eq!(report["values"]["tt_giao_duc"], version % 10);
     assert_eq!(
         report["sections"]["ket_qua"],
         format!("Lần lưu thứ {version}.")

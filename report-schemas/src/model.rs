@@ -61,6 +61,41 @@ pub struct Indicator {
     pub required: bool,
     pub help: Option<String>,
     pub aggregate: Aggregate,
+    /// The figure of the team's roster this indicator is pre-filled from, if any.
+    pub roster: Option<RosterMeasure>,
+}
+
+/// Figures of a team's roster (point 1 of Công văn 409) as of a round's data cut-off, which a
+/// template may use to pre-fill its organisation indicators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RosterMeasure {
+    /// Members on the team.
+    Members,
+    /// Members who hold another post (kiêm nhiệm).
+    PartTime,
+    Women,
+    /// Members with a university degree or higher.
+    Degree,
+    /// Members older than 60.
+    #[serde(rename = "over_60")]
+    Over60,
+    /// Whether the team has a leader (tổ trưởng).
+    HasLeader,
+}
+
+impl RosterMeasure {
+    /// The name as written in a template file.
+    pub fn name(self) -> &'static str {
+        match self {
+            RosterMeasure::Members => "members",
+            RosterMeasure::PartTime => "part_time",
+            RosterMeasure::Women => "women",
+            RosterMeasure::Degree => "degree",
+            RosterMeasure::Over60 => "over_60",
+            RosterMeasure::HasLeader => "has_leader",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -14,8 +14,8 @@ use toml::Spanned;
 
 use crate::text::{format_dec, format_int, line_col, nfc, translate_toml_message};
 use crate::{
-    Aggregate, ChoiceOption, Group, Indicator, IndicatorKind, PeriodType, Rule, RuleOp, Section,
-    Template, TemplateError, TemplateKind,
+    Aggregate, ChoiceOption, Group, Indicator, IndicatorKind, PeriodType, RosterMeasure, Rule,
+    RuleOp, Section, Template, TemplateError, TemplateKind,
 };
 
 /// Default limit of a narrative section: about a page and a half, what a commune writes per heading.
@@ -68,6 +68,7 @@ struct RawIndicator {
     numerator: Option<String>,
     denominator: Option<String>,
     scale: Option<RawNumber>,
+    roster: Option<RosterMeasure>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
@@ -506,6 +507,18 @@ impl Checker<'_> {
                     ),
                 ));
             }
+            if let Some(measure) = indicator.roster
+                && let Some(first) = indicators.iter().position(|i| i.roster == Some(measure))
+            {
+                return Err(ctx.error(
+                    location,
+                    format!(
+                        "Số liệu danh sách Tổ «{}» đã gắn với indicators[{}]; mỗi số liệu chỉ gắn với một chỉ tiêu.",
+                        measure.name(),
+                        first + 1
+                    ),
+                ));
+            }
             indicators.push(indicator);
             locations.push(location);
         }
@@ -573,6 +586,20 @@ impl Checker<'_> {
             return fail(format!(
                 "Khóa «{field}» không dùng cho chỉ tiêu kiểu «{kind_name}»."
             ));
+        }
+
+        if let Some(measure) = raw.roster {
+            let fits = match measure {
+                RosterMeasure::HasLeader => RawKind::YesNo,
+                _ => RawKind::Integer,
+            };
+            if raw.kind != fits {
+                return fail(format!(
+                    "Khóa «roster = \"{}\"» chỉ dùng cho chỉ tiêu kiểu «{}».",
+                    measure.name(),
+                    fits.name()
+                ));
+            }
         }
 
         let aggregate = raw.aggregate.unwrap_or(raw.kind.default_aggregate());
@@ -708,6 +735,7 @@ impl Checker<'_> {
             required: raw.required,
             help: optional_text(raw.help),
             aggregate,
+            roster: raw.roster,
         })
     }
 

@@ -545,3 +545,43 @@ fn text_in_a_template_is_stored_nfc() {
     let template = Template::parse(&source, FILE).expect("valid");
     assert_eq!(template.title, "Mẫu thử");
 }
+
+#[test]
+fn a_roster_link_must_fit_its_indicator_and_be_used_once() {
+    let base = r#"
+key = "t"
+version = 1
+title = "Mẫu thử"
+kind = "periodic"
+period_types = ["year"]
+
+[[groups]]
+key = "g"
+title = "Nhóm"
+"#;
+    let wrong_type = format!(
+        "{base}\n[[indicators]]\nkey = \"a\"\nlabel = \"A\"\ngroup = \"g\"\ntype = \"yes_no\"\nroster = \"members\"\n"
+    );
+    let err = report_schemas::Template::parse(&wrong_type, "t.toml").unwrap_err();
+    assert!(err.location.starts_with("indicators[1] (a)"), "{err}");
+    assert!(
+        err.message.contains("roster = \"members\"") && err.message.contains("integer"),
+        "{err}"
+    );
+
+    let twice = format!(
+        "{base}\n[[indicators]]\nkey = \"a\"\nlabel = \"A\"\ngroup = \"g\"\ntype = \"integer\"\nroster = \"women\"\n\n[[indicators]]\nkey = \"b\"\nlabel = \"B\"\ngroup = \"g\"\ntype = \"integer\"\nroster = \"women\"\n"
+    );
+    let err = report_schemas::Template::parse(&twice, "t.toml").unwrap_err();
+    assert!(err.location.starts_with("indicators[2] (b)"), "{err}");
+    assert!(err.message.contains("indicators[1]"), "{err}");
+
+    let fine = format!(
+        "{base}\n[[indicators]]\nkey = \"a\"\nlabel = \"A\"\ngroup = \"g\"\ntype = \"yes_no\"\nroster = \"has_leader\"\n"
+    );
+    let t = report_schemas::Template::parse(&fine, "t.toml").unwrap();
+    assert_eq!(
+        t.indicators[0].roster,
+        Some(report_schemas::RosterMeasure::HasLeader)
+    );
+}

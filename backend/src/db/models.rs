@@ -4,7 +4,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{
-    accounts, audit_log, reports, review_events, round_tasks, rounds, sessions, templates, units,
+    accounts, audit_log, reports, review_events, round_tasks, rounds, sessions, team_members,
+    templates, units,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -169,6 +170,7 @@ pub struct Report {
     pub updated_at: NaiveDateTime,
     pub updated_by: Option<i32>,
     pub included_json: Option<String>,
+    pub prefill_json: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -188,6 +190,7 @@ pub struct NewReport<'a> {
     pub updated_at: NaiveDateTime,
     pub updated_by: Option<i32>,
     pub included_json: Option<&'a str>,
+    pub prefill_json: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -221,4 +224,42 @@ pub struct NewAuditEntry<'a> {
     pub entity_id: Option<i32>,
     pub unit_id: Option<i32>,
     pub details: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize)]
+#[diesel(table_name = team_members)]
+pub struct TeamMember {
+    pub id: i32,
+    pub unit_id: i32,
+    pub full_name: String,
+    pub position: String,
+    pub other_post: Option<String>,
+    pub sex: String,
+    pub birth_year: i32,
+    pub education: String,
+    pub theory: String,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+    pub updated_by: Option<i32>,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = team_members)]
+#[diesel(treat_none_as_null = true)]
+pub struct TeamMemberForm<'a> {
+    pub unit_id: i32,
+    pub full_name: &'a str,
+    pub position: &'a str,
+    pub other_post: Option<&'a str>,
+    pub sex: &'a str,
+    pub birth_year: i32,
+    pub education: &'a str,
+    pub theory: &'a str,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+    pub version: i32,
+    pub updated_at: NaiveDateTime,
+    pub updated_by: Option<i32>,
 }

@@ -94,6 +94,26 @@ diesel::table! {
         updated_at -> Timestamp,
         updated_by -> Nullable<Integer>,
         included_json -> Nullable<Text>,
+        prefill_json -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    team_members (id) {
+        id -> Integer,
+        unit_id -> Integer,
+        full_name -> Text,
+        position -> Text,
+        other_post -> Nullable<Text>,
+        sex -> Text,
+        birth_year -> Integer,
+        education -> Text,
+        theory -> Text,
+        joined_on -> Date,
+        left_on -> Nullable<Date>,
+        version -> Integer,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<Integer>,
     }
 }
 
@@ -128,6 +148,7 @@ diesel::joinable!(reports -> rounds (round_id));
 diesel::joinable!(reports -> units (unit_id));
 diesel::joinable!(review_events -> reports (report_id));
 diesel::joinable!(round_tasks -> rounds (round_id));
+diesel::joinable!(team_members -> units (unit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
@@ -137,6 +158,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rounds,
     round_tasks,
     reports,
+    team_members,
     review_events,
     audit_log,
 );

@@ -68,6 +68,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(history),
             )
             .route("/rounds/{round}/rollup/{unit}", web::get().to(rollup))
+            .route("/units/{unit}/members", web::get().to(list_members))
+            .route("/units/{unit}/members", web::post().to(add_member))
+            .route("/units/{unit}/members/{id}", web::put().to(edit_member))
+            .route("/units/{unit}/teams", web::get().to(review_teams))
             .route("/rounds/{round}/export/{file}", web::get().to(export))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("Không tìm thấy địa chỉ này.".into()))
@@ -397,6 +401,85 @@ async fn history(
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "history": entries })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DayQuery {
+    /// The day the roster is read on (default: today in Vietnam).
+    #[serde(default)]
+    pub date: Option<chrono::NaiveDate>,
+}
+
+async fn list_members(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    query: web::Query<DayQuery>,
+) -> AppResult<HttpResponse> {
+    let code = path.into_inner();
+    let day = query.date;
+    let body = db(&state, move |conn, st| {
+        let unit = service::unit_in_reach(conn, &user, &code)?;
+        let members = service::members_of(conn, &unit)?;
+        let day = day.unwrap_or_else(|| crate::domain::vn::local(st.clock.now()).date());
+        Ok(serde_json::json!({
+            "unit": { "code": unit.code, "name": unit.name },
+            "date": day,
+            "figures": service::RosterFigures::of(&members, day),
+            "members": members,
+        }))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn add_member(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    input: web::Json<service::MemberInput>,
+) -> AppResult<HttpResponse> {
+    let code = path.into_inner();
+    let input = input.into_inner();
+    let member = db(&state, move |conn, st| {
+        let unit = service::unit_in_reach(conn, &user, &code)?;
+        service::save_member(conn, &user, &unit, None, &input, st.clock.now())
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(member))
+}
+
+async fn edit_member(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(String, i32)>,
+    input: web::Json<service::MemberInput>,
+) -> AppResult<HttpResponse> {
+    let (code, id) = path.into_inner();
+    let input = input.into_inner();
+    let member = db(&state, move |conn, st| {
+        let unit = service::unit_in_reach(conn, &user, &code)?;
+        service::save_member(conn, &user, &unit, Some(id), &input, st.clock.now())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(member))
+}
+
+async fn review_teams(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+    query: web::Query<DayQuery>,
+) -> AppResult<HttpResponse> {
+    let code = path.into_inner();
+    let day = query.date;
+    let review = db(&state, move |conn, st| {
+        let unit = service::unit_in_reach(conn, &user, &code)?;
+        let day = day.unwrap_or_else(|| crate::domain::vn::local(st.clock.now()).date());
+        service::review_teams(conn, &user, &unit, day)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(review))
 }
 
 async fn rollup(

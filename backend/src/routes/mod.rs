@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod roster_pages;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};

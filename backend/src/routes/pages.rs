@@ -132,9 +132,9 @@ impl ResponseError for PageError {
     }
 }
 
-type PageResult = Result<HttpResponse, PageError>;
+pub(crate) type PageResult = Result<HttpResponse, PageError>;
 
-fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+pub(crate) fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
     match page.render() {
         Ok(body) => HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
@@ -148,7 +148,7 @@ fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
     }
 }
 
-fn redirect(to: &str) -> HttpResponse {
+pub(crate) fn redirect(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to.to_owned()))
         .finish()
@@ -179,7 +179,7 @@ impl From<&CurrentUser> for UserVm {
     }
 }
 
-async fn page_user(
+pub(crate) async fn page_user(
     state: &web::Data<AppState>,
     req: &HttpRequest,
 ) -> Result<CurrentUser, PageError> {
@@ -649,6 +649,10 @@ struct FieldVm {
     options: Vec<(String, String)>,
     error: Option<String>,
     required: bool,
+    /// The roster's figure, for an indicator pre-filled from it.
+    roster: Option<String>,
+    /// The reason given for differing from the roster.
+    reason: String,
 }
 
 struct GroupVm {
@@ -750,6 +754,7 @@ fn display_of(template: &ReportTemplate, key: &str, v: &Json) -> String {
 struct FormState {
     values: BTreeMap<String, String>,
     sections: BTreeMap<String, String>,
+    overrides: BTreeMap<String, String>,
     errors: Vec<FieldError>,
 }
 
@@ -792,9 +797,10 @@ fn build_report_page(
                 .filter(|i| i.group == g.key)
                 .map(|ind| {
                     let stored = view.values.get(&ind.key);
+                    let from_roster = view.prefill.get(&ind.key);
                     let value = match &form {
                         Some(f) => f.values.get(&ind.key).cloned().unwrap_or_default(),
-                        None => stored.map(raw_of).unwrap_or_default(),
+                        None => stored.or(from_roster).map(raw_of).unwrap_or_default(),
                     };
                     let display = if view.consolidated && view.status.is_filed() {
                         // What was reported up: the snapshot taken at submission.
@@ -849,6 +855,11 @@ fn build_report_page(
                         options,
                         error: error_for(&ind.key),
                         required: ind.required,
+                        roster: from_roster.map(|v| display_of(t, &ind.key, v)),
+                        reason: match &form {
+                            Some(f) => f.overrides.get(&ind.key).cloned().unwrap_or_default(),
+                            None => view.overrides.get(&ind.key).cloned().unwrap_or_default(),
+                        },
                     }
                 })
                 .collect(),
@@ -1095,6 +1106,7 @@ async fn report_post(
     let (round_id, code) = path.into_inner();
     let mut values = BTreeMap::new();
     let mut sections = BTreeMap::new();
+    let mut overrides = BTreeMap::new();
     let mut version = 0;
     let mut submit = false;
     for (k, v) in form.into_inner() {
@@ -1102,6 +1114,8 @@ async fn report_post(
             values.insert(key.to_owned(), v);
         } else if let Some(key) = k.strip_prefix("s.") {
             sections.insert(key.to_owned(), v);
+        } else if let Some(key) = k.strip_prefix("r.") {
+            overrides.insert(key.to_owned(), v);
         } else if k == "version" {
             version = v.trim().parse().unwrap_or(-1);
         } else if k == "action" {
@@ -1115,6 +1129,7 @@ async fn report_post(
             .map(|(k, v)| (k.clone(), Json::String(v.clone())))
             .collect(),
         sections: sections.clone(),
+        overrides: overrides.clone(),
         version,
     };
     let actor = user.clone();
@@ -1144,6 +1159,7 @@ async fn report_post(
                 Some(FormState {
                     values,
                     sections,
+                    overrides,
                     errors: fields,
                 }),
                 Flash::error(message, StatusCode::UNPROCESSABLE_ENTITY),
@@ -1160,6 +1176,7 @@ async fn report_post(
                 Some(FormState {
                     values,
                     sections,
+                    overrides,
                     errors: Vec::new(),
                 }),
                 Flash::error(e.user_message(), status),

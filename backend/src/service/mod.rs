@@ -3,9 +3,11 @@
 //! a view. Nothing here knows about HTTP.
 
 mod history;
+mod roster;
 mod round;
 
 pub use history::*;
+pub use roster::*;
 pub use round::*;
 
 use std::collections::{BTreeMap, HashMap};
@@ -225,6 +227,11 @@ pub struct ReportView {
     pub can_review: bool,
     /// The reviewer may unlock it (it is accepted).
     pub can_reopen: bool,
+    /// The organisation figures from the team's roster on the round's cut-off date, which the
+    /// form starts from; a filer who changes one gives a reason.
+    pub prefill: BTreeMap<String, Json>,
+    /// The reasons given for figures that differ from the roster.
+    pub overrides: BTreeMap<String, String>,
 }
 
 pub fn report_view(
@@ -246,6 +253,19 @@ pub fn report_view(
         Some(r) => parse_map(&r.sections_json)?,
         None => BTreeMap::new(),
     };
+    let prefill = if consolidated {
+        BTreeMap::new()
+    } else {
+        roster_prefill(conn, ctx, unit)?
+    };
+    let overrides: BTreeMap<String, String> =
+        match report.as_ref().and_then(|r| r.prefill_json.as_deref()) {
+            Some(text) => {
+                let stored: Json = serde_json::from_str(text).map_err(anyhow::Error::new)?;
+                serde_json::from_value(stored["reasons"].clone()).unwrap_or_default()
+            }
+            None => BTreeMap::new(),
+        };
     let mut computed = BTreeMap::new();
     if !consolidated {
         let typed: Values = report
@@ -290,6 +310,8 @@ pub fn report_view(
         can_edit: ctx.is_open() && user.can_file(unit) && status.is_editable(),
         can_review: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Submitted,
         can_reopen: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Accepted,
+        prefill,
+        overrides,
     })
 }
 
@@ -302,7 +324,68 @@ pub struct DraftInput {
     pub values: BTreeMap<String, Json>,
     #[serde(default)]
     pub sections: BTreeMap<String, String>,
+    /// Reasons for organisation figures that differ from the team's roster, by indicator key.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, String>,
     pub version: i32,
+}
+
+/// The organisation figures of `unit`'s roster on the round's cut-off date.
+pub fn roster_prefill(
+    conn: &mut Conn,
+    ctx: &RoundCtx,
+    unit: &Unit,
+) -> AppResult<BTreeMap<String, Json>> {
+    let members = members_of(conn, unit)?;
+    Ok(RosterFigures::of(&members, ctx.round.period_end).prefill(&ctx.template))
+}
+
+/// Every figure that differs from the roster needs a reason; returns the reasons kept.
+fn check_overrides(
+    template: &Template,
+    prefill: &BTreeMap<String, Json>,
+    values: &report_schemas::Values,
+    reasons: &BTreeMap<String, String>,
+) -> AppResult<BTreeMap<String, String>> {
+    let mut kept = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (key, from_roster) in prefill {
+        let Some(value) = values.get(key) else {
+            continue;
+        };
+        if serde_json::to_value(value).ok().as_ref() == Some(from_roster) {
+            continue;
+        }
+        let reason = vn::nfc(reasons.get(key).map_or("", |r| r.trim()));
+        let label = template
+            .indicator(key)
+            .map_or(key.as_str(), |i| i.label.as_str());
+        let shown = match from_roster {
+            Json::Bool(true) => "Có".to_owned(),
+            Json::Bool(false) => "Không".to_owned(),
+            other => other.to_string(),
+        };
+        if reason.is_empty() {
+            errors.push(FieldError {
+                field: key.clone(),
+                message: format!(
+                    "«{label}» khác với danh sách Tổ tại ngày chốt số liệu ({shown}); xin ghi lý do điều chỉnh."
+                ),
+            });
+        } else if reason.chars().count() > 500 {
+            errors.push(FieldError {
+                field: key.clone(),
+                message: format!("Lý do điều chỉnh «{label}» dài quá 500 ký tự."),
+            });
+        } else {
+            kept.insert(key.clone(), reason);
+        }
+    }
+    if errors.is_empty() {
+        Ok(kept)
+    } else {
+        Err(AppError::invalid(errors))
+    }
 }
 
 fn ensure_can_file(ctx: &RoundCtx, user: &CurrentUser, unit: &Unit) -> AppResult<()> {
@@ -426,6 +509,14 @@ pub fn save_draft(
             .validate(&input.values, &sections, Mode::Draft)
             .map_err(AppError::invalid)?
     };
+    let prefill = if consolidated {
+        BTreeMap::new()
+    } else {
+        roster_prefill(conn, ctx, unit)?
+    };
+    let reasons = check_overrides(&ctx.template, &prefill, &checked.values, &input.overrides)?;
+    let prefill_json =
+        (!prefill.is_empty()).then(|| json!({ "roster": prefill, "reasons": reasons }).to_string());
     let now = ctx.now;
     conn.immediate_transaction::<_, AppError, _>(|conn| {
         let existing = find_report(conn, ctx.round.id, unit.id)?;
@@ -451,6 +542,14 @@ pub fn save_draft(
         let new_values: BTreeMap<String, Json> = parse_map(&values_json)?;
         diff_maps("values.", &old_values, &new_values, &mut changes);
         diff_maps("sections.", &old_sections, &checked.sections, &mut changes);
+        for (key, reason) in &reasons {
+            if let Some(change) = changes
+                .iter_mut()
+                .find(|c| c["field"] == format!("values.{key}"))
+            {
+                change["reason"] = json!(reason);
+            }
+        }
         let report_id = match &existing {
             Some(r) => {
                 let status = if r.status == "returned" {
@@ -466,6 +565,7 @@ pub fn save_draft(
                 .set((
                     reports::values_json.eq(&values_json),
                     reports::sections_json.eq(&sections_json),
+                    reports::prefill_json.eq(prefill_json.as_deref()),
                     reports::status.eq(status),
                     reports::version.eq(current_version + 1),
                     reports::updated_at.eq(now),
@@ -493,6 +593,7 @@ pub fn save_draft(
                     updated_at: now,
                     updated_by: Some(user.account.id),
                     included_json: None,
+                    prefill_json: prefill_json.as_deref(),
                 })
                 .returning(reports::id)
                 .get_result(conn)
@@ -614,6 +715,7 @@ pub fn submit(
                     updated_at: now,
                     updated_by: Some(user.account.id),
                     included_json: included.as_deref(),
+                    prefill_json: None,
                 })
                 .returning(reports::id)
                 .get_result::<i32>(conn)?;

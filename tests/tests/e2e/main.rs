@@ -8,5 +8,6 @@ mod browser;
 mod export;
 mod helpers;
 mod pages;
+mod roster;
 mod rounds;
 mod story;

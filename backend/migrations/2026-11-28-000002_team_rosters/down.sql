@@ -1,0 +1,2 @@
+ALTER TABLE reports DROP COLUMN prefill_json;
+DROP TABLE team_members;
