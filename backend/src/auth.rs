@@ -110,6 +110,9 @@ pub struct CurrentUser {
     pub account: Account,
     pub unit: Unit,
     pub role: Role,
+    /// The unit and the units it continues after reorganisations (merged communes, a merged
+    /// province): a team reads, files and reviews what its predecessors did.
+    pub reach: Vec<Unit>,
 }
 
 impl CurrentUser {
@@ -127,24 +130,25 @@ impl CurrentUser {
                 active: true,
                 created_at: vn::now_utc(),
             },
+            reach: vec![unit.clone()],
             unit,
             role: Role::Admin,
         }
     }
 
-    /// Whether this person may see `unit` (their own unit or anything below it).
+    /// Whether this person may see `unit` (their own unit, its predecessors, or anything below).
     pub fn can_read(&self, unit: &Unit) -> bool {
-        self.role == Role::Admin || self.unit.contains(unit)
+        self.role == Role::Admin || self.reach.iter().any(|r| r.contains(unit))
     }
 
-    /// Whether this person files `unit`'s report.
+    /// Whether this person files `unit`'s report (their unit's, or a predecessor's).
     pub fn can_file(&self, unit: &Unit) -> bool {
-        self.role.files() && self.unit.id == unit.id
+        self.role.files() && self.reach.iter().any(|r| r.id == unit.id)
     }
 
     /// Whether this person reviews `unit`'s report: the board of its parent unit.
     pub fn can_review(&self, unit: &Unit) -> bool {
-        self.role.reviews() && unit.parent_id == Some(self.unit.id)
+        self.role.reviews() && self.reach.iter().any(|r| unit.parent_id == Some(r.id))
     }
 }
 
@@ -157,14 +161,40 @@ fn lookup(conn: &mut Conn, token: &str) -> AppResult<Option<CurrentUser>> {
         .select((Account::as_select(), Unit::as_select()))
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|(account, unit)| {
-        let role = Role::parse(&account.role)?;
-        Some(CurrentUser {
-            account,
-            unit,
-            role,
-        })
+    let Some((account, unit)) = row else {
+        return Ok(None);
+    };
+    let Some(role) = Role::parse(&account.role) else {
+        return Ok(None);
+    };
+    let reach = reach_of(conn, &unit)?;
+    Ok(Some(CurrentUser {
+        account,
+        unit,
+        role,
+        reach,
     }))
+}
+
+/// A unit and, transitively, the units it succeeded.
+pub fn reach_of(conn: &mut Conn, unit: &Unit) -> AppResult<Vec<Unit>> {
+    use crate::db::schema::unit_successions;
+    let mut reach = vec![unit.clone()];
+    let mut frontier = vec![unit.id];
+    while !frontier.is_empty() {
+        let older: Vec<Unit> = unit_successions::table
+            .inner_join(units::table.on(units::id.eq(unit_successions::old_unit_id)))
+            .filter(unit_successions::new_unit_id.eq_any(&frontier))
+            .select(Unit::as_select())
+            .load(conn)?;
+        frontier = older
+            .iter()
+            .filter(|u| !reach.iter().any(|r| r.id == u.id))
+            .map(|u| u.id)
+            .collect();
+        reach.extend(older.into_iter().filter(|u| frontier.contains(&u.id)));
+    }
+    Ok(reach)
 }
 
 pub async fn current_user(pool: &DbPool, req: &HttpRequest) -> AppResult<Option<CurrentUser>> {

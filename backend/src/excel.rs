@@ -45,7 +45,9 @@ impl ExportData {
         let summary = service::rollup(conn, user, ctx, unit, provisional)?;
         let mut children = Vec::new();
         for row in summary.rows.iter().filter(|r| !r.leaf) {
-            if let Some(child) = service::unit_by_code(conn, &row.unit.code)? {
+            if let Some(child) =
+                service::unit_by_code(conn, &row.unit.code, Some(ctx.round.period_end))?
+            {
                 children.push(service::rollup(conn, user, ctx, &child, provisional)?);
             }
         }
@@ -748,7 +750,14 @@ pub fn export_as_console(
     code: &str,
     provisional: bool,
 ) -> AppResult<Vec<u8>> {
-    let root = service::unit_by_code(conn, code)?
+    use diesel::prelude::*;
+    let period_end: chrono::NaiveDate = crate::db::schema::rounds::table
+        .find(round)
+        .select(crate::db::schema::rounds::period_end)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::NotFound(format!("Không có kỳ báo cáo số {round}.")))?;
+    let root = service::unit_by_code(conn, code, Some(period_end))?
         .ok_or_else(|| AppError::NotFound(format!("Không có đơn vị mã {code}.")))?;
     let operator = CurrentUser::console(root.clone());
     let ctx = service::round_for(conn, catalog, &operator, round, vn::now_utc())?;

@@ -48,6 +48,11 @@ enum Command {
         #[arg(long)]
         provisional: bool,
     },
+    /// Units: reorganisations of the tree.
+    Units {
+        #[command(subcommand)]
+        command: UnitsCommand,
+    },
     /// Apply migrations and load data without serving.
     Seed {
         #[arg(long, default_value = "baocao.db", env = "BAOCAO_DATABASE")]
@@ -56,6 +61,26 @@ enum Command {
         demo: bool,
         #[arg(long, env = "BAOCAO_SCHEMAS")]
         schemas: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UnitsCommand {
+    /// Apply a reorganisation from a CSV file `old_code,new_code,new_name`: the old units close
+    /// the day before, the new ones open on the day under --into; accounts and open rounds follow.
+    Reorganise {
+        file: PathBuf,
+        /// The day the new units exist from, e.g. 2025-07-01.
+        #[arg(long)]
+        on: chrono::NaiveDate,
+        /// The unit the new ones are placed under, e.g. 33 (Tỉnh Hưng Yên).
+        #[arg(long)]
+        into: String,
+        /// Its name, if it does not exist yet, e.g. "Tỉnh Hưng Yên".
+        #[arg(long, default_value = "")]
+        into_name: String,
+        #[arg(long, default_value = "baocao.db", env = "BAOCAO_DATABASE")]
+        database: String,
     },
 }
 
@@ -85,6 +110,41 @@ fn main() -> anyhow::Result<()> {
             out,
             provisional,
         } => export(&database, round, &unit, &out, provisional),
+        Command::Units {
+            command:
+                UnitsCommand::Reorganise {
+                    file,
+                    on,
+                    into,
+                    into_name,
+                    database,
+                },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let pool = baocao::db::connect(&database)?;
+            let mut conn = pool.get()?;
+            let summary = baocao::reorg::reorganise(
+                &mut conn,
+                &text,
+                on,
+                &baocao::reorg::Placement {
+                    code: into,
+                    name: into_name,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Đã sắp xếp từ ngày {}: {} đơn vị mới, {} đơn vị kết thúc, {} tài khoản chuyển sang đơn vị mới, {} kỳ báo cáo đang mở chuyển sang đơn vị kế tục, {} thành viên Tổ được chuyển theo.",
+                baocao::domain::vn::date_short(on),
+                summary.new_units,
+                summary.closed_units,
+                summary.accounts_moved,
+                summary.rounds_moved,
+                summary.members_carried
+            );
+            Ok(())
+        }
         Command::Seed {
             database,
             demo,

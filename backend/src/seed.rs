@@ -72,6 +72,7 @@ pub fn load_units(conn: &mut Conn, csv_text: &str) -> anyhow::Result<usize> {
                     parent_id,
                     path: &path,
                     depth,
+                    valid_from: None,
                 })
                 .returning(units::id)
                 .get_result(conn)?;
@@ -393,7 +394,8 @@ fn demo_values(
 /// Opens the demo round (6 tháng đầu năm 2025, when the three-level tree still stood) and
 /// files reports for part of the communes: accepted, submitted, returned, late, drafts, missing.
 pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i32>> {
-    let Some(province) = service::unit_by_code(conn, "34").map_err(|e| anyhow::anyhow!("{e}"))?
+    let Some(province) =
+        service::unit_by_code(conn, "34", None).map_err(|e| anyhow::anyhow!("{e}"))?
     else {
         return Ok(None);
     };
@@ -542,7 +544,8 @@ fn demo_district_reports(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let province_account = account_of.get(&province.id).copied();
     for (code, status) in [("336", "accepted"), ("341", "submitted")] {
-        let Some(unit) = service::unit_by_code(conn, code).map_err(|e| anyhow::anyhow!("{e}"))?
+        let Some(unit) = service::unit_by_code(conn, code, Some(ctx.round.period_end))
+            .map_err(|e| anyhow::anyhow!("{e}"))?
         else {
             continue;
         };

@@ -27,6 +27,11 @@ impl Unit {
     pub fn contains(&self, other: &Unit) -> bool {
         other.path.starts_with(&self.path)
     }
+
+    /// Whether the unit existed on `day` (its validity window includes it).
+    pub fn valid_on(&self, day: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|from| from <= day) && self.valid_to.is_none_or(|to| to >= day)
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -38,6 +43,7 @@ pub struct NewUnit<'a> {
     pub parent_id: Option<i32>,
     pub path: &'a str,
     pub depth: i32,
+    pub valid_from: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

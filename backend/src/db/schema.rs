@@ -15,6 +15,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    unit_successions (id) {
+        id -> Integer,
+        old_unit_id -> Integer,
+        new_unit_id -> Integer,
+        on_date -> Date,
+    }
+}
+
+diesel::table! {
     accounts (id) {
         id -> Integer,
         username -> Text,
@@ -152,6 +161,7 @@ diesel::joinable!(team_members -> units (unit_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     units,
+    unit_successions,
     accounts,
     sessions,
     templates,

@@ -68,6 +68,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(history),
             )
             .route("/rounds/{round}/rollup/{unit}", web::get().to(rollup))
+            .route(
+                "/rounds/{round}/compare/{other}/{unit}",
+                web::get().to(compare),
+            )
             .route("/units/{unit}/members", web::get().to(list_members))
             .route("/units/{unit}/members", web::post().to(add_member))
             .route("/units/{unit}/members/{id}", web::put().to(edit_member))
@@ -203,7 +207,11 @@ async fn get_round(
             "commune_deadline": ctx.round.commune_deadline,
             "district_deadline": ctx.round.district_deadline,
             "owner": { "code": ctx.owner.code, "name": ctx.owner.name },
-            "orientation": service::orientation_for(conn, &ctx, &user.unit)?,
+            "orientation": service::orientation_for(
+                conn,
+                &ctx,
+                service::filing_unit(&user, &ctx.owner, ctx.round.period_end).unwrap_or(&user.unit),
+            )?,
             "template": &*ctx.template,
         }))
     })
@@ -480,6 +488,25 @@ async fn review_teams(
     })
     .await?;
     Ok(HttpResponse::Ok().json(review))
+}
+
+async fn compare(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, i32, String)>,
+    query: web::Query<ProvisionalQuery>,
+) -> AppResult<HttpResponse> {
+    let (round_id, other_id, code) = path.into_inner();
+    let provisional = query.provisional();
+    let view = db(&state, move |conn, st| {
+        let now = st.clock.now();
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, now)?;
+        let other = service::round_for(conn, &st.catalog, &user, other_id, now)?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::compare(conn, &user, &ctx, &other, &unit, provisional)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 async fn rollup(

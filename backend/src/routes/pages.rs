@@ -339,10 +339,13 @@ async fn round_home(
 ) -> PageResult {
     let user = page_user(&state, &req).await?;
     let round_id = path.into_inner();
-    let code = user.unit.code.clone();
-    let leaf = db(&state, move |conn, st| {
-        service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
-        Ok(!service::has_children(conn, &user.unit)?)
+    let (leaf, code) = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let mine = service::filing_unit(&user, &ctx.owner, ctx.round.period_end)
+            .unwrap_or(&user.unit)
+            .clone();
+        let leaf = !service::has_children(conn, &mine, ctx.round.period_end)?;
+        Ok((leaf, mine.code))
     })
     .await?;
     Ok(if leaf {
@@ -497,7 +500,7 @@ async fn unit_page(
     let result = db(&state, move |conn, st| {
         let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
-        if !service::has_children(conn, &unit)? {
+        if !service::has_children(conn, &unit, ctx.round.period_end)? {
             return Ok(Err(format!("/ky-bao-cao/{round_id}/bao-cao/{}", unit.code)));
         }
         let view = service::rollup(conn, &user, &ctx, &unit, provisional)?;

@@ -29,8 +29,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn home(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
     let user = page_user(&state, &req).await?;
     let code = user.unit.code.clone();
-    let leaf = db(&state, move |conn, _| {
-        Ok(!service::has_children(conn, &user.unit)?)
+    let leaf = db(&state, move |conn, st| {
+        let today = vn::local(st.clock.now()).date();
+        Ok(!service::has_children(conn, &user.unit, today)?)
     })
     .await?;
     Ok(if leaf {

@@ -2,10 +2,12 @@
 //! who is asking, changes state in one transaction together with its audit row, and returns
 //! a view. Nothing here knows about HTTP.
 
+mod compare;
 mod history;
 mod roster;
 mod round;
 
+pub use compare::*;
 pub use history::*;
 pub use roster::*;
 pub use round::*;
@@ -74,17 +76,42 @@ pub fn unit_by_id(conn: &mut Conn, id: i32) -> AppResult<Unit> {
         .first(conn)?)
 }
 
-pub fn unit_by_code(conn: &mut Conn, code: &str) -> AppResult<Option<Unit>> {
-    Ok(units::table
+/// The unit with `code` as it was on `on`; without a day, the one that exists now (or the
+/// latest). A code names different units over time: merged communes keep one old code.
+pub fn unit_by_code(
+    conn: &mut Conn,
+    code: &str,
+    on: Option<chrono::NaiveDate>,
+) -> AppResult<Option<Unit>> {
+    let mut rows: Vec<Unit> = units::table
         .filter(units::code.eq(code))
         .select(Unit::as_select())
-        .first(conn)
-        .optional()?)
+        .load(conn)?;
+    rows.sort_by_key(|u| std::cmp::Reverse(u.valid_from));
+    Ok(match on {
+        Some(day) => rows.into_iter().find(|u| u.valid_on(day)),
+        None => {
+            let current = rows.iter().position(|u| u.valid_to.is_none());
+            match current {
+                Some(i) => Some(rows.swap_remove(i)),
+                None => rows.into_iter().next(),
+            }
+        }
+    })
 }
 
-pub fn has_children(conn: &mut Conn, unit: &Unit) -> AppResult<bool> {
-    let n: i64 = units::table
-        .filter(units::parent_id.eq(unit.id))
+/// Units valid on `day`: the shape of the tree for a period.
+macro_rules! valid_on {
+    ($query:expr, $day:expr) => {
+        $query
+            .filter(units::valid_from.is_null().or(units::valid_from.le($day)))
+            .filter(units::valid_to.is_null().or(units::valid_to.ge($day)))
+    };
+}
+
+/// Whether `unit` had units below it on `day` (it consolidates rather than files figures).
+pub fn has_children(conn: &mut Conn, unit: &Unit, day: chrono::NaiveDate) -> AppResult<bool> {
+    let n: i64 = valid_on!(units::table.filter(units::parent_id.eq(unit.id)), day)
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -130,25 +157,39 @@ pub fn unit_for(
     ctx: &RoundCtx,
     code: &str,
 ) -> AppResult<Unit> {
-    let unit = match UnitCode::parse(code) {
-        Some(code) => unit_by_code(conn, code.as_str())?,
+    let code = UnitCode::parse(code);
+    let unit = match &code {
+        Some(code) => unit_by_code(conn, code.as_str(), Some(ctx.round.period_end))?,
         None => None,
     };
-    match unit {
-        Some(unit) if user.can_read(&unit) => {
-            if ctx.owner.contains(&unit) {
-                Ok(unit)
-            } else {
-                Err(AppError::NotFound(format!(
-                    "Đơn vị «{}» không thuộc phạm vi của kỳ báo cáo này.",
-                    unit.name
-                )))
-            }
-        }
-        _ => Err(AppError::Forbidden(
-            "Bạn không có quyền xem hay sửa báo cáo của đơn vị này.".into(),
-        )),
+    if let Some(unit) = unit {
+        return match user.can_read(&unit) {
+            true if ctx.owner.contains(&unit) => Ok(unit),
+            true => Err(AppError::NotFound(format!(
+                "Đơn vị «{}» không thuộc phạm vi của kỳ báo cáo này.",
+                unit.name
+            ))),
+            false => Err(no_access()),
+        };
     }
+    // A unit merged away since it filed in this round: its report stays readable.
+    if let Some(code) = &code {
+        let filed: Option<Unit> = units::table
+            .inner_join(reports::table.on(reports::unit_id.eq(units::id)))
+            .filter(units::code.eq(code.as_str()))
+            .filter(reports::round_id.eq(ctx.round.id))
+            .select(Unit::as_select())
+            .first(conn)
+            .optional()?;
+        if let Some(unit) = filed.filter(|u| user.can_read(u)) {
+            return Ok(unit);
+        }
+    }
+    Err(no_access())
+}
+
+fn no_access() -> AppError {
+    AppError::Forbidden("Bạn không có quyền xem hay sửa báo cáo của đơn vị này.".into())
 }
 
 pub(crate) fn find_report(
@@ -240,7 +281,7 @@ pub fn report_view(
     ctx: &RoundCtx,
     unit: &Unit,
 ) -> AppResult<ReportView> {
-    let consolidated = has_children(conn, unit)?;
+    let consolidated = has_children(conn, unit, ctx.round.period_end)?;
     let report = find_report(conn, ctx.round.id, unit.id)?;
     let status = report
         .as_ref()
@@ -307,7 +348,10 @@ pub fn report_view(
         submitted_at: report.as_ref().and_then(|r| r.submitted_at),
         reviewed_at: report.as_ref().and_then(|r| r.reviewed_at),
         updated_at: report.as_ref().map(|r| r.updated_at),
-        can_edit: ctx.is_open() && user.can_file(unit) && status.is_editable(),
+        can_edit: ctx.is_open()
+            && user.can_file(unit)
+            && unit.valid_on(ctx.round.period_end)
+            && status.is_editable(),
         can_review: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Submitted,
         can_reopen: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Accepted,
         prefill,
@@ -392,6 +436,15 @@ fn ensure_can_file(ctx: &RoundCtx, user: &CurrentUser, unit: &Unit) -> AppResult
     if !user.can_file(unit) {
         return Err(AppError::Forbidden(
             "Chỉ đơn vị lập báo cáo mới được sửa hay nộp báo cáo này.".into(),
+        ));
+    }
+    if !unit.valid_on(ctx.round.period_end) {
+        return Err(AppError::conflict(
+            "unit_closed",
+            format!(
+                "{} không còn tồn tại vào ngày chốt số liệu của kỳ này (đã sắp xếp, hợp nhất); báo cáo cũ được giữ nguyên, đơn vị mới lập báo cáo của mình.",
+                unit.name
+            ),
         ));
     }
     ensure_open(ctx)
@@ -492,7 +545,7 @@ pub fn save_draft(
     input: &DraftInput,
 ) -> AppResult<ReportView> {
     ensure_can_file(ctx, user, unit)?;
-    let consolidated = has_children(conn, unit)?;
+    let consolidated = has_children(conn, unit, ctx.round.period_end)?;
     let sections = nfc_sections(&input.sections);
     let checked = if consolidated {
         if !input.values.is_empty() {
@@ -651,7 +704,7 @@ pub fn submit(
     version: Option<i32>,
 ) -> AppResult<ReportView> {
     ensure_can_file(ctx, user, unit)?;
-    let consolidated = has_children(conn, unit)?;
+    let consolidated = has_children(conn, unit, ctx.round.period_end)?;
     let (snapshot, included) = if consolidated {
         let rollup = rollup(conn, user, ctx, unit, false)?;
         let mut values = BTreeMap::new();
@@ -943,11 +996,21 @@ pub(crate) struct Tree {
     pub children: HashMap<i32, Vec<usize>>,
 }
 
-pub(crate) fn load_subtree(conn: &mut Conn, root: &Unit) -> AppResult<Tree> {
-    let units: Vec<Unit> = units::table
-        .filter(units::path.like(format!("{}%", root.path)))
-        .select(Unit::as_select())
-        .load(conn)?;
+/// `root` and every unit below it, as the tree stood on `day`.
+pub(crate) fn load_subtree(
+    conn: &mut Conn,
+    root: &Unit,
+    day: chrono::NaiveDate,
+) -> AppResult<Tree> {
+    let mut units: Vec<Unit> = valid_on!(
+        units::table.filter(units::path.like(format!("{}%", root.path))),
+        day
+    )
+    .select(Unit::as_select())
+    .load(conn)?;
+    if !units.iter().any(|u| u.id == root.id) {
+        units.push(root.clone());
+    }
     let mut children: HashMap<i32, Vec<usize>> = HashMap::new();
     for (i, u) in units.iter().enumerate() {
         if let Some(p) = u.parent_id {
@@ -972,7 +1035,7 @@ pub fn rollup(
     if !user.can_read(unit) {
         return Err(AppError::forbidden());
     }
-    let tree = load_subtree(conn, unit)?;
+    let tree = load_subtree(conn, unit, ctx.round.period_end)?;
     let ids: Vec<i32> = tree.units.iter().map(|u| u.id).collect();
     let mut by_unit: HashMap<i32, Report> = HashMap::new();
     for chunk in ids.chunks(5000) {

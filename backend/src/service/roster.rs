@@ -392,7 +392,7 @@ pub fn review_teams(
     if !user.can_read(unit) {
         return Err(AppError::forbidden());
     }
-    let tree = load_subtree(conn, unit)?;
+    let tree = load_subtree(conn, unit, day)?;
     let ids: Vec<i32> = tree.units.iter().map(|u| u.id).collect();
     let mut by_unit: std::collections::HashMap<i32, Vec<TeamMember>> = Default::default();
     for chunk in ids.chunks(5000) {
@@ -489,7 +489,7 @@ pub fn review_teams(
 /// their subtree and for a code that does not exist.
 pub fn unit_in_reach(conn: &mut Conn, user: &CurrentUser, code: &str) -> AppResult<Unit> {
     let unit = match crate::domain::UnitCode::parse(code) {
-        Some(code) => super::unit_by_code(conn, code.as_str())?,
+        Some(code) => super::unit_by_code(conn, code.as_str(), None)?,
         None => None,
     };
     match unit {

@@ -112,7 +112,19 @@ pub struct RoundSummary {
 
 /// Whether `user` has any business with a round opened by `owner`.
 pub fn sees_round(user: &CurrentUser, owner: &Unit) -> bool {
-    user.role == Role::Admin || owner.contains(&user.unit) || user.unit.contains(owner)
+    user.role == Role::Admin
+        || user
+            .reach
+            .iter()
+            .any(|r| owner.contains(r) || r.contains(owner))
+}
+
+/// The unit through which `user` takes part in a round opened by `owner` for a period ending
+/// on `day`: their own unit, or the predecessor that existed then.
+pub fn filing_unit<'a>(user: &'a CurrentUser, owner: &Unit, day: NaiveDate) -> Option<&'a Unit> {
+    user.reach
+        .iter()
+        .find(|r| owner.contains(r) && r.valid_on(day))
 }
 
 pub fn list_rounds(
@@ -130,7 +142,6 @@ pub fn list_rounds(
             Unit::as_select(),
         ))
         .load(conn)?;
-    let leaf = !has_children(conn, &user.unit)?;
     let mut kinds: HashMap<i32, TemplateKind> = HashMap::new();
     let mut out = Vec::new();
     for (round, template, owner) in rows {
@@ -146,14 +157,18 @@ pub fn list_rounds(
                 parsed.kind
             }
         };
-        let my_status = find_report(conn, round.id, user.unit.id)?
+        let mine = filing_unit(user, &owner, round.period_end).unwrap_or(&user.unit);
+        let leaf = !has_children(conn, mine, round.period_end)?;
+        let my_status = find_report(conn, round.id, mine.id)?
             .map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
         let my_deadline = if leaf {
             round.commune_deadline
         } else {
             round.district_deadline
         };
-        let files = owner.id != user.unit.id && user.role.files() && owner.contains(&user.unit);
+        let files = mine.id != owner.id
+            && user.role.files()
+            && filing_unit(user, &owner, round.period_end).is_some();
         out.push(RoundSummary {
             id: round.id,
             period_label: period_label(&round),
@@ -737,7 +752,7 @@ pub fn overdue(
     if !user.can_read(unit) {
         return Err(AppError::forbidden());
     }
-    let tree = load_subtree(conn, unit)?;
+    let tree = load_subtree(conn, unit, ctx.round.period_end)?;
     let ids: Vec<i32> = tree.units.iter().map(|u| u.id).collect();
     let mut status: HashMap<i32, ReportStatus> = HashMap::new();
     for chunk in ids.chunks(5000) {

@@ -20,6 +20,7 @@ pub const OTHER_COMMUNE: &str = "12589";
 
 pub struct TestApp {
     pub base: String,
+    pub db_path: PathBuf,
     pub round_id: i64,
     /// The server's clock: tests stop it at an exact instant to judge deadlines.
     pub clock: baocao::clock::Clock,
@@ -85,6 +86,7 @@ impl TestApp {
         });
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
+            db_path,
             round_id: 0,
             clock,
             _dir: dir,
@@ -112,6 +114,24 @@ impl TestApp {
         );
         assert_eq!(status, 200, "login {unit_code}: {body}");
         client
+    }
+
+    /// Applies the real 2025 reorganisation of Thái Bình (into Hưng Yên, 33) to the running
+    /// server's database file, as `baocao units reorganise` does.
+    pub fn reorganise_2025(&self) -> baocao::reorg::Summary {
+        let pool = baocao::db::connect(&self.db_path.to_string_lossy()).expect("database");
+        let mut conn = pool.get().expect("connection");
+        let mapping = include_str!("../../../seeds/thai_binh_2025_mapping.csv");
+        baocao::reorg::reorganise(
+            &mut conn,
+            mapping,
+            chrono::NaiveDate::from_ymd_opt(2025, 7, 1).expect("a date"),
+            &baocao::reorg::Placement {
+                code: "33".into(),
+                name: "Tỉnh Hưng Yên".into(),
+            },
+        )
+        .expect("reorganisation")
     }
 
     /// Stops the server's clock at a Vietnam wall-clock time.

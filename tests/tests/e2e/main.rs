@@ -8,6 +8,7 @@ mod browser;
 mod export;
 mod helpers;
 mod pages;
+mod reorg;
 mod roster;
 mod rounds;
 mod story;

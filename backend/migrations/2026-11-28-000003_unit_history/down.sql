@@ -1,0 +1,2 @@
+DROP TABLE unit_successions;
+CREATE UNIQUE INDEX units_code_unique ON units (code);
