@@ -72,6 +72,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(history_page),
     )
     .route("/ky-bao-cao/{round}/xuat/{file}", web::get().to(export))
+    .route(
+        "/ky-bao-cao/{round}/so-sanh/{unit}",
+        web::get().to(compare_page),
+    )
     .route("/static/style.css", web::get().to(style))
     .default_service(web::to(|| async {
         Err::<HttpResponse, _>(PageError(AppError::NotFound(
@@ -436,6 +440,8 @@ struct UnitPage {
     own_tasks: String,
     own_task_count: usize,
     overdue: Vec<OverdueVm>,
+    /// Other rounds this consolidation can be compared with: (id, title).
+    others: Vec<(i32, String)>,
 }
 
 struct OverdueVm {
@@ -454,6 +460,7 @@ struct UnitExtras {
     can_set_tasks: bool,
     own_tasks: Vec<String>,
     overdue: Vec<service::Overdue>,
+    others: Vec<(i32, String)>,
 }
 
 fn child_row(round_id: i32, row: &RollupRow, provisional: bool) -> ChildRow {
@@ -523,6 +530,11 @@ async fn unit_page(
                 && ctx.owner.id != unit.id,
             own_tasks: service::own_tasks(conn, &ctx, &unit)?,
             overdue: service::overdue(conn, &user, &ctx, &unit)?,
+            others: service::list_rounds(conn, &user, ctx.now)?
+                .into_iter()
+                .filter(|r| r.id != ctx.round.id)
+                .map(|r| (r.id, r.title))
+                .collect(),
         };
         Ok(Ok((ctx, view, own, parent_link, files_own, extras)))
     })
@@ -625,6 +637,7 @@ fn build_unit_page(
         can_set_tasks: extras.can_set_tasks,
         own_task_count: extras.own_tasks.len(),
         own_tasks: extras.own_tasks.join("\n"),
+        others: extras.others,
         overdue: extras
             .overdue
             .into_iter()
@@ -1732,4 +1745,113 @@ async fn set_tasks(
     })
     .await?;
     Ok(redirect(&format!("/ky-bao-cao/{round_id}/don-vi/{code}")))
+}
+
+#[derive(Deserialize)]
+struct CompareQuery {
+    voi: i32,
+    #[serde(default, rename = "chi-tieu")]
+    chi_tieu: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "compare.html")]
+struct ComparePage {
+    user: Option<UserVm>,
+    round_id: i32,
+    other_id: i32,
+    unit_name: String,
+    unit_code: String,
+    title: String,
+    other_title: String,
+    note: String,
+    /// (key, label, this round, the other round mapped)
+    totals: Vec<(String, String, String, String)>,
+    chosen_label: String,
+    /// (unit, this round, the other round mapped, reports mapped)
+    units: Vec<(String, String, String, u64)>,
+}
+
+async fn compare_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    query: web::Query<CompareQuery>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let vm = UserVm::from(&user);
+    let (round_id, code) = path.into_inner();
+    let CompareQuery { voi, chi_tieu } = query.into_inner();
+    let (ctx, other, cmp) = db(&state, move |conn, st| {
+        let now = st.clock.now();
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, now)?;
+        let other = service::round_for(conn, &st.catalog, &user, voi, now)?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        let cmp = service::compare(conn, &user, &ctx, &other, &unit, false)?;
+        Ok((ctx, other, cmp))
+    })
+    .await?;
+    let t = &ctx.template;
+    let show = |key: &str, v: &BTreeMap<String, Option<AggValue>>| {
+        display_agg(t, key, v.get(key).and_then(Option::as_ref))
+    };
+    let keys: Vec<&String> = cmp.total.values.keys().collect();
+    let chosen = chi_tieu
+        .filter(|k| cmp.total.values.contains_key(k))
+        .or_else(|| {
+            t.indicators
+                .iter()
+                .map(|i| i.key.clone())
+                .find(|k| cmp.total.values.contains_key(k))
+        })
+        .unwrap_or_default();
+    let label = |key: &str| {
+        t.indicator(key)
+            .map_or_else(|| key.to_owned(), |i| i.label.clone())
+    };
+    let mut totals: Vec<(String, String, String, String)> = keys
+        .iter()
+        .map(|k| {
+            (
+                (*k).clone(),
+                label(k),
+                show(k, &cmp.total.values),
+                show(k, &cmp.total.other_values),
+            )
+        })
+        .collect();
+    let order = |k: &str| {
+        t.indicators
+            .iter()
+            .position(|i| i.key == k)
+            .unwrap_or(usize::MAX)
+    };
+    totals.sort_by_key(|r| order(&r.0));
+    Ok(html(
+        StatusCode::OK,
+        &ComparePage {
+            user: Some(vm),
+            round_id,
+            other_id: voi,
+            unit_name: cmp.unit.name.clone(),
+            unit_code: cmp.unit.code.clone(),
+            title: ctx.round.title.clone(),
+            other_title: other.round.title.clone(),
+            note: cmp.note.clone(),
+            totals,
+            chosen_label: label(&chosen),
+            units: cmp
+                .rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.unit.name.clone(),
+                        show(&chosen, &r.values),
+                        show(&chosen, &r.other_values),
+                        r.other_reports,
+                    )
+                })
+                .collect(),
+        },
+    ))
 }

@@ -173,3 +173,101 @@ fn a_district_returns_and_accepts_through_the_page_and_a_stranger_cannot() {
     assert!(html.contains("Đã tiếp nhận"));
     assert!(html.contains("Xã An Khê"));
 }
+
+#[test]
+fn boards_open_rounds_through_the_form_and_a_district_is_offered_thematic_templates_only() {
+    let app = TestApp::spawn();
+    let province = page_login(&app, PROVINCE);
+    let (status, _, html) = province.page("/ky-bao-cao/moi");
+    assert_eq!(status, 200);
+    assert!(html.contains("value=\"dinh-ky\""));
+    let fields = [
+        ("template", "dinh-ky"),
+        ("period_type", "quarter"),
+        ("year", "2026"),
+        ("index", "7"),
+        ("orientation", "Tập trung tuyên truyền phòng chống dịch."),
+        ("tasks", "Nhiệm vụ một\nNhiệm vụ hai"),
+    ];
+    let (status, _, html) = province.post_form("/ky-bao-cao/moi", &fields);
+    assert_eq!(status, 422);
+    assert!(html.contains("Tháng hoặc quý không hợp lệ."));
+    assert!(
+        html.contains("Tập trung tuyên truyền phòng chống dịch."),
+        "what was typed is kept"
+    );
+    let mut fields = fields.to_vec();
+    fields[3] = ("index", "2");
+    let (status, location, _) = province.post_form("/ky-bao-cao/moi", &fields);
+    assert_eq!(status, 303);
+    let (status, unit_page, _) = province.page(&location);
+    assert_eq!(status, 303, "the opener's round home is its consolidation");
+    let (status, _, html) = province.page(&unit_page);
+    assert_eq!(status, 200);
+    assert!(html.contains("Nhiệm vụ hai"), "the orientation is shown");
+    assert!(html.contains("id=\"edit-round\""), "the opener may edit it");
+
+    let district = page_login(&app, DISTRICT);
+    let (_, _, html) = district.page("/ky-bao-cao/moi");
+    assert!(html.contains("value=\"tong-ket-nq06\""));
+    assert!(
+        !html.contains("value=\"dinh-ky\""),
+        "a district opens thematic rounds only"
+    );
+    let commune = page_login(&app, COMMUNE);
+    assert_eq!(commune.page("/ky-bao-cao/moi").0, 403);
+    let (_, _, list) = commune.page("/ky-bao-cao");
+    assert!(
+        list.contains("Quý II/2026") || list.contains("quý II/2026"),
+        "the commune sees the new round"
+    );
+}
+
+#[test]
+fn a_commune_keeps_its_roster_through_the_page_and_others_cannot() {
+    let app = TestApp::spawn();
+    let commune = page_login(&app, COMMUNE);
+    let (status, location, _) = commune.page("/to-khoa-giao");
+    assert_eq!(status, 303);
+    assert_eq!(location, format!("/to-khoa-giao/{COMMUNE}"));
+    let add = format!("/to-khoa-giao/{COMMUNE}/them");
+    let member = |year: &'static str| {
+        vec![
+            ("full_name", "Nguyễn Thị Hoa"),
+            ("position", "to_truong"),
+            ("other_post", "Hiệu trưởng trường tiểu học"),
+            ("sex", "nu"),
+            ("birth_year", year),
+            ("education", "dai_hoc"),
+            ("theory", "trung_cap"),
+            ("joined_on", "2021-03-01"),
+            ("left_on", ""),
+        ]
+    };
+    let (status, _, html) = commune.post_form(&add, &member("hai nghìn"));
+    assert_eq!(status, 422);
+    assert!(html.contains("id=\"err-birth_year\""));
+    assert!(html.contains("Nguyễn Thị Hoa"), "what was typed is kept");
+    let (status, location, _) = commune.post_form(&add, &member("1980"));
+    assert_eq!(status, 303);
+    let (_, _, html) = commune.page(&location);
+    assert!(html.contains("Nguyễn Thị Hoa"));
+    assert!(html.contains("1 thành viên; 1 kiêm nhiệm; 1 nữ"));
+
+    let other = page_login(&app, COMMUNE_2);
+    assert_eq!(other.page(&format!("/to-khoa-giao/{COMMUNE}")).0, 403);
+    assert_eq!(other.post_form(&add, &member("1980")).0, 403);
+    let district = page_login(&app, DISTRICT);
+    let (status, _, html) = district.page(&format!("/to-khoa-giao/{COMMUNE}"));
+    assert_eq!(status, 200);
+    assert!(
+        !html.contains("Thêm thành viên"),
+        "the district reads, it does not keep the list"
+    );
+    let (status, _, html) = district.page(&format!("/to-khoa-giao/thong-ke/{DISTRICT}"));
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Tổ cần kiện toàn (35)"),
+        "one member is still too few"
+    );
+}

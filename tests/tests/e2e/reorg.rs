@@ -103,6 +103,12 @@ fn a_2024_round_keeps_its_structure_and_rollup_after_the_2025_reorganisation() {
     );
     assert_eq!(row["other_reports"], 2);
     assert_eq!(cmp["total"]["other_values"]["so_thanh_vien"], 19.0);
+    let (status, _, html) = province.page(&format!(
+        "/ky-bao-cao/{q3}/so-sanh/{NEW_PROVINCE}?voi={r2024}&chi-tieu=so_thanh_vien"
+    ));
+    assert_eq!(status, 200);
+    assert!(html.contains("quy đổi"));
+    assert!(html.contains("Xã A Sào"));
 }
 
 #[test]
