@@ -15,8 +15,8 @@ pub type PooledConn = PooledConnection<ConnectionManager<Conn>>;
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// Per-connection settings. `synchronous=FULL` with WAL means a write the server has
-/// acknowledged survives the process being killed, and even a power cut.
+/// Per-connection settings. `synchronous=FULL` with WAL (set on the file in [`connect`]) means a
+/// write the server has acknowledged survives the process being killed, and even a power cut.
 #[derive(Debug, Clone, Copy)]
 struct SqliteOptions;
 
@@ -24,7 +24,6 @@ impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqliteOptions {
     fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(
             "PRAGMA busy_timeout = 10000;
-             PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;",
         )
@@ -44,9 +43,16 @@ pub fn connect(url: &str) -> anyhow::Result<DbPool> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         anyhow::bail!("PostgreSQL is not supported yet; use a SQLite file path");
     }
+    // WAL is a property of the file: set it once, before several connections compete for it.
+    {
+        use diesel::Connection;
+        let mut first = Conn::establish(sqlite_path(url))?;
+        first.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
+    }
     let manager = ConnectionManager::<Conn>::new(sqlite_path(url));
     let pool = Pool::builder()
         .max_size(8)
+        .min_idle(Some(1))
         .connection_customizer(Box::new(SqliteOptions))
         .build(manager)?;
     let mut conn = pool.get()?;
