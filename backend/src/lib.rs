@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod excel;
+pub mod offline;
 pub mod reorg;
 pub mod routes;
 pub mod seed;

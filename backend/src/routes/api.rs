@@ -77,6 +77,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/units/{unit}/members/{id}", web::put().to(edit_member))
             .route("/units/{unit}/teams", web::get().to(review_teams))
             .route("/rounds/{round}/export/{file}", web::get().to(export))
+            .route("/rounds/{round}/form/{file}", web::get().to(offline_form))
+            .route(
+                "/rounds/{round}/reports/{unit}/upload",
+                web::post().to(upload_form),
+            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("Không tìm thấy địa chỉ này.".into()))
             })),
@@ -521,6 +526,36 @@ async fn rollup(
         let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         service::rollup(conn, &user, &ctx, &unit, provisional)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn offline_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+) -> AppResult<HttpResponse> {
+    let (round_id, file) = path.into_inner();
+    let code = file
+        .strip_suffix(".xlsx")
+        .ok_or_else(|| AppError::NotFound("Không tìm thấy tệp này.".into()))?
+        .to_owned();
+    super::offline_form_response(&state, user, round_id, code).await
+}
+
+/// The filled form, as the request body (the bytes of the .xlsx, .xls or .ods file).
+async fn upload_form(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let view = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        service::upload_form(conn, &user, &ctx, &unit, &body)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

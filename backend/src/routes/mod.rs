@@ -71,3 +71,29 @@ pub async fn export_response(
         ))
         .body(bytes))
 }
+
+/// The offline form download, shared by the API and the pages.
+pub async fn offline_form_response(
+    state: &web::Data<AppState>,
+    user: CurrentUser,
+    round_id: i32,
+    code: String,
+) -> AppResult<HttpResponse> {
+    let (bytes, file_name) = db(state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let unit = service::unit_for(conn, &user, &ctx, &code)?;
+        let bytes = service::offline_form(conn, &user, &ctx, &unit)?;
+        Ok((
+            bytes,
+            format!("mau-nhap-{}-ky-{}.xlsx", unit.code, round_id),
+        ))
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .body(bytes))
+}

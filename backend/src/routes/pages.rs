@@ -73,6 +73,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/ky-bao-cao/{round}/xuat/{file}", web::get().to(export))
     .route(
+        "/ky-bao-cao/{round}/mau/{file}",
+        web::get().to(offline_form),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/tai-len",
+        web::post().to(upload_form),
+    )
+    .route(
         "/ky-bao-cao/{round}/so-sanh/{unit}",
         web::get().to(compare_page),
     )
@@ -1008,6 +1016,7 @@ fn notice_text(code: Option<&str>) -> Option<String> {
             "tiep-nhan" => "Đã tiếp nhận báo cáo.",
             "tra-lai" => "Đã trả lại báo cáo kèm lý do.",
             "mo-lai" => "Đã mở lại báo cáo; đơn vị lập báo cáo có thể sửa và nộp lại.",
+            "tai-len" => "Đã nhận tệp Excel: số liệu đã được lưu thành bản nháp. Xin xem lại rồi nộp báo cáo.",
             _ => return None,
         }
         .into(),
@@ -1854,4 +1863,105 @@ async fn compare_page(
                 .collect(),
         },
     ))
+}
+
+async fn offline_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let (round_id, file) = path.into_inner();
+    let code = file
+        .strip_suffix(".xlsx")
+        .ok_or_else(|| AppError::NotFound("Không tìm thấy tệp này.".into()))?
+        .to_owned();
+    Ok(super::offline_form_response(&state, user, round_id, code).await?)
+}
+
+/// Largest offline form accepted: a filled form is a few tens of kilobytes.
+const MAX_UPLOAD: usize = 20 << 20;
+
+/// The first file of a multipart form, whole.
+async fn first_file(mut form: actix_multipart::Multipart) -> Result<Vec<u8>, AppError> {
+    use futures_util::StreamExt;
+    let too_large = || AppError::BadRequest("Tệp tải lên lớn quá 20 MB.".into());
+    while let Some(field) = form.next().await {
+        let mut field =
+            field.map_err(|e| AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e}).")))?;
+        let is_file = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .is_some();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e}).")))?;
+            if bytes.len() + chunk.len() > MAX_UPLOAD {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if is_file {
+            return Ok(bytes);
+        }
+    }
+    Err(AppError::invalid(vec![FieldError {
+        field: "file".into(),
+        message: "Chưa chọn tệp để tải lên.".into(),
+    }]))
+}
+
+async fn upload_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    form: actix_multipart::Multipart,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let (round_id, code) = path.into_inner();
+    let outcome = match first_file(form).await {
+        Ok(bytes) => {
+            let actor = user.clone();
+            let c = code.clone();
+            db(&state, move |conn, st| {
+                let ctx = service::round_for(conn, &st.catalog, &actor, round_id, st.clock.now())?;
+                let unit = service::unit_for(conn, &actor, &ctx, &c)?;
+                service::upload_form(conn, &actor, &ctx, &unit, &bytes)
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(_) => Ok(redirect(&format!(
+            "/ky-bao-cao/{round_id}/bao-cao/{code}?ok=tai-len"
+        ))),
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::BadRequest(_)),
+        ) => {
+            let status = e.status_code();
+            let message = match &e {
+                AppError::Invalid { fields, .. } => format!(
+                    "Tệp chưa được nhận, báo cáo không thay đổi. {}",
+                    fields
+                        .iter()
+                        .map(|f| f.message.clone())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                other => other.user_message(),
+            };
+            render_report(
+                &state,
+                user,
+                round_id,
+                code,
+                None,
+                Flash::error(message, status),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

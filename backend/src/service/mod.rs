@@ -1140,3 +1140,71 @@ pub fn rollup(
         total,
     })
 }
+
+/// The offline form of `unit`'s report: its current values, or the roster's figures.
+pub fn offline_form(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+) -> AppResult<Vec<u8>> {
+    let view = report_view(conn, user, ctx, unit)?;
+    if view.consolidated {
+        return Err(AppError::conflict(
+            "consolidated",
+            "Báo cáo tổng hợp lấy số liệu từ các đơn vị trực thuộc nên không có mẫu nhập liệu.",
+        ));
+    }
+    let mut values = view.prefill.clone();
+    values.extend(view.values.clone());
+    let data = crate::offline::FormData {
+        identity: identity(ctx, unit),
+        template: &ctx.template,
+        round_title: &ctx.round.title,
+        period: period_label(&ctx.round),
+        unit_name: &unit.name,
+        deadline: vn::datetime(view.deadline),
+        values: &values,
+        sections: &view.sections,
+        roster: &view.prefill,
+        reasons: &view.overrides,
+    };
+    Ok(crate::offline::form_workbook(&data)?)
+}
+
+fn identity(ctx: &RoundCtx, unit: &Unit) -> crate::offline::Identity {
+    crate::offline::Identity {
+        template_key: ctx.template.key.clone(),
+        template_version: ctx.template.version,
+        round_id: ctx.round.id,
+        unit_code: unit.code.clone(),
+    }
+}
+
+/// A filled offline form becomes the unit's draft through the same checks as the web form;
+/// a file with any error changes nothing, and each error names its sheet and cell.
+pub fn upload_form(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    bytes: &[u8],
+) -> AppResult<ReportView> {
+    ensure_can_file(ctx, user, unit)?;
+    let upload = crate::offline::read_upload(bytes, &identity(ctx, unit), &ctx.template)
+        .map_err(AppError::invalid)?;
+    let current = find_report(conn, ctx.round.id, unit.id)?.map_or(0, |r| r.version);
+    let input = DraftInput {
+        values: upload.values,
+        sections: upload.sections,
+        overrides: upload.overrides,
+        version: current,
+    };
+    save_draft(conn, user, ctx, unit, &input).map_err(|e| match e {
+        AppError::Invalid { message, fields } => AppError::Invalid {
+            message,
+            fields: crate::offline::locate(fields, &upload.cells),
+        },
+        other => other,
+    })
+}

@@ -262,6 +262,57 @@ impl Client {
         )
     }
 
+    /// A browser's file upload: one file field in a multipart form.
+    pub fn post_file(
+        &self,
+        path: &str,
+        field: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> (u16, String, String) {
+        let boundary = "----baocao-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let mut res = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send(&body[..])
+            .expect("POST file");
+        let location = res
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        (
+            res.status().as_u16(),
+            location,
+            res.body_mut().read_to_string().unwrap_or_default(),
+        )
+    }
+
+    /// A file as the request body.
+    pub fn post_bytes(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
+        read(
+            self.agent
+                .post(format!("{}{path}", self.base))
+                .header(
+                    "content-type",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )
+                .send(&body[..])
+                .expect("POST bytes"),
+        )
+    }
+
     /// A raw body with a JSON content type, for malformed input.
     pub fn put_raw(&self, path: &str, body: &str) -> (u16, Value) {
         read(

@@ -1,0 +1,382 @@
+//! Excel both ways: the offline form downloaded, filled by another program (openpyxl, then saved
+//! again by LibreOffice, also as old .xls), uploaded; every bad file refused by sheet and cell;
+//! and the export recalculated by LibreOffice itself to the same totals.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+fn python_fill(dir: &Path, form: &[u8], spec: &Value) -> Vec<u8> {
+    let src = dir.join("form.xlsx");
+    let dst = dir.join("filled.xlsx");
+    let spec_path = dir.join("spec.json");
+    std::fs::write(&src, form).unwrap();
+    std::fs::write(&spec_path, spec.to_string()).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/py/fill_form.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&src)
+        .arg(&dst)
+        .arg(&spec_path)
+        .env(
+            "PYTHONPATH",
+            std::env::var("BAOCAO_TEST_PYTHONPATH").unwrap_or_else(|_| {
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../target/pydeps").to_owned()
+            }),
+        )
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "openpyxl failed (run ./scripts/test, which installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read(&dst).unwrap()
+}
+
+/// LibreOffice headless with its own profile, set to recalculate formulas on load.
+pub fn soffice(dir: &Path, input: &Path, filter: &str) -> PathBuf {
+    let profile = dir.join("lo-profile");
+    let user = profile.join("user");
+    std::fs::create_dir_all(&user).unwrap();
+    std::fs::write(
+        user.join("registrymodifications.xcu"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>"#,
+    )
+    .unwrap();
+    let out_dir = dir.join(format!("lo-out-{}", filter.split(':').next().unwrap()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let status = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            filter,
+            "--outdir",
+        ])
+        .arg(&out_dir)
+        .arg(input)
+        .output()
+        .expect("LibreOffice is not installed: run ./scripts/test, which installs it");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let ext = filter.split(':').next().unwrap();
+    out_dir.join(format!(
+        "{}.{ext}",
+        input.file_stem().unwrap().to_string_lossy()
+    ))
+}
+
+fn form(client: &Client, app: &TestApp, unit: &str) -> Vec<u8> {
+    let (status, ctype, bytes) =
+        client.get_bytes(&format!("/api/v1/rounds/{}/form/{unit}.xlsx", app.round_id));
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+    assert!(ctype.contains("spreadsheetml"));
+    bytes
+}
+
+fn upload(client: &Client, app: &TestApp, unit: &str, bytes: Vec<u8>) -> (u16, Value) {
+    client.post_bytes(
+        &format!("/api/v1/rounds/{}/reports/{unit}/upload", app.round_id),
+        bytes,
+    )
+}
+
+/// The full report as a person fills the form: yes/no and choices by their Vietnamese labels.
+fn filled() -> Value {
+    let mut v = full_values(9);
+    for (k, text) in [
+        ("co_to_truong", "Có"),
+        ("ct03_co_ke_hoach", "Có"),
+        ("sk_nq03_y_te", "Có"),
+        ("sk_nq06_giao_duc", "Không"),
+        ("muc_do_hoan_thanh", "Hoàn thành tốt nhiệm vụ"),
+    ] {
+        v[k] = json!(text);
+    }
+    v
+}
+
+#[test]
+fn a_form_filled_by_openpyxl_and_saved_again_by_libreoffice_becomes_the_draft() {
+    let app = TestApp::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let commune = app.login(COMMUNE);
+    let blank = form(&commune, &app, COMMUNE);
+    let bytes = python_fill(
+        dir.path(),
+        &blank,
+        &json!({ "values": filled(), "sections": full_sections() }),
+    );
+    // LibreOffice opens what openpyxl wrote and saves it again, as an office would.
+    let by_openpyxl = dir.path().join("filled.xlsx");
+    std::fs::write(&by_openpyxl, &bytes).unwrap();
+    let by_libreoffice = soffice(dir.path(), &by_openpyxl, "xlsx");
+    let (status, view) = upload(
+        &commune,
+        &app,
+        COMMUNE,
+        std::fs::read(&by_libreoffice).unwrap(),
+    );
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["status"], "draft");
+    let expected = full_values(9);
+    for key in [
+        "so_thanh_vien",
+        "so_kiem_nhiem",
+        "luot_nguoi_nghe",
+        "van_de_giai_quyet",
+    ] {
+        assert_eq!(view["values"][key], expected[key], "{key}");
+    }
+    assert_eq!(view["values"]["kinh_phi"], 12.5);
+    assert_eq!(view["values"]["co_to_truong"], true);
+    assert_eq!(view["values"]["sk_nq06_giao_duc"], false);
+    assert_eq!(view["values"]["muc_do_hoan_thanh"], "tot");
+    assert_eq!(view["sections"]["ket_qua"], full_sections()["ket_qua"]);
+    // Ready to submit as it is.
+    let (status, sent) = commune.post_empty(&format!("{}/submit", app.report_path(COMMUNE)));
+    assert_eq!(status, 200, "{sent}");
+
+    // The old .xls format works too.
+    let other = app.login(COMMUNE_2);
+    let bytes = python_fill(
+        dir.path(),
+        &form(&other, &app, COMMUNE_2),
+        &json!({ "values": filled() }),
+    );
+    let xlsx = dir.path().join("other.xlsx");
+    std::fs::write(&xlsx, bytes).unwrap();
+    let xls = soffice(dir.path(), &xlsx, "xls:MS Excel 97");
+    let (status, view) = upload(&other, &app, COMMUNE_2, std::fs::read(&xls).unwrap());
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["values"]["so_thanh_vien"], 9);
+}
+
+#[test]
+fn every_bad_file_is_refused_by_sheet_and_cell_and_changes_nothing() {
+    let app = TestApp::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let commune = app.login(COMMUNE);
+    let path = app.report_path(COMMUNE);
+    let (_, before) = commune.put(
+        &path,
+        &json!({ "values": { "so_cuoc_hop": 4 }, "version": 0 }),
+    );
+    let blank = form(&commune, &app, COMMUNE);
+    let district = app.login(DISTRICT);
+    let someone_elses = form(&district, &app, COMMUNE_2);
+
+    let mut text_in_number = filled();
+    text_in_number["so_cuoc_hop"] = json!("mười");
+    let mut over_bound = filled();
+    over_bound["so_thanh_vien"] = json!(51);
+    let mut broken_rule = filled();
+    broken_rule["so_dai_hoc"] = json!(12);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "text in a number",
+            python_fill(dir.path(), &blank, &json!({ "values": text_in_number })),
+            "phải là một số",
+        ),
+        (
+            "a value over its bound",
+            python_fill(dir.path(), &blank, &json!({ "values": over_bound })),
+            "không được lớn hơn 50",
+        ),
+        (
+            "a broken rule",
+            python_fill(dir.path(), &blank, &json!({ "values": broken_rule })),
+            "không được vượt quá",
+        ),
+        (
+            "another unit's form",
+            python_fill(dir.path(), &someone_elses, &json!({ "values": filled() })),
+            "mẫu của đơn vị mã 12478",
+        ),
+        (
+            "another template version",
+            python_fill(
+                dir.path(),
+                &blank,
+                &json!({ "values": filled(), "meta": { "version": "0" } }),
+            ),
+            "phiên bản",
+        ),
+        (
+            "another round",
+            python_fill(
+                dir.path(),
+                &blank,
+                &json!({ "values": filled(), "meta": { "round": "99" } }),
+            ),
+            "kỳ báo cáo số 99",
+        ),
+        (
+            "a renamed sheet",
+            python_fill(
+                dir.path(),
+                &blank,
+                &json!({ "values": filled(), "rename_sheet": ["Nhập liệu", "Sheet1"] }),
+            ),
+            "Không thấy trang «Nhập liệu»",
+        ),
+        (
+            "moved rows",
+            python_fill(
+                dir.path(),
+                &blank,
+                &json!({ "values": filled(), "insert_row_at": 9 }),
+            ),
+            "bị chèn, xóa hoặc di chuyển",
+        ),
+        (
+            "not a workbook",
+            b"PK\x03\x04 this is not really a zip".to_vec(),
+            "Không đọc được tệp",
+        ),
+    ];
+    for (what, bytes, message) in cases {
+        let (status, err) = upload(&commune, &app, COMMUNE, bytes);
+        assert_eq!(status, 422, "{what}: {err}");
+        let all: Vec<&str> = err["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["message"].as_str().unwrap())
+            .collect();
+        assert!(all.iter().any(|m| m.contains(message)), "{what}: {all:?}");
+        let (_, now) = commune.get(&path);
+        assert_eq!(
+            now["version"], before["version"],
+            "{what} changed the report"
+        );
+    }
+    // Value errors name the sheet, the cell and the indicator.
+    let mut bad = filled();
+    bad["so_cuoc_hop"] = json!("mười");
+    let (_, err) = upload(
+        &commune,
+        &app,
+        COMMUNE,
+        python_fill(dir.path(), &blank, &json!({ "values": bad })),
+    );
+    let message = err["fields"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("Ô Nhập liệu!D"), "{message}");
+    assert!(message.contains("«Số cuộc họp của Tổ»"), "{message}");
+    // Only the unit itself uploads its report.
+    assert_eq!(upload(&district, &app, COMMUNE, blank).0, 403);
+}
+
+#[test]
+fn libreoffice_recalculates_the_export_to_the_same_totals() {
+    let app = TestApp::spawn_demo();
+    let province = app.login(PROVINCE);
+    let (status, _, bytes) = province.get_bytes(&format!(
+        "/api/v1/rounds/{}/export/{PROVINCE}.xlsx",
+        app.round_id
+    ));
+    assert_eq!(status, 200);
+    let ours = crate::export::read_summary(&bytes);
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = dir.path().join("export.xlsx");
+    std::fs::write(&xlsx, &bytes).unwrap();
+    // LibreOffice writes the first sheet, its formulas computed by itself.
+    // 76 = UTF-8; the ninth option "false" writes raw numbers, not as formatted with separators.
+    let csv = soffice(
+        dir.path(),
+        &xlsx,
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false",
+    );
+    let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(csv)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let header = &rows[9];
+    let total = rows
+        .iter()
+        .find(|r| r.get(1).is_some_and(|c| c == "Tổng cộng"))
+        .expect("totals row");
+    let template = crate::export::template();
+    let mut checked = 0;
+    for ind in &template.indicators {
+        if !matches!(
+            ind.aggregate,
+            report_schemas::Aggregate::Sum
+                | report_schemas::Aggregate::Ratio
+                | report_schemas::Aggregate::Average
+        ) {
+            continue;
+        }
+        let Some(col) = header.iter().position(|h| {
+            h.starts_with(&ind.label) && !h[ind.label.len()..].starts_with(char::is_alphabetic)
+        }) else {
+            continue;
+        };
+        let theirs: f64 = total[col]
+            .parse()
+            .unwrap_or_else(|_| panic!("{}: {:?}", ind.key, total[col]));
+        let mine = ours.total(&ind.key);
+        assert!(
+            (theirs - mine).abs() < 0.05,
+            "{}: LibreOffice {theirs}, baocao {mine}",
+            ind.key
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} columns compared");
+}
+
+#[test]
+fn the_report_page_takes_the_filled_form_as_a_file_upload() {
+    let app = TestApp::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let commune = app.login(COMMUNE);
+    let page = format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id);
+    let (_, _, html) = commune.page(&page);
+    assert!(html.contains("id=\"download-form\""));
+    let (status, _, blank) =
+        commune.get_bytes(&format!("/ky-bao-cao/{}/mau/{COMMUNE}.xlsx", app.round_id));
+    assert_eq!(status, 200);
+
+    let (status, _, html) = commune.post_file(
+        &format!("{page}/tai-len"),
+        "tep",
+        "sai.xlsx",
+        b"not a workbook",
+    );
+    assert_eq!(status, 422);
+    assert!(html.contains("Tệp chưa được nhận, báo cáo không thay đổi."));
+    assert!(html.contains("Không đọc được tệp"));
+
+    let filled = python_fill(
+        dir.path(),
+        &blank,
+        &json!({ "values": filled(), "sections": full_sections() }),
+    );
+    let (status, location, _) =
+        commune.post_file(&format!("{page}/tai-len"), "tep", "bao-cao.xlsx", &filled);
+    assert_eq!(status, 303);
+    let (_, _, html) = commune.page(&location);
+    assert!(html.contains("Đã nhận tệp Excel"));
+    let (_, report) = commune.get(&app.report_path(COMMUNE));
+    assert_eq!(report["values"]["so_thanh_vien"], 9);
+}
