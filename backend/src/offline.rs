@@ -153,7 +153,11 @@ pub fn form_workbook(data: &FormData) -> anyhow::Result<Vec<u8>> {
     let base = Format::new()
         .set_font_name("Times New Roman")
         .set_font_size(12);
-    let cell = base.clone().set_border(FormatBorder::Thin).set_text_wrap();
+    let cell = base
+        .clone()
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap()
+        .set_align(FormatAlign::VerticalCenter);
     let bold = base.clone().set_bold();
     let title = base.clone().set_bold().set_font_size(14);
     let header = cell
@@ -242,6 +246,16 @@ pub fn form_workbook(data: &FormData) -> anyhow::Result<Vec<u8>> {
                 ws.write_string_with_format(r, 2, ind.unit.as_deref().unwrap_or(""), &cell)?;
                 ws.write_string_with_format(r, 6, ind.help.as_deref().unwrap_or(""), &cell)?;
                 ws.write_string(r, COL_KEY, encode_key(&ind.key))?;
+                // Wrapped text does not grow its row in every program: size it for the longest cell.
+                let lines = [
+                    ind.label.chars().count() / 44,
+                    ind.help.as_deref().map_or(0, |h| h.chars().count() / 46),
+                ]
+                .into_iter()
+                .max()
+                .unwrap_or(0)
+                    + 1;
+                ws.set_row_height(r, 15.75 * lines as f64)?;
                 at.insert(&ind.key, r);
                 rows.push((ind.key.clone(), r));
                 if !matches!(ind.kind, IndicatorKind::Ratio { .. }) {
@@ -390,6 +404,48 @@ pub struct Upload {
     pub overrides: BTreeMap<String, String>,
     /// Where each field was read from, to name the cell in an error: key → "Nhập liệu!D12".
     pub cells: BTreeMap<String, String>,
+    /// What was converted from legacy encodings, told to the user.
+    pub converted: Vec<String>,
+}
+
+/// The legacy Vietnamese fonts named in an .xlsx file's styles, if any.
+fn legacy_fonts(bytes: &[u8]) -> Vec<String> {
+    use std::io::Read;
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Vec::new();
+    };
+    let mut styles = String::new();
+    match zip.by_name("xl/styles.xml") {
+        Ok(mut file) => {
+            if file.read_to_string(&mut styles).is_err() {
+                return Vec::new();
+            }
+        }
+        Err(_) => return Vec::new(),
+    }
+    let mut found: Vec<String> = styles
+        .split("<name val=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|name| name.starts_with(".Vn") || name.starts_with("VNI"))
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Converts a text cell from TCVN3 if it is one, noting where.
+fn legacy_text(text: String, at: &str, what: &str, converted: &mut Vec<String>) -> String {
+    match crate::domain::legacy::from_tcvn3(&text) {
+        Some(unicode) => {
+            converted.push(format!(
+                "Ô {at} ({what}): chữ gõ bằng phông TCVN3 (.VnTime) đã được chuyển sang Unicode."
+            ));
+            unicode
+        }
+        None => text,
+    }
 }
 
 fn problem(field: &str, message: String) -> FieldError {
@@ -525,6 +581,13 @@ pub fn read_upload(
     let input = sheet(INPUT_SHEET)?;
     let text = sheet(TEXT_SHEET)?;
     let mut up = Upload::default();
+    let fonts = legacy_fonts(bytes);
+    if fonts.iter().any(|f| f.starts_with("VNI")) {
+        up.converted.push(format!(
+            "Tệp dùng phông {}: chữ gõ bằng mã VNI chưa được tự chuyển sang Unicode, xin kiểm tra lại phần chữ.",
+            fonts.join(", ")
+        ));
+    }
     for ind in &template.indicators {
         let Some(row) = info
             .get(&format!("row:{}", encode_key(&ind.key)))
@@ -563,6 +626,10 @@ pub fn read_upload(
             .map(|d| raw_value(&ind.kind, d))
             .transpose()
         {
+            Ok(Some(Some(Json::String(t)))) => {
+                let t = legacy_text(t, &at, &ind.label, &mut up.converted);
+                up.values.insert(ind.key.clone(), Json::String(t));
+            }
             Ok(Some(Some(v))) => {
                 up.values.insert(ind.key.clone(), v);
             }
@@ -596,9 +663,10 @@ pub fn read_upload(
             ));
             continue;
         }
-        up.cells.insert(s.key.clone(), cell_ref(TEXT_SHEET, row, 1));
+        let at = cell_ref(TEXT_SHEET, row, 1);
+        up.cells.insert(s.key.clone(), at.clone());
         let value = match text.get_value((row, 1)) {
-            Some(Data::String(t)) => vn::nfc(t),
+            Some(Data::String(t)) => legacy_text(vn::nfc(t), &at, &s.title, &mut up.converted),
             Some(other) => cell_text(Some(other)),
             None => String::new(),
         };

@@ -9,6 +9,7 @@ import json
 import sys
 
 import openpyxl
+import openpyxl.styles
 
 src, dst, spec_path = sys.argv[1:4]
 with open(spec_path, encoding="utf-8") as f:
@@ -24,7 +25,11 @@ for key, value in spec.get("reasons", {}).items():
 text = wb["Thuyết minh"]
 text_rows = {str(text.cell(row=r, column=3).value).replace(".", "_"): r for r in range(1, text.max_row + 1)}
 for key, value in spec.get("sections", {}).items():
-    text.cell(row=text_rows[key], column=2).value = value
+    cell = text.cell(row=text_rows[key], column=2)
+    cell.value = value
+    if spec.get("legacy_font"):
+        # As a file from the 2000s: the text typed in a TCVN3 font.
+        cell.font = openpyxl.styles.Font(name=spec["legacy_font"])
 meta = wb["_baocao"]
 for r in range(1, meta.max_row + 1):
     name = meta.cell(row=r, column=1).value

@@ -1,6 +1,7 @@
 //! Domain vocabulary, parsed once at the edge: roles, statuses, unit codes, periods,
 //! and Vietnamese text conventions.
 
+pub mod legacy;
 pub mod period;
 pub mod vn;
 

@@ -552,13 +552,13 @@ async fn upload_form(
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
     let (round_id, code) = path.into_inner();
-    let view = db(&state, move |conn, st| {
+    let (view, converted) = db(&state, move |conn, st| {
         let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
         service::upload_form(conn, &user, &ctx, &unit, &body)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "report": view, "converted": converted })))
 }
 
 async fn export(

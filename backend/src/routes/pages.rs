@@ -1934,6 +1934,21 @@ async fn upload_form(
         Err(e) => Err(e),
     };
     match outcome {
+        Ok((_, converted)) if !converted.is_empty() => {
+            let message = format!(
+                "Đã nhận tệp Excel: số liệu đã được lưu thành bản nháp. {}",
+                converted.join(" ")
+            );
+            render_report(
+                &state,
+                user,
+                round_id,
+                code,
+                None,
+                Flash::notice(Some(message)),
+            )
+            .await
+        }
         Ok(_) => Ok(redirect(&format!(
             "/ky-bao-cao/{round_id}/bao-cao/{code}?ok=tai-len"
         ))),

@@ -1189,7 +1189,7 @@ pub fn upload_form(
     ctx: &RoundCtx,
     unit: &Unit,
     bytes: &[u8],
-) -> AppResult<ReportView> {
+) -> AppResult<(ReportView, Vec<String>)> {
     ensure_can_file(ctx, user, unit)?;
     let upload = crate::offline::read_upload(bytes, &identity(ctx, unit), &ctx.template)
         .map_err(AppError::invalid)?;
@@ -1200,11 +1200,14 @@ pub fn upload_form(
         overrides: upload.overrides,
         version: current,
     };
-    save_draft(conn, user, ctx, unit, &input).map_err(|e| match e {
-        AppError::Invalid { message, fields } => AppError::Invalid {
-            message,
-            fields: crate::offline::locate(fields, &upload.cells),
-        },
-        other => other,
-    })
+    let converted = upload.converted;
+    save_draft(conn, user, ctx, unit, &input)
+        .map(|view| (view, converted))
+        .map_err(|e| match e {
+            AppError::Invalid { message, fields } => AppError::Invalid {
+                message,
+                fields: crate::offline::locate(fields, &upload.cells),
+            },
+            other => other,
+        })
 }

@@ -126,13 +126,15 @@ fn a_form_filled_by_openpyxl_and_saved_again_by_libreoffice_becomes_the_draft() 
     let by_openpyxl = dir.path().join("filled.xlsx");
     std::fs::write(&by_openpyxl, &bytes).unwrap();
     let by_libreoffice = soffice(dir.path(), &by_openpyxl, "xlsx");
-    let (status, view) = upload(
+    let (status, body) = upload(
         &commune,
         &app,
         COMMUNE,
         std::fs::read(&by_libreoffice).unwrap(),
     );
-    assert_eq!(status, 200, "{view}");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["converted"], json!([]), "nothing to convert");
+    let view = &body["report"];
     assert_eq!(view["status"], "draft");
     let expected = full_values(9);
     for key in [
@@ -162,9 +164,9 @@ fn a_form_filled_by_openpyxl_and_saved_again_by_libreoffice_becomes_the_draft() 
     let xlsx = dir.path().join("other.xlsx");
     std::fs::write(&xlsx, bytes).unwrap();
     let xls = soffice(dir.path(), &xlsx, "xls:MS Excel 97");
-    let (status, view) = upload(&other, &app, COMMUNE_2, std::fs::read(&xls).unwrap());
-    assert_eq!(status, 200, "{view}");
-    assert_eq!(view["values"]["so_thanh_vien"], 9);
+    let (status, body) = upload(&other, &app, COMMUNE_2, std::fs::read(&xls).unwrap());
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["report"]["values"]["so_thanh_vien"], 9);
 }
 
 #[test]
@@ -379,4 +381,42 @@ fn the_report_page_takes_the_filled_form_as_a_file_upload() {
     assert!(html.contains("Đã nhận tệp Excel"));
     let (_, report) = commune.get(&app.report_path(COMMUNE));
     assert_eq!(report["values"]["so_thanh_vien"], 9);
+}
+
+#[test]
+fn narrative_typed_in_a_tcvn3_font_arrives_as_unicode_and_the_user_is_told() {
+    let app = TestApp::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let commune = app.login(COMMUNE);
+    let blank = form(&commune, &app, COMMUNE);
+    let bytes = python_fill(
+        dir.path(),
+        &blank,
+        &json!({
+            "values": filled(),
+            "sections": {
+                "ket_qua": "Tæ khoa gi¸o ®· tæ chøc tuyªn truyÒn t¹i Th¸i B×nh.",
+                "phuong_huong": "Tiếp tục kiện toàn Tổ."
+            },
+            "legacy_font": ".VnTime",
+        }),
+    );
+    let (status, body) = upload(&commune, &app, COMMUNE, bytes);
+    assert_eq!(status, 200, "{body}");
+    let sections = &body["report"]["sections"];
+    assert_eq!(
+        sections["ket_qua"],
+        "Tổ khoa giáo đã tổ chức tuyên truyền tại Thái Bình."
+    );
+    assert_eq!(
+        sections["phuong_huong"], "Tiếp tục kiện toàn Tổ.",
+        "Unicode is left alone"
+    );
+    let notes = body["converted"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let note = notes[0].as_str().unwrap();
+    assert!(
+        note.contains("Thuyết minh!B") && note.contains("TCVN3"),
+        "{note}"
+    );
 }
