@@ -681,6 +681,16 @@ pub fn read_upload(
     }
 }
 
+/// The unit code a form was made for, from its hidden sheet; `None` if it is not a form.
+pub fn peek_unit(bytes: &[u8]) -> Option<String> {
+    let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).ok()?;
+    let meta = wb.worksheet_range(META_SHEET).ok()?;
+    meta.rows()
+        .find(|row| cell_text(row.first()) == "unit")
+        .map(|row| cell_text(row.get(1)))
+        .filter(|code| !code.is_empty())
+}
+
 /// Prefixes each error with the cell it came from.
 pub fn locate(errors: Vec<FieldError>, cells: &BTreeMap<String, String>) -> Vec<FieldError> {
     errors

@@ -78,6 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/units/{unit}/teams", web::get().to(review_teams))
             .route("/rounds/{round}/export/{file}", web::get().to(export))
             .route("/rounds/{round}/form/{file}", web::get().to(offline_form))
+            .route("/rounds/{round}/bulk/{unit}", web::post().to(bulk_upload))
             .route(
                 "/rounds/{round}/reports/{unit}/upload",
                 web::post().to(upload_form),
@@ -555,10 +556,33 @@ async fn upload_form(
     let (view, converted) = db(&state, move |conn, st| {
         let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
-        service::upload_form(conn, &user, &ctx, &unit, &body)
+        service::upload_form(conn, &user, &ctx, &unit, &body, service::Entry::Filer)
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "report": view, "converted": converted })))
+}
+
+/// Many communes' forms at once: the body is one .zip of workbooks (or a single workbook).
+async fn bulk_upload(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let (round_id, code) = path.into_inner();
+    let results = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let board = service::unit_for(conn, &user, &ctx, &code)?;
+        service::bulk_upload(
+            conn,
+            &user,
+            &ctx,
+            &board,
+            vec![("tai-len".into(), body.to_vec())],
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
 }
 
 async fn export(

@@ -77,6 +77,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(offline_form),
     )
     .route(
+        "/ky-bao-cao/{round}/don-vi/{unit}/tai-len-nhieu",
+        web::post().to(bulk_upload),
+    )
+    .route(
         "/ky-bao-cao/{round}/bao-cao/{unit}/tai-len",
         web::post().to(upload_form),
     )
@@ -1882,6 +1886,93 @@ async fn offline_form(
 /// Largest offline form accepted: a filled form is a few tens of kilobytes.
 const MAX_UPLOAD: usize = 20 << 20;
 
+/// Every file of a multipart form, whole, with its name.
+async fn all_files(
+    mut form: actix_multipart::Multipart,
+) -> Result<Vec<(String, Vec<u8>)>, AppError> {
+    use futures_util::StreamExt;
+    let mut files = Vec::new();
+    let mut total = 0usize;
+    while let Some(field) = form.next().await {
+        let mut field =
+            field.map_err(|e| AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e}).")))?;
+        let Some(name) = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk =
+                chunk.map_err(|e| AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e}).")))?;
+            total += chunk.len();
+            if total > 10 * MAX_UPLOAD {
+                return Err(AppError::BadRequest(
+                    "Các tệp tải lên lớn quá 200 MB.".into(),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if !name.is_empty() && !bytes.is_empty() {
+            files.push((name, bytes));
+        }
+    }
+    if files.is_empty() {
+        return Err(AppError::invalid(vec![FieldError {
+            field: "file".into(),
+            message: "Chưa chọn tệp để tải lên.".into(),
+        }]));
+    }
+    Ok(files)
+}
+
+#[derive(Template)]
+#[template(path = "bulk.html")]
+struct BulkPage {
+    user: Option<UserVm>,
+    round_id: i32,
+    unit_code: String,
+    unit_name: String,
+    stored: usize,
+    rejected: usize,
+    results: Vec<service::BulkResult>,
+}
+
+async fn bulk_upload(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(i32, String)>,
+    form: actix_multipart::Multipart,
+) -> PageResult {
+    let user = page_user(&state, &req).await?;
+    let vm = UserVm::from(&user);
+    let (round_id, code) = path.into_inner();
+    let files = all_files(form).await?;
+    let c = code.clone();
+    let (unit_name, results) = db(&state, move |conn, st| {
+        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
+        let board = service::unit_for(conn, &user, &ctx, &c)?;
+        let results = service::bulk_upload(conn, &user, &ctx, &board, files)?;
+        Ok((board.name, results))
+    })
+    .await?;
+    let stored = results.iter().filter(|r| r.stored).count();
+    Ok(html(
+        StatusCode::OK,
+        &BulkPage {
+            user: Some(vm),
+            round_id,
+            unit_code: code,
+            unit_name,
+            stored,
+            rejected: results.len() - stored,
+            results,
+        },
+    ))
+}
+
 /// The first file of a multipart form, whole.
 async fn first_file(mut form: actix_multipart::Multipart) -> Result<Vec<u8>, AppError> {
     use futures_util::StreamExt;
@@ -1927,7 +2018,7 @@ async fn upload_form(
             db(&state, move |conn, st| {
                 let ctx = service::round_for(conn, &st.catalog, &actor, round_id, st.clock.now())?;
                 let unit = service::unit_for(conn, &actor, &ctx, &c)?;
-                service::upload_form(conn, &actor, &ctx, &unit, &bytes)
+                service::upload_form(conn, &actor, &ctx, &unit, &bytes, service::Entry::Filer)
             })
             .await
         }

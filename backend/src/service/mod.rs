@@ -432,8 +432,29 @@ fn check_overrides(
     }
 }
 
+/// Who enters a report's figures: its own unit, or (for an offline form collected from a
+/// commune with a poor connection) the board that reviews it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Filer,
+    OnBehalf,
+}
+
 fn ensure_can_file(ctx: &RoundCtx, user: &CurrentUser, unit: &Unit) -> AppResult<()> {
-    if !user.can_file(unit) {
+    ensure_can_enter(ctx, user, unit, Entry::Filer)
+}
+
+fn ensure_can_enter(
+    ctx: &RoundCtx,
+    user: &CurrentUser,
+    unit: &Unit,
+    entry: Entry,
+) -> AppResult<()> {
+    let allowed = match entry {
+        Entry::Filer => user.can_file(unit),
+        Entry::OnBehalf => user.can_file(unit) || user.can_review(unit),
+    };
+    if !allowed {
         return Err(AppError::Forbidden(
             "Chỉ đơn vị lập báo cáo mới được sửa hay nộp báo cáo này.".into(),
         ));
@@ -544,7 +565,18 @@ pub fn save_draft(
     unit: &Unit,
     input: &DraftInput,
 ) -> AppResult<ReportView> {
-    ensure_can_file(ctx, user, unit)?;
+    save_draft_as(conn, user, ctx, unit, input, Entry::Filer)
+}
+
+fn save_draft_as(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    input: &DraftInput,
+    entry: Entry,
+) -> AppResult<ReportView> {
+    ensure_can_enter(ctx, user, unit, entry)?;
     let consolidated = has_children(conn, unit, ctx.round.period_end)?;
     let sections = nfc_sections(&input.sections);
     let checked = if consolidated {
@@ -1189,8 +1221,9 @@ pub fn upload_form(
     ctx: &RoundCtx,
     unit: &Unit,
     bytes: &[u8],
+    entry: Entry,
 ) -> AppResult<(ReportView, Vec<String>)> {
-    ensure_can_file(ctx, user, unit)?;
+    ensure_can_enter(ctx, user, unit, entry)?;
     let upload = crate::offline::read_upload(bytes, &identity(ctx, unit), &ctx.template)
         .map_err(AppError::invalid)?;
     let current = find_report(conn, ctx.round.id, unit.id)?.map_or(0, |r| r.version);
@@ -1201,7 +1234,7 @@ pub fn upload_form(
         version: current,
     };
     let converted = upload.converted;
-    save_draft(conn, user, ctx, unit, &input)
+    save_draft_as(conn, user, ctx, unit, &input, entry)
         .map(|view| (view, converted))
         .map_err(|e| match e {
             AppError::Invalid { message, fields } => AppError::Invalid {
@@ -1210,4 +1243,122 @@ pub fn upload_form(
             },
             other => other,
         })
+}
+
+/// One file of a bulk upload and what became of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkResult {
+    pub file: String,
+    pub unit: Option<UnitRef>,
+    pub stored: bool,
+    pub messages: Vec<String>,
+}
+
+/// The files of a bulk upload, a .zip opened into the workbooks it holds.
+pub fn expand_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    for (name, bytes) in files {
+        // An .xlsx or .ods is itself a zip: only an archive that is not a workbook is opened.
+        let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(&bytes)) else {
+            out.push((name, bytes));
+            continue;
+        };
+        let is_workbook = zip.index_for_name("[Content_Types].xml").is_some()
+            || zip.index_for_name("mimetype").is_some();
+        if is_workbook {
+            out.push((name, bytes));
+            continue;
+        }
+        for i in 0..zip.len() {
+            let Ok(mut entry) = zip.by_index(i) else {
+                continue;
+            };
+            let Ok(entry_name) = entry.name().map(|n| n.into_owned()) else {
+                continue;
+            };
+            let lower = entry_name.to_lowercase();
+            if entry.is_dir()
+                || !(lower.ends_with(".xlsx") || lower.ends_with(".xls") || lower.ends_with(".ods"))
+                || entry_name.contains("__MACOSX")
+            {
+                continue;
+            }
+            let mut data = Vec::new();
+            if entry.read_to_end(&mut data).is_ok() {
+                out.push((format!("{name}/{entry_name}"), data));
+            }
+        }
+    }
+    out
+}
+
+/// A board uploads its communes' filled forms at once: each file is matched to its commune by
+/// the form's hidden sheet, checked, and stored as that commune's draft, or rejected, on its own.
+pub fn bulk_upload(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    board: &Unit,
+    files: Vec<(String, Vec<u8>)>,
+) -> AppResult<Vec<BulkResult>> {
+    if !(user.role.reviews() && user.reach.iter().any(|r| r.id == board.id)) {
+        return Err(AppError::Forbidden(
+            "Chỉ ban tuyên giáo của đơn vị này mới được tải lên báo cáo của các đơn vị trực thuộc."
+                .into(),
+        ));
+    }
+    ensure_open(ctx)?;
+    let mut results = Vec::new();
+    for (file, bytes) in expand_files(files) {
+        let mut result = BulkResult {
+            file,
+            unit: None,
+            stored: false,
+            messages: Vec::new(),
+        };
+        let code = crate::offline::peek_unit(&bytes);
+        let unit = match &code {
+            Some(code) => unit_by_code(conn, code, Some(ctx.round.period_end))?,
+            None => None,
+        };
+        match (code, unit) {
+            (None, _) => result.messages.push(
+                "Không phải mẫu nhập liệu của hệ thống (không đọc được đơn vị trong tệp).".into(),
+            ),
+            (Some(code), None) => result
+                .messages
+                .push(format!("Không có đơn vị mã {code} trong kỳ báo cáo này.")),
+            (Some(_), Some(unit)) if unit.parent_id != Some(board.id) => {
+                result.messages.push(format!(
+                    "{} không trực thuộc {}; tệp không được nhận.",
+                    unit.name, board.name
+                ));
+                result.unit = Some((&unit).into());
+            }
+            (Some(_), Some(unit)) => {
+                result.unit = Some((&unit).into());
+                match upload_form(conn, user, ctx, &unit, &bytes, Entry::OnBehalf) {
+                    Ok((_, converted)) => {
+                        result.stored = true;
+                        result
+                            .messages
+                            .push("Đã lưu thành bản nháp của đơn vị.".into());
+                        result.messages.extend(converted);
+                    }
+                    Err(AppError::Invalid { fields, .. }) => {
+                        result
+                            .messages
+                            .extend(fields.into_iter().map(|f| f.message));
+                    }
+                    Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_))) => {
+                        result.messages.push(e.user_message());
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        results.push(result);
+    }
+    Ok(results)
 }

@@ -28,6 +28,7 @@ fn the_openapi_document_is_served_without_login_and_lists_every_operation() {
         ("/api/v1/rounds/{round}/export/{file}", &["get"]),
         ("/api/v1/rounds/{round}/compare/{other}/{unit}", &["get"]),
         ("/api/v1/rounds/{round}/form/{file}", &["get"]),
+        ("/api/v1/rounds/{round}/bulk/{unit}", &["post"]),
         ("/api/v1/rounds/{round}/reports/{unit}/upload", &["post"]),
         ("/api/v1/units/{unit}/members", &["get", "post"]),
         ("/api/v1/units/{unit}/members/{id}", &["put"]),

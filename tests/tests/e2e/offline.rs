@@ -420,3 +420,136 @@ fn narrative_typed_in_a_tcvn3_font_arrives_as_unicode_and_the_user_is_told() {
         "{note}"
     );
 }
+
+fn zip_files(dir: &Path, files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut args = Vec::new();
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        args.push(path);
+    }
+    let out = dir.join("cac-xa.zip");
+    let status = Command::new("python3")
+        .args(["-m", "zipfile", "-c"])
+        .arg(&out)
+        .args(&args)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
+#[test]
+fn a_district_uploads_its_communes_forms_at_once_each_stored_or_rejected_on_its_own() {
+    let app = TestApp::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let district = app.login(DISTRICT);
+    let good = python_fill(
+        dir.path(),
+        &form(&district, &app, COMMUNE),
+        &json!({ "values": filled(), "sections": full_sections() }),
+    );
+    let mut wrong = filled();
+    wrong["so_cuoc_hop"] = json!(-3);
+    let bad = python_fill(
+        dir.path(),
+        &form(&district, &app, COMMUNE_2),
+        &json!({ "values": wrong }),
+    );
+    let province = app.login(PROVINCE);
+    let elsewhere = python_fill(
+        dir.path(),
+        &form(&province, &app, OTHER_COMMUNE),
+        &json!({ "values": filled() }),
+    );
+    let archive = zip_files(
+        dir.path(),
+        &[
+            ("an-khe.xlsx", &good),
+            ("an-dong.xlsx", &bad),
+            ("quang-trung.xlsx", &elsewhere),
+            ("ghi-chu.xlsx", b"not a workbook"),
+        ],
+    );
+    let (status, body) = district.post_bytes(
+        &format!("/api/v1/rounds/{}/bulk/{DISTRICT}", app.round_id),
+        archive.clone(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4, "{body}");
+    let by_file = |f: &str| {
+        results
+            .iter()
+            .find(|r| r["file"].as_str().unwrap().ends_with(f))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_file("an-khe.xlsx")["stored"], true);
+    assert_eq!(by_file("an-khe.xlsx")["unit"]["code"], COMMUNE);
+    let rejected = by_file("an-dong.xlsx");
+    assert_eq!(rejected["stored"], false);
+    assert!(
+        rejected["messages"][0]
+            .as_str()
+            .unwrap()
+            .contains("không được nhỏ hơn 0"),
+        "{rejected}"
+    );
+    assert!(
+        by_file("quang-trung.xlsx")["messages"][0]
+            .as_str()
+            .unwrap()
+            .contains("không trực thuộc")
+    );
+    assert!(
+        by_file("ghi-chu.xlsx")["messages"][0]
+            .as_str()
+            .unwrap()
+            .contains("Không phải mẫu")
+    );
+
+    let commune = app.login(COMMUNE);
+    let (_, mine) = commune.get(&app.report_path(COMMUNE));
+    assert_eq!(mine["status"], "draft");
+    assert_eq!(mine["values"]["so_thanh_vien"], 9);
+    let (_, untouched) = app.login(COMMUNE_2).get(&app.report_path(COMMUNE_2));
+    assert_eq!(
+        untouched["status"], "not_started",
+        "a rejected file changes nothing"
+    );
+    // The commune still submits its own report.
+    assert_eq!(
+        commune
+            .post_empty(&format!("{}/submit", app.report_path(COMMUNE)))
+            .0,
+        200
+    );
+
+    // Through the page: several files at once, a result table.
+    let (status, _, html) = district.post_file(
+        &format!(
+            "/ky-bao-cao/{}/don-vi/{DISTRICT}/tai-len-nhieu",
+            app.round_id
+        ),
+        "tep",
+        "cac-xa.zip",
+        &archive,
+    );
+    assert_eq!(status, 200);
+    assert!(html.contains("id=\"bulk-results\""));
+    assert!(
+        html.contains("Đã nhận 0 tệp; 4 tệp không được nhận"),
+        "the submitted report is not overwritten"
+    );
+    // A commune uploads for nobody else.
+    assert_eq!(
+        commune
+            .post_bytes(
+                &format!("/api/v1/rounds/{}/bulk/{COMMUNE}", app.round_id),
+                archive
+            )
+            .0,
+        403
+    );
+}
