@@ -9,7 +9,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use report_schemas::{AggValue, Aggregate, IndicatorKind, Template};
 use rust_xlsxwriter::{
-    Format, FormatAlign, FormatBorder, FormatUnderline, Formula, Workbook, Worksheet, XlsxError,
+    Chart, ChartType, Format, FormatAlign, FormatBorder, FormatUnderline, Formula, Workbook,
+    Worksheet, XlsxError,
 };
 
 use crate::auth::CurrentUser;
@@ -32,6 +33,8 @@ pub struct ExportData {
     pub own_sections: BTreeMap<String, String>,
     pub today: NaiveDate,
     pub provisional: bool,
+    /// The indicator charted by unit (default: the first summed one).
+    pub chart_indicator: Option<String>,
 }
 
 impl ExportData {
@@ -62,6 +65,7 @@ impl ExportData {
             own_sections: own.sections,
             today: vn::today(),
             provisional,
+            chart_indicator: None,
         })
     }
 
@@ -765,6 +769,72 @@ pub fn export_as_console(
     Ok(workbook(&data)?)
 }
 
+/// Native charts: completeness by unit, and one indicator by unit, drawn from the sheets' cells.
+fn charts_sheet(
+    workbook: &mut Workbook,
+    f: &Formats,
+    data: &ExportData,
+    cols: &[Column],
+) -> Result<(), XlsxError> {
+    let n = data.summary.rows.len() as u32;
+    if n == 0 {
+        return Ok(());
+    }
+    let (first, last) = (FIRST_DATA_ROW, FIRST_DATA_ROW + n - 1);
+    let mut completeness = Chart::new(ChartType::Column);
+    completeness
+        .add_series()
+        .set_name("Tỷ lệ đã nộp")
+        .set_categories(("Tình hình nộp", first, 1, last, 1))
+        .set_values(("Tình hình nộp", first, 8, last, 8));
+    completeness
+        .title()
+        .set_name(&format!("Tỷ lệ đơn vị đã nộp báo cáo – {}", data.unit.name));
+    completeness.y_axis().set_num_format("0%");
+    completeness.legend().set_hidden();
+    completeness.set_width(960).set_height(420);
+
+    let chosen = data
+        .chart_indicator
+        .as_deref()
+        .and_then(|k| {
+            cols.iter()
+                .position(|c| c.key == k && matches!(c.kind, ColKind::Value(_)))
+        })
+        .or_else(|| {
+            cols.iter()
+                .position(|c| matches!(c.kind, ColKind::Value(Aggregate::Sum)))
+        });
+    let ws = workbook.add_worksheet().set_name("Biểu đồ")?;
+    ws.merge_range(0, 0, 0, 12, "BIỂU ĐỒ", &f.title)?;
+    ws.insert_chart(2, 0, &completeness)?;
+    if let Some(i) = chosen {
+        let col = FIRST_COL + i as u16;
+        let label = data
+            .template
+            .indicator(&cols[i].key)
+            .map_or_else(|| cols[i].header.clone(), |ind| ind.label.clone());
+        let mut by_unit = Chart::new(ChartType::Bar);
+        by_unit
+            .add_series()
+            .set_name(label.as_str())
+            .set_categories(("Tổng hợp", first, 1, last, 1))
+            .set_values(("Tổng hợp", first, col, last, col));
+        by_unit.title().set_name(&format!("{label} theo đơn vị"));
+        by_unit.legend().set_hidden();
+        // A bar chart draws its first category at the bottom; read top-down like the table.
+        by_unit.x_axis().set_reverse();
+        by_unit
+            .set_width(960)
+            .set_height(std::cmp::max(420, 22 * n + 120));
+        ws.insert_chart(25, 0, &by_unit)?;
+    }
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    Ok(())
+}
+
 /// Builds the workbook in memory.
 pub fn workbook(data: &ExportData) -> anyhow::Result<Vec<u8>> {
     let f = Formats::new();
@@ -821,6 +891,7 @@ pub fn workbook(data: &ExportData) -> anyhow::Result<Vec<u8>> {
     completeness_sheet(ws, &f, data)?;
     let ws = workbook.add_worksheet().set_name("Thuyết minh")?;
     narrative_sheet(ws, &f, data)?;
+    charts_sheet(&mut workbook, &f, data, &cols)?;
     Ok(workbook.save_to_buffer()?)
 }
 

@@ -596,5 +596,5 @@ async fn export(
         .strip_suffix(".xlsx")
         .ok_or_else(|| AppError::NotFound("Không tìm thấy tệp này.".into()))?
         .to_owned();
-    export_response(&state, user, round_id, code, query.provisional()).await
+    export_response(&state, user, round_id, code, &query).await
 }

@@ -36,6 +36,9 @@ pub struct ProvisionalQuery {
     provisional: Option<String>,
     #[serde(default, rename = "tam-tinh")]
     tam_tinh: Option<String>,
+    /// The indicator charted by unit in an export (`?chi-tieu=KEY`).
+    #[serde(default, rename = "chi-tieu")]
+    pub indicator: Option<String>,
 }
 
 impl ProvisionalQuery {
@@ -53,12 +56,15 @@ pub async fn export_response(
     user: CurrentUser,
     round_id: i32,
     code: String,
-    provisional: bool,
+    query: &ProvisionalQuery,
 ) -> AppResult<HttpResponse> {
+    let provisional = query.provisional();
+    let indicator = query.indicator.clone();
     let (bytes, file_name) = db(state, move |conn, st| {
         let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
-        let data = excel::ExportData::load(conn, &user, &ctx, &unit, provisional)?;
+        let mut data = excel::ExportData::load(conn, &user, &ctx, &unit, provisional)?;
+        data.chart_indicator = indicator;
         let bytes = excel::workbook(&data)?;
         Ok((bytes, data.file_name()))
     })

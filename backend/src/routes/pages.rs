@@ -1370,7 +1370,7 @@ async fn export(
         .strip_suffix(".xlsx")
         .ok_or_else(|| AppError::NotFound("Không tìm thấy tệp này.".into()))?
         .to_owned();
-    Ok(export_response(&state, user, round_id, code, query.provisional()).await?)
+    Ok(export_response(&state, user, round_id, code, &query).await?)
 }
 
 /// The round form as typed: every field a string, checked when converted.

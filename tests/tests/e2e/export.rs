@@ -272,3 +272,37 @@ fn every_total_in_the_province_workbook_is_the_sum_of_what_communes_filed() {
     let rate = number(comp.get_value((total_row, 8)));
     assert!(rate > 0.0 && rate <= 1.0, "{rate}");
 }
+
+#[test]
+fn the_export_has_native_charts_of_completeness_and_a_chosen_indicator() {
+    use std::io::Read;
+    let app = TestApp::spawn_demo();
+    let province = app.login(PROVINCE);
+    let (status, _, bytes) = province.get_bytes(&format!(
+        "/api/v1/rounds/{}/export/{PROVINCE}.xlsx?chi-tieu=luot_nguoi_nghe",
+        app.round_id
+    ));
+    assert_eq!(status, 200);
+    let wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.as_slice())).unwrap();
+    assert!(wb.sheet_names().iter().any(|n| n == "Biểu đồ"));
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    let mut charts = Vec::new();
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        if file.name().unwrap().starts_with("xl/charts/chart") {
+            let mut xml = String::new();
+            file.read_to_string(&mut xml).unwrap();
+            charts.push(xml);
+        }
+    }
+    assert_eq!(charts.len(), 2, "two charts");
+    let all = charts.join("\n");
+    assert!(
+        all.contains("'Tình hình nộp'!$I$11:$I$18"),
+        "completeness rate of the 8 districts"
+    );
+    assert!(
+        all.contains("Số lượt người nghe tuyên truyền"),
+        "the chosen indicator"
+    );
+}
