@@ -865,7 +865,7 @@ pub fn workbook(data: &ExportData) -> anyhow::Result<Vec<u8>> {
     });
     let subtitle = format!(
         "Tổng hợp {} của {}",
-        lower_first(&data.round.title),
+        vn::lower_first(&data.round.title),
         data.unit.name
     );
     let summary = workbook.add_worksheet().set_name("Tổng hợp")?;
@@ -882,7 +882,7 @@ pub fn workbook(data: &ExportData) -> anyhow::Result<Vec<u8>> {
         let ws = workbook.add_worksheet().set_name(name)?;
         let subtitle = format!(
             "Tổng hợp {} của {}",
-            lower_first(&data.round.title),
+            vn::lower_first(&data.round.title),
             view.unit.name
         );
         consolidation_sheet(ws, &f, data, view, &cols, None, &subtitle)?;
@@ -893,14 +893,6 @@ pub fn workbook(data: &ExportData) -> anyhow::Result<Vec<u8>> {
     narrative_sheet(ws, &f, data)?;
     charts_sheet(&mut workbook, &f, data, &cols)?;
     Ok(workbook.save_to_buffer()?)
-}
-
-fn lower_first(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

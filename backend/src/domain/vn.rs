@@ -30,6 +30,15 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     collator().compare(a, b)
 }
 
+/// The first letter in lower case: "Quý I/2025" reads "quý I/2025" inside a sentence.
+pub fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// "1.234.567"; negative numbers keep their sign.
 pub fn int(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();

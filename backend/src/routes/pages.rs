@@ -148,6 +148,67 @@ impl ResponseError for PageError {
     }
 }
 
+/// A form's failure as its page shows it: the status, the message above the form, and each
+/// field's message beside the field.
+pub(crate) fn form_failure(
+    failure: Option<AppError>,
+) -> (
+    StatusCode,
+    Option<String>,
+    std::collections::HashMap<String, String>,
+) {
+    match failure {
+        None => (StatusCode::OK, None, Default::default()),
+        Some(AppError::Invalid { message, fields }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+            fields.into_iter().map(|f| (f.field, f.message)).collect(),
+        ),
+        Some(e) => (e.status_code(), Some(e.user_message()), Default::default()),
+    }
+}
+
+/// A date typed in a form (ISO from a date picker, or dd/mm/yyyy); a problem is noted by field.
+pub(crate) fn form_date(
+    field: &str,
+    text: &str,
+    required: bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<chrono::NaiveDate> {
+    let text = text.trim();
+    if text.is_empty() {
+        if required {
+            errors.push(FieldError {
+                field: field.into(),
+                message: "Xin nhập ngày.".into(),
+            });
+        }
+        return None;
+    }
+    let parsed = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok();
+    if parsed.is_none() {
+        errors.push(FieldError {
+            field: field.into(),
+            message: "Ngày không hợp lệ (ngày/tháng/năm).".into(),
+        });
+    }
+    parsed
+}
+
+/// Every field message of an error in one line, or the error's own message.
+pub(crate) fn all_messages(e: &AppError) -> String {
+    match e {
+        AppError::Invalid { fields, .. } if !fields.is_empty() => fields
+            .iter()
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.user_message(),
+    }
+}
+
 pub(crate) type PageResult = Result<HttpResponse, PageError>;
 
 pub(crate) fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
@@ -1243,14 +1304,7 @@ async fn decide(
         ))),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             let status = e.status_code();
-            let message = match &e {
-                AppError::Invalid { fields, .. } => fields
-                    .iter()
-                    .map(|f| f.message.clone())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                other => other.user_message(),
-            };
+            let message = all_messages(&e);
             render_report(
                 &state,
                 user,
@@ -1435,25 +1489,20 @@ impl RoundForm {
     /// The form as the service's input; what cannot even be read is reported by field.
     fn to_input(&self) -> Result<service::RoundInput, AppError> {
         let mut errors = Vec::new();
-        let mut date = |field: &str, text: &str| -> Option<chrono::NaiveDate> {
-            let text = text.trim();
-            if text.is_empty() {
-                return None;
-            }
-            let parsed = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"));
-            if parsed.is_err() {
-                errors.push(FieldError {
-                    field: field.into(),
-                    message: "Ngày không hợp lệ (ngày/tháng/năm).".into(),
-                });
-            }
-            parsed.ok()
-        };
-        let start = date("start", &self.start);
-        let end = date("end", &self.end);
-        let commune_deadline = date("commune_deadline", &self.commune_deadline);
-        let district_deadline = date("district_deadline", &self.district_deadline);
+        let start = form_date("start", &self.start, false, &mut errors);
+        let end = form_date("end", &self.end, false, &mut errors);
+        let commune_deadline = form_date(
+            "commune_deadline",
+            &self.commune_deadline,
+            false,
+            &mut errors,
+        );
+        let district_deadline = form_date(
+            "district_deadline",
+            &self.district_deadline,
+            false,
+            &mut errors,
+        );
         let year = self.year.trim().parse::<i32>().unwrap_or_else(|_| {
             errors.push(FieldError {
                 field: "year".into(),
@@ -1556,15 +1605,7 @@ async fn render_round_form(
             },
         })
         .collect();
-    let (status, error, errors) = match failure {
-        None => (StatusCode::OK, None, Default::default()),
-        Some(AppError::Invalid { message, fields }) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
-            fields.into_iter().map(|f| (f.field, f.message)).collect(),
-        ),
-        Some(e) => (e.status_code(), Some(e.user_message()), Default::default()),
-    };
+    let (status, error, errors) = form_failure(failure);
     Ok(html(
         status,
         &RoundFormPage {
@@ -1973,36 +2014,6 @@ async fn bulk_upload(
     ))
 }
 
-/// The first file of a multipart form, whole.
-async fn first_file(mut form: actix_multipart::Multipart) -> Result<Vec<u8>, AppError> {
-    use futures_util::StreamExt;
-    let too_large = || AppError::BadRequest("Tệp tải lên lớn quá 20 MB.".into());
-    while let Some(field) = form.next().await {
-        let mut field =
-            field.map_err(|e| AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e}).")))?;
-        let is_file = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .is_some();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e}).")))?;
-            if bytes.len() + chunk.len() > MAX_UPLOAD {
-                return Err(too_large());
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if is_file {
-            return Ok(bytes);
-        }
-    }
-    Err(AppError::invalid(vec![FieldError {
-        field: "file".into(),
-        message: "Chưa chọn tệp để tải lên.".into(),
-    }]))
-}
-
 async fn upload_form(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -2011,8 +2022,9 @@ async fn upload_form(
 ) -> PageResult {
     let user = page_user(&state, &req).await?;
     let (round_id, code) = path.into_inner();
-    let outcome = match first_file(form).await {
-        Ok(bytes) => {
+    let outcome = match all_files(form).await {
+        Ok(mut files) => {
+            let (_, bytes) = files.swap_remove(0);
             let actor = user.clone();
             let c = code.clone();
             db(&state, move |conn, st| {
@@ -2048,13 +2060,9 @@ async fn upload_form(
         ) => {
             let status = e.status_code();
             let message = match &e {
-                AppError::Invalid { fields, .. } => format!(
+                AppError::Invalid { .. } => format!(
                     "Tệp chưa được nhận, báo cáo không thay đổi. {}",
-                    fields
-                        .iter()
-                        .map(|f| f.message.clone())
-                        .collect::<Vec<_>>()
-                        .join(" ")
+                    all_messages(&e)
                 ),
                 other => other.user_message(),
             };

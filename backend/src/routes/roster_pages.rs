@@ -2,12 +2,14 @@
 //! boards review the teams below them.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, ResponseError, web};
+use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::db;
-use super::pages::{PageError, PageResult, UserVm, html, page_user, redirect};
+use super::pages::{
+    PageError, PageResult, UserVm, form_date, form_failure, html, page_user, redirect,
+};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::db::models::TeamMember;
@@ -101,30 +103,8 @@ impl MemberForm {
 
     fn to_input(&self) -> Result<MemberInput, AppError> {
         let mut errors = Vec::new();
-        let mut date = |field: &str, text: &str, required: bool| {
-            let text = text.trim();
-            if text.is_empty() {
-                if required {
-                    errors.push(report_schemas::FieldError {
-                        field: field.into(),
-                        message: "Xin nhập ngày.".into(),
-                    });
-                }
-                return None;
-            }
-            let parsed = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
-                .ok();
-            if parsed.is_none() {
-                errors.push(report_schemas::FieldError {
-                    field: field.into(),
-                    message: "Ngày không hợp lệ (ngày/tháng/năm).".into(),
-                });
-            }
-            parsed
-        };
-        let joined_on = date("joined_on", &self.joined_on, true);
-        let left_on = date("left_on", &self.left_on, false);
+        let joined_on = form_date("joined_on", &self.joined_on, true, &mut errors);
+        let left_on = form_date("left_on", &self.left_on, false, &mut errors);
         let birth_year = self.birth_year.trim().parse::<i32>().unwrap_or_else(|_| {
             errors.push(report_schemas::FieldError {
                 field: "birth_year".into(),
@@ -223,15 +203,7 @@ async fn render(
             "Thêm thành viên",
         )
     });
-    let (status, error, errors) = match failure {
-        None => (StatusCode::OK, None, Default::default()),
-        Some(AppError::Invalid { message, fields }) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
-            fields.into_iter().map(|f| (f.field, f.message)).collect(),
-        ),
-        Some(e) => (e.status_code(), Some(e.user_message()), Default::default()),
-    };
+    let (status, error, errors) = form_failure(failure);
     Ok(html(
         status,
         &RosterPage {

@@ -408,7 +408,7 @@ fn check_input(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(vn::nfc)
-        .unwrap_or_else(|| format!("{} {}", template.title, lower_first(&label)));
+        .unwrap_or_else(|| format!("{} {}", template.title, vn::lower_first(&label)));
     Ok(Checked {
         template_id,
         template_key: template.key.clone(),
@@ -793,14 +793,6 @@ pub fn overdue(
         }
     }
     Ok(out)
-}
-
-fn lower_first(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]
