@@ -20,17 +20,12 @@ use crate::domain::vn;
 use crate::error::{AppError, AppResult};
 use crate::service::{self, RollupRow, RollupView, RoundCtx};
 
-/// Everything one workbook shows, read from the database in one place.
+/// What a workbook says of itself before any report is read: the round, the unit, the day.
 pub struct ExportData {
     pub round: Round,
     pub period_label: String,
     pub template: Arc<Template>,
     pub unit: Unit,
-    pub summary: RollupView,
-    /// One consolidation per child unit that has children of its own (a sheet each).
-    pub children: Vec<RollupView>,
-    /// The unit's own narrative, from its own report.
-    pub own_sections: BTreeMap<String, String>,
     pub today: NaiveDate,
     pub provisional: bool,
     /// The indicator charted by unit (default: the first summed one).
@@ -38,35 +33,16 @@ pub struct ExportData {
 }
 
 impl ExportData {
-    pub fn load(
-        conn: &mut Conn,
-        user: &CurrentUser,
-        ctx: &RoundCtx,
-        unit: &Unit,
-        provisional: bool,
-    ) -> AppResult<ExportData> {
-        let summary = service::rollup(conn, user, ctx, unit, provisional)?;
-        let mut children = Vec::new();
-        for row in summary.rows.iter().filter(|r| !r.leaf) {
-            if let Some(child) =
-                service::unit_by_code(conn, &row.unit.code, Some(ctx.round.period_end))?
-            {
-                children.push(service::rollup(conn, user, ctx, &child, provisional)?);
-            }
-        }
-        let own = service::report_view(conn, user, ctx, unit)?;
-        Ok(ExportData {
+    pub fn new(ctx: &RoundCtx, unit: &Unit, provisional: bool) -> ExportData {
+        ExportData {
             period_label: service::period_label(&ctx.round),
             round: ctx.round.clone(),
             template: ctx.template.clone(),
             unit: unit.clone(),
-            summary,
-            children,
-            own_sections: own.sections,
             today: vn::today(),
             provisional,
             chart_indicator: None,
-        })
+        }
     }
 
     /// ASCII, so that every browser and mail program keeps it: `tong-hop-34-dot-1.xlsx`.
@@ -337,7 +313,17 @@ fn document_header(
     let width = last_col.clamp(7, PAGE_COLUMNS - 1);
     let right_first = width / 2 + 1;
     let right_last = width;
+    // Row by row: the sheets are written in constant-memory mode, which flushes each row as
+    // soon as the next one is started.
     ws.merge_range(0, 0, 0, 2, &committee(&data.unit), &f.body_center)?;
+    ws.merge_range(
+        0,
+        right_first,
+        0,
+        right_last,
+        "ĐẢNG CỘNG SẢN VIỆT NAM",
+        &f.party,
+    )?;
     ws.merge_range(1, 0, 1, 2, "BAN TUYÊN GIÁO", &f.bold)?;
     ws.merge_range(2, 0, 2, 2, "*", &f.body_center)?;
     ws.merge_range(
@@ -347,14 +333,6 @@ fn document_header(
         2,
         &format!("Số       -{}", doc_symbol(&data.unit)),
         &f.body_center,
-    )?;
-    ws.merge_range(
-        0,
-        right_first,
-        0,
-        right_last,
-        "ĐẢNG CỘNG SẢN VIỆT NAM",
-        &f.party,
     )?;
     ws.merge_range(
         3,
@@ -586,7 +564,12 @@ fn consolidation_sheet(
     Ok(())
 }
 
-fn completeness_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Result<(), XlsxError> {
+fn completeness_sheet(
+    ws: &mut Worksheet,
+    f: &Formats,
+    data: &ExportData,
+    summary: &RollupView,
+) -> Result<(), XlsxError> {
     let heads = [
         "STT",
         "Đơn vị",
@@ -619,7 +602,7 @@ fn completeness_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Res
     }
     ws.set_row_height(HEADER_ROW, 45)?;
     let mut r = FIRST_DATA_ROW;
-    for (n, row) in data.summary.rows.iter().enumerate() {
+    for (n, row) in summary.rows.iter().enumerate() {
         let c = &row.completeness;
         ws.write_number_with_format(r, 0, (n + 1) as f64, &f.cell_int)?;
         ws.write_string_with_format(r, 1, &row.unit.name, &f.cell_text)?;
@@ -650,7 +633,7 @@ fn completeness_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Res
         };
         r += 1;
     }
-    let total = &data.summary.total.completeness;
+    let total = &summary.total.completeness;
     ws.write_blank(r, 0, &f.total_text)?;
     ws.write_string_with_format(r, 1, "Tổng cộng", &f.total_text)?;
     for (i, v) in [
@@ -666,7 +649,7 @@ fn completeness_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Res
     {
         let c = 2 + i as u16;
         let name = col_name(c);
-        let formula = if data.summary.rows.is_empty() {
+        let formula = if summary.rows.is_empty() {
             "=0".to_owned()
         } else {
             format!("=SUM({name}{}:{name}{})", FIRST_DATA_ROW + 1, r)
@@ -692,7 +675,13 @@ fn completeness_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Res
     Ok(())
 }
 
-fn narrative_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Result<(), XlsxError> {
+fn narrative_sheet(
+    ws: &mut Worksheet,
+    f: &Formats,
+    data: &ExportData,
+    summary: &RollupView,
+    own_sections: &BTreeMap<String, String>,
+) -> Result<(), XlsxError> {
     ws.set_column_width(0, 32)?;
     ws.set_column_width(1, 110)?;
     ws.merge_range(0, 0, 0, 1, "PHẦN THUYẾT MINH", &f.title)?;
@@ -723,15 +712,15 @@ fn narrative_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Result
         *r += 1;
         Ok(())
     };
-    if !data.own_sections.is_empty() {
+    if !own_sections.is_empty() {
         block(
             ws,
             &mut r,
             &format!("{} (báo cáo của đơn vị)", data.unit.name),
-            &data.own_sections,
+            own_sections,
         )?;
     }
-    for row in &data.summary.rows {
+    for row in &summary.rows {
         if !row.sections.is_empty() {
             block(ws, &mut r, &row.unit.name, &row.sections)?;
         }
@@ -746,14 +735,17 @@ fn narrative_sheet(ws: &mut Worksheet, f: &Formats, data: &ExportData) -> Result
     Ok(())
 }
 
-/// The workbook of `round` for the unit with `code`, as the operator at the console sees it.
+/// Writes the workbook of `round` for the unit with `code`, as the operator at the console
+/// sees it, to `path` (through a neighbouring file renamed at the end, so that a failed export
+/// never leaves half a workbook under the name asked for). Returns the size written.
 pub fn export_as_console(
     conn: &mut Conn,
     catalog: &crate::catalog::Catalog,
     round: i32,
     code: &str,
     provisional: bool,
-) -> AppResult<Vec<u8>> {
+    path: &std::path::Path,
+) -> AppResult<u64> {
     use diesel::prelude::*;
     let period_end: chrono::NaiveDate = crate::db::schema::rounds::table
         .find(round)
@@ -765,8 +757,30 @@ pub fn export_as_console(
         .ok_or_else(|| AppError::NotFound(format!("Không có đơn vị mã {code}.")))?;
     let operator = CurrentUser::console(root.clone());
     let ctx = service::round_for(conn, catalog, &operator, round, vn::now_utc())?;
-    let data = ExportData::load(conn, &operator, &ctx, &root, provisional)?;
-    Ok(workbook(&data)?)
+    let data = ExportData::new(&ctx, &root, provisional);
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = std::path::PathBuf::from(part);
+    let written = (|| -> AppResult<u64> {
+        let file = std::fs::File::create(&part).map_err(anyhow::Error::from)?;
+        let mut out = std::io::BufWriter::new(file);
+        write_workbook(conn, &operator, &ctx, &data, &mut out)?;
+        let file = out
+            .into_inner()
+            .map_err(|e| anyhow::Error::from(e.into_error()))?;
+        file.sync_all().map_err(anyhow::Error::from)?;
+        Ok(file.metadata().map_err(anyhow::Error::from)?.len())
+    })();
+    match written {
+        Ok(len) => {
+            std::fs::rename(&part, path).map_err(anyhow::Error::from)?;
+            Ok(len)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            Err(e)
+        }
+    }
 }
 
 /// Native charts: completeness by unit, and one indicator by unit, drawn from the sheets' cells.
@@ -774,9 +788,10 @@ fn charts_sheet(
     workbook: &mut Workbook,
     f: &Formats,
     data: &ExportData,
+    summary: &RollupView,
     cols: &[Column],
 ) -> Result<(), XlsxError> {
-    let n = data.summary.rows.len() as u32;
+    let n = summary.rows.len() as u32;
     if n == 0 {
         return Ok(());
     }
@@ -835,64 +850,74 @@ fn charts_sheet(
     Ok(())
 }
 
-/// Builds the workbook in memory.
-pub fn workbook(data: &ExportData) -> anyhow::Result<Vec<u8>> {
+/// Writes the workbook of `ctx`'s round for `unit` to `out`, reading the reports as it goes:
+/// the sheet of each child unit is written and let go before the next is read, and every
+/// sheet streams its rows to a temporary file (constant-memory mode), so that a national
+/// round needs a few tens of MB, not a copy of every cell.
+pub fn write_workbook<W: std::io::Write + Send>(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    data: &ExportData,
+    out: W,
+) -> AppResult<()> {
     let f = Formats::new();
     let cols = columns(&data.template);
     let mut workbook = Workbook::new();
-    let mut taken: HashSet<String> = ["tổng hợp", "tình hình nộp", "thuyết minh"]
+    let xlsx = |e: XlsxError| AppError::from(anyhow::Error::from(e));
+    workbook
+        .add_worksheet_with_constant_memory()
+        .and_then(|ws| ws.set_name("Tổng hợp").map(|_| ()))
+        .map_err(xlsx)?;
+    let mut taken: HashSet<String> = ["tổng hợp", "tình hình nộp", "thuyết minh", "biểu đồ"]
         .into_iter()
         .map(String::from)
         .collect();
-    let child_sheets: Vec<(String, &RollupView)> = data
-        .children
-        .iter()
-        .map(|v| (sheet_name(&v.unit.name, &mut taken), v))
-        .collect();
+    let title = vn::lower_first(&data.round.title);
     // Child sheets' commune rows, for averages over communes in the summary totals.
-    let leaf_ranges: Option<Vec<(String, u32, u32)>> = (!child_sheets.is_empty()).then(|| {
-        child_sheets
-            .iter()
-            .filter(|(_, v)| !v.rows.is_empty() && v.rows.iter().all(|r| r.leaf))
-            .map(|(name, v)| {
-                (
-                    name.clone(),
-                    FIRST_DATA_ROW,
-                    FIRST_DATA_ROW + v.rows.len() as u32 - 1,
-                )
-            })
-            .collect()
-    });
-    let subtitle = format!(
-        "Tổng hợp {} của {}",
-        vn::lower_first(&data.round.title),
-        data.unit.name
-    );
-    let summary = workbook.add_worksheet().set_name("Tổng hợp")?;
+    let mut leaf_ranges: Vec<(String, u32, u32)> = Vec::new();
+    let mut has_children = false;
+    let summary = service::rollup_each(conn, user, ctx, &data.unit, data.provisional, |view| {
+        has_children = true;
+        let name = sheet_name(&view.unit.name, &mut taken);
+        let ws = workbook
+            .add_worksheet_with_constant_memory()
+            .map_err(xlsx)?;
+        ws.set_name(&name).map_err(xlsx)?;
+        let subtitle = format!("Tổng hợp {title} của {}", view.unit.name);
+        consolidation_sheet(ws, &f, data, &view, &cols, None, &subtitle).map_err(xlsx)?;
+        if !view.rows.is_empty() && view.rows.iter().all(|r| r.leaf) {
+            let last = FIRST_DATA_ROW + view.rows.len() as u32 - 1;
+            leaf_ranges.push((name, FIRST_DATA_ROW, last));
+        }
+        Ok(())
+    })?;
+    let own = service::report_view(conn, user, ctx, &data.unit)?;
+    let subtitle = format!("Tổng hợp {title} của {}", data.unit.name);
+    let ws = workbook.worksheet_from_index(0).map_err(xlsx)?;
     consolidation_sheet(
-        summary,
+        ws,
         &f,
         data,
-        &data.summary,
+        &summary,
         &cols,
-        leaf_ranges.as_deref(),
+        has_children.then_some(leaf_ranges.as_slice()),
         &subtitle,
-    )?;
-    for (name, view) in &child_sheets {
-        let ws = workbook.add_worksheet().set_name(name)?;
-        let subtitle = format!(
-            "Tổng hợp {} của {}",
-            vn::lower_first(&data.round.title),
-            view.unit.name
-        );
-        consolidation_sheet(ws, &f, data, view, &cols, None, &subtitle)?;
-    }
-    let ws = workbook.add_worksheet().set_name("Tình hình nộp")?;
-    completeness_sheet(ws, &f, data)?;
-    let ws = workbook.add_worksheet().set_name("Thuyết minh")?;
-    narrative_sheet(ws, &f, data)?;
-    charts_sheet(&mut workbook, &f, data, &cols)?;
-    Ok(workbook.save_to_buffer()?)
+    )
+    .map_err(xlsx)?;
+    let ws = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(xlsx)?;
+    ws.set_name("Tình hình nộp").map_err(xlsx)?;
+    completeness_sheet(ws, &f, data, &summary).map_err(xlsx)?;
+    let ws = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(xlsx)?;
+    ws.set_name("Thuyết minh").map_err(xlsx)?;
+    narrative_sheet(ws, &f, data, &summary, &own.sections).map_err(xlsx)?;
+    charts_sheet(&mut workbook, &f, data, &summary, &cols).map_err(xlsx)?;
+    workbook.save_to_writer(out).map_err(xlsx)?;
+    Ok(())
 }
 
 #[cfg(test)]

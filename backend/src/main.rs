@@ -180,7 +180,7 @@ fn export(
     database: &str,
     round: i32,
     unit: &str,
-    out: &PathBuf,
+    out: &std::path::Path,
     provisional: bool,
 ) -> anyhow::Result<()> {
     let (state, _) = prepare(&Settings {
@@ -188,9 +188,8 @@ fn export(
         ..Settings::default()
     })?;
     let mut conn = state.pool.get()?;
-    let bytes = excel::export_as_console(&mut conn, &state.catalog, round, unit, provisional)
+    let len = excel::export_as_console(&mut conn, &state.catalog, round, unit, provisional, out)
         .map_err(|e| anyhow::anyhow!("{}", e.user_message()))?;
-    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-    println!("Đã ghi {} ({} byte).", out.display(), bytes.len());
+    println!("Đã ghi {} ({len} byte).", out.display());
     Ok(())
 }

@@ -4,7 +4,11 @@ pub mod api;
 pub mod pages;
 pub mod roster_pages;
 
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+
+use actix_web::body::SizedStream;
 use actix_web::http::header;
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
@@ -60,22 +64,41 @@ pub async fn export_response(
 ) -> AppResult<HttpResponse> {
     let provisional = query.provisional();
     let indicator = query.indicator.clone();
-    let (bytes, file_name) = db(state, move |conn, st| {
+    // The workbook goes to an anonymous temporary file and is sent from there in chunks: a
+    // national round's workbook is never held in memory whole.
+    let (file, file_name) = db(state, move |conn, st| {
         let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
         let unit = service::unit_for(conn, &user, &ctx, &code)?;
-        let mut data = excel::ExportData::load(conn, &user, &ctx, &unit, provisional)?;
+        let mut data = excel::ExportData::new(&ctx, &unit, provisional);
         data.chart_indicator = indicator;
-        let bytes = excel::workbook(&data)?;
-        Ok((bytes, data.file_name()))
+        let mut file = tempfile::tempfile().map_err(anyhow::Error::from)?;
+        let mut out = BufWriter::new(&mut file);
+        excel::write_workbook(conn, &user, &ctx, &data, &mut out)?;
+        out.flush().map_err(anyhow::Error::from)?;
+        drop(out);
+        file.seek(SeekFrom::Start(0)).map_err(anyhow::Error::from)?;
+        Ok((file, data.file_name()))
     })
     .await?;
+    let len = file.metadata().map_err(anyhow::Error::from)?.len();
+    let chunks = futures_util::stream::unfold(file, |mut file| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf) {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
     Ok(HttpResponse::Ok()
         .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{file_name}\""),
         ))
-        .body(bytes))
+        .body(SizedStream::new(len, chunks)))
 }
 
 /// The offline form download, shared by the API and the pages.

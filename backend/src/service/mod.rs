@@ -1064,35 +1064,85 @@ pub fn rollup(
     unit: &Unit,
     provisional: bool,
 ) -> AppResult<RollupView> {
+    rollup_each(conn, user, ctx, unit, provisional, |_| Ok(()))
+}
+
+/// [`rollup`], also handing `each_child`, in order, the consolidation of every direct child
+/// that has units of its own (what `rollup` of that child gives) as soon as it is known, so
+/// that a caller can write it out and let it go. Reports are read a parent's children at a
+/// time, so memory stays bounded by the widest level, not by the size of the subtree.
+pub fn rollup_each(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    provisional: bool,
+    mut each_child: impl FnMut(RollupView) -> AppResult<()>,
+) -> AppResult<RollupView> {
     if !user.can_read(unit) {
         return Err(AppError::forbidden());
     }
     let tree = load_subtree(conn, unit, ctx.round.period_end)?;
-    let ids: Vec<i32> = tree.units.iter().map(|u| u.id).collect();
-    let mut by_unit: HashMap<i32, Report> = HashMap::new();
-    for chunk in ids.chunks(5000) {
+    let root_idx = tree
+        .units
+        .iter()
+        .position(|u| u.id == unit.id)
+        .ok_or_else(|| anyhow::anyhow!("unit missing from its own subtree"))?;
+    let mut own = reports_of(conn, ctx.round.id, &[unit.id])?;
+    let mut walker = Walker {
+        conn,
+        tree: &tree,
+        ctx,
+        provisional,
+        each_child: &mut each_child,
+    };
+    let (total, rows) = walker.node(root_idx, own.remove(&unit.id).as_ref(), 0)?;
+    Ok(RollupView {
+        round_id: ctx.round.id,
+        unit: unit.into(),
+        provisional,
+        rows,
+        total,
+    })
+}
+
+/// The reports of a round filed by `units`, by unit.
+fn reports_of(conn: &mut Conn, round_id: i32, units: &[i32]) -> AppResult<HashMap<i32, Report>> {
+    let mut by_unit = HashMap::with_capacity(units.len());
+    for chunk in units.chunks(5000) {
         let rows: Vec<Report> = reports::table
-            .filter(reports::round_id.eq(ctx.round.id))
+            .filter(reports::round_id.eq(round_id))
             .filter(reports::unit_id.eq_any(chunk))
             .select(Report::as_select())
             .load(conn)?;
         by_unit.extend(rows.into_iter().map(|r| (r.unit_id, r)));
     }
-    let template = &ctx.template;
+    Ok(by_unit)
+}
 
-    // Post-order walk: every unit's aggregate over the communes below it.
-    fn walk(
+/// The post-order walk of a consolidation: every unit's aggregate over the communes below it.
+struct Walker<'a, F> {
+    conn: &'a mut Conn,
+    tree: &'a Tree,
+    ctx: &'a RoundCtx,
+    provisional: bool,
+    each_child: &'a mut F,
+}
+
+impl<F: FnMut(RollupView) -> AppResult<()>> Walker<'_, F> {
+    /// The row of the unit at `idx` (at `depth` below the root), and, for the root and its
+    /// direct children, the finished rows of the units right below it.
+    fn node(
+        &mut self,
         idx: usize,
-        tree: &Tree,
-        by_unit: &HashMap<i32, Report>,
-        ctx: &RoundCtx,
-        provisional: bool,
-    ) -> AppResult<RollupRow> {
+        report: Option<&Report>,
+        depth: u32,
+    ) -> AppResult<(RollupRow, Vec<RollupRow>)> {
+        let (tree, ctx) = (self.tree, self.ctx);
         let u = &tree.units[idx];
-        let report = by_unit.get(&u.id);
         let status = report.map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
-        let counts =
-            status == ReportStatus::Accepted || (provisional && status == ReportStatus::Submitted);
+        let counts = status == ReportStatus::Accepted
+            || (self.provisional && status == ReportStatus::Submitted);
         let kids = tree.children.get(&u.id).map(Vec::as_slice).unwrap_or(&[]);
         let leaf = kids.is_empty();
         let deadline = ctx.deadline_for(leaf);
@@ -1115,6 +1165,7 @@ pub fn rollup(
                 None => BTreeMap::new(),
             },
         };
+        let mut rows = Vec::new();
         if leaf {
             let c = &mut row.completeness;
             c.expected = 1;
@@ -1136,41 +1187,45 @@ pub fn rollup(
                 row.rollup.add(&ctx.template, &values);
             }
         } else {
+            let ids: Vec<i32> = kids.iter().map(|&k| tree.units[k].id).collect();
+            let mut filed = reports_of(self.conn, ctx.round.id, &ids)?;
             for &k in kids {
-                let child = walk(k, tree, by_unit, ctx, provisional)?;
+                let kid_report = filed.remove(&tree.units[k].id);
+                let (mut child, grandchildren) = self.node(k, kid_report.as_ref(), depth + 1)?;
                 row.rollup.merge(&child.rollup);
                 row.completeness.add(&child.completeness);
+                if depth <= 1 {
+                    child.finish(&ctx.template);
+                    if depth == 0 && !child.leaf {
+                        (self.each_child)(RollupView {
+                            round_id: ctx.round.id,
+                            unit: child.unit.clone(),
+                            provisional: self.provisional,
+                            rows: grandchildren,
+                            total: child.clone(),
+                        })?;
+                    }
+                    rows.push(child);
+                }
             }
         }
-        Ok(row)
+        if depth == 0 {
+            row.finish(&ctx.template);
+        }
+        Ok((row, rows))
     }
+}
 
-    let root_idx = tree
-        .units
-        .iter()
-        .position(|u| u.id == unit.id)
-        .ok_or_else(|| anyhow::anyhow!("unit missing from its own subtree"))?;
-    let kids = tree.children.get(&unit.id).cloned().unwrap_or_default();
-    let mut rows = Vec::with_capacity(kids.len());
-    for k in kids {
-        rows.push(walk(k, &tree, &by_unit, ctx, provisional)?);
-    }
-    let mut total = walk(root_idx, &tree, &by_unit, ctx, provisional)?;
-    for row in rows.iter_mut().chain(std::iter::once(&mut total)) {
-        row.reports = row.rollup.reports();
-        row.values = template
+impl RollupRow {
+    /// Fills in what the row shows from its aggregate.
+    fn finish(&mut self, template: &Template) {
+        self.reports = self.rollup.reports();
+        self.values = template
             .indicators
             .iter()
-            .map(|i| (i.key.clone(), row.rollup.value(template, &i.key)))
+            .map(|i| (i.key.clone(), self.rollup.value(template, &i.key)))
             .collect();
     }
-    Ok(RollupView {
-        round_id: ctx.round.id,
-        unit: unit.into(),
-        provisional,
-        rows,
-        total,
-    })
 }
 
 /// The offline form of `unit`'s report: its current values, or the roster's figures.
