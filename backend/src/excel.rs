@@ -866,7 +866,7 @@ pub fn write_workbook<W: std::io::Write + Send>(
     let mut workbook = Workbook::new();
     let xlsx = |e: XlsxError| AppError::from(anyhow::Error::from(e));
     workbook
-        .add_worksheet_with_constant_memory()
+        .add_worksheet_with_low_memory()
         .and_then(|ws| ws.set_name("Tổng hợp").map(|_| ()))
         .map_err(xlsx)?;
     let mut taken: HashSet<String> = ["tổng hợp", "tình hình nộp", "thuyết minh", "biểu đồ"]
@@ -877,22 +877,48 @@ pub fn write_workbook<W: std::io::Write + Send>(
     // Child sheets' commune rows, for averages over communes in the summary totals.
     let mut leaf_ranges: Vec<(String, u32, u32)> = Vec::new();
     let mut has_children = false;
-    let summary = service::rollup_each(conn, user, ctx, &data.unit, data.provisional, |view| {
-        has_children = true;
-        let name = sheet_name(&view.unit.name, &mut taken);
-        let ws = workbook
-            .add_worksheet_with_constant_memory()
-            .map_err(xlsx)?;
-        ws.set_name(&name).map_err(xlsx)?;
-        let subtitle = format!("Tổng hợp {title} của {}", view.unit.name);
-        consolidation_sheet(ws, &f, data, &view, &cols, None, &subtitle).map_err(xlsx)?;
-        if !view.rows.is_empty() && view.rows.iter().all(|r| r.leaf) {
-            let last = FIRST_DATA_ROW + view.rows.len() as u32 - 1;
-            leaf_ranges.push((name, FIRST_DATA_ROW, last));
+    // The reports are read and consolidated on one thread while the sheets are written on
+    // this one, a district at a time through a short queue.
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<RollupView>(8);
+    let (summary, own) = std::thread::scope(|scope| -> AppResult<_> {
+        let reader = scope.spawn(move || -> AppResult<_> {
+            let summary =
+                service::rollup_each(conn, user, ctx, &data.unit, data.provisional, |view| {
+                    sender
+                        .send(view)
+                        .map_err(|_| AppError::from(anyhow::anyhow!("the workbook writer stopped")))
+                })?;
+            drop(sender);
+            let own = service::report_view(conn, user, ctx, &data.unit)?;
+            Ok((summary, own))
+        });
+        let mut written = Ok(());
+        for view in receiver.iter() {
+            has_children = true;
+            let name = sheet_name(&view.unit.name, &mut taken);
+            let mut sheet = || -> Result<(), XlsxError> {
+                let ws = workbook.add_worksheet_with_low_memory()?;
+                ws.set_name(&name)?;
+                let subtitle = format!("Tổng hợp {title} của {}", view.unit.name);
+                consolidation_sheet(ws, &f, data, &view, &cols, None, &subtitle)
+            };
+            if let Err(e) = sheet() {
+                written = Err(xlsx(e));
+                break;
+            }
+            if !view.rows.is_empty() && view.rows.iter().all(|r| r.leaf) {
+                let last = FIRST_DATA_ROW + view.rows.len() as u32 - 1;
+                leaf_ranges.push((name, FIRST_DATA_ROW, last));
+            }
         }
-        Ok(())
+        // Stops the reader, if the writer failed.
+        drop(receiver);
+        let read = reader
+            .join()
+            .map_err(|_| AppError::from(anyhow::anyhow!("the report reader panicked")))?;
+        written?;
+        read
     })?;
-    let own = service::report_view(conn, user, ctx, &data.unit)?;
     let subtitle = format!("Tổng hợp {title} của {}", data.unit.name);
     let ws = workbook.worksheet_from_index(0).map_err(xlsx)?;
     consolidation_sheet(
@@ -905,14 +931,10 @@ pub fn write_workbook<W: std::io::Write + Send>(
         &subtitle,
     )
     .map_err(xlsx)?;
-    let ws = workbook
-        .add_worksheet_with_constant_memory()
-        .map_err(xlsx)?;
+    let ws = workbook.add_worksheet_with_low_memory().map_err(xlsx)?;
     ws.set_name("Tình hình nộp").map_err(xlsx)?;
     completeness_sheet(ws, &f, data, &summary).map_err(xlsx)?;
-    let ws = workbook
-        .add_worksheet_with_constant_memory()
-        .map_err(xlsx)?;
+    let ws = workbook.add_worksheet_with_low_memory().map_err(xlsx)?;
     ws.set_name("Thuyết minh").map_err(xlsx)?;
     narrative_sheet(ws, &f, data, &summary, &own.sections).map_err(xlsx)?;
     charts_sheet(&mut workbook, &f, data, &summary, &cols).map_err(xlsx)?;

@@ -306,6 +306,17 @@ const SAMPLE_TEXT: &[(&str, &str)] = &[
 
 /// Plausible raw values for a template, as a commune would type them, then checked by the
 /// template itself; a broken rule is mended by lowering its left side.
+/// A plausible report on `template` that passes its submission checks, the same for the same
+/// `seed`: the roster's figures where the template links them, made-up counts elsewhere, the
+/// sample narrative. What the demo and the benchmarks file.
+pub fn sample_report(
+    template: &Template,
+    seed: &str,
+    roster: &BTreeMap<String, Json>,
+) -> anyhow::Result<(BTreeMap<String, Json>, BTreeMap<String, String>)> {
+    demo_values(template, &mut Rng::new(seed), roster)
+}
+
 fn demo_values(
     template: &Template,
     rng: &mut Rng,

@@ -17,10 +17,14 @@ use crate::{Aggregate, IndicatorKind, Template, Value, Values};
 ///
 /// Missing values are skipped, not read as zero: a commune that left a box empty does not pull
 /// an average or a minimum down.
+///
+/// States are kept by the indicator's position in the template (a national round merges
+/// millions of them; a keyed map spent most of its time comparing keys), so a rollup is only
+/// ever read with, and merged with rollups of, the template it was built with.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Rollup {
     reports: u64,
-    states: BTreeMap<String, State>,
+    states: Vec<Option<State>>,
 }
 
 /// What a level shows for one indicator.
@@ -117,7 +121,10 @@ impl Rollup {
     /// [`Template::validate`] never produces) are skipped, as are ratios: they are derived.
     pub fn add(&mut self, template: &Template, values: &Values) {
         self.reports += 1;
-        for indicator in &template.indicators {
+        if self.states.len() < template.indicators.len() {
+            self.states.resize(template.indicators.len(), None);
+        }
+        for (at, indicator) in template.indicators.iter().enumerate() {
             let Some(value) = values.get(&indicator.key) else {
                 continue;
             };
@@ -139,19 +146,26 @@ impl Rollup {
                 }
                 _ => continue,
             };
-            merge_state(
-                &mut self.states,
-                &indicator.key,
-                &State { answered: 1, acc },
-            );
+            merge_state(&mut self.states[at], &State { answered: 1, acc });
         }
     }
 
     pub fn merge(&mut self, other: &Rollup) {
         self.reports += other.reports;
-        for (key, state) in &other.states {
-            merge_state(&mut self.states, key, state);
+        if self.states.len() < other.states.len() {
+            self.states.resize(other.states.len(), None);
         }
+        for (mine, theirs) in self.states.iter_mut().zip(&other.states) {
+            if let Some(theirs) = theirs {
+                merge_state(mine, theirs);
+            }
+        }
+    }
+
+    /// The state of the indicator with `key`.
+    fn state(&self, template: &Template, key: &str) -> Option<&State> {
+        let at = template.indicators.iter().position(|i| i.key == key)?;
+        self.states.get(at)?.as_ref()
     }
 
     /// How many reports went in.
@@ -166,24 +180,31 @@ impl Rollup {
             Some(IndicatorKind::Ratio { denominator, .. }) => denominator.as_str(),
             _ => key,
         };
-        self.states.get(key).map_or(0, |s| s.answered)
+        self.state(template, key).map_or(0, |s| s.answered)
     }
 
     /// The consolidated value of one indicator. `None`: no report had a value for it, or
     /// (for a ratio) a part is missing or the denominator sums to zero.
     pub fn value(&self, template: &Template, key: &str) -> Option<AggValue> {
-        let indicator = template.indicator(key)?;
+        let at = template.indicators.iter().position(|i| i.key == key)?;
+        self.value_at(template, at)
+    }
+
+    /// [`Rollup::value`] of the template's indicator at position `at`: reading every indicator
+    /// in order needs no search of the template by key.
+    pub fn value_at(&self, template: &Template, at: usize) -> Option<AggValue> {
+        let indicator = template.indicators.get(at)?;
         if let IndicatorKind::Ratio {
             numerator,
             denominator,
             scale,
         } = &indicator.kind
         {
-            let numerator = self.total(numerator)?;
-            let denominator = self.total(denominator)?;
+            let numerator = self.total(template, numerator)?;
+            let denominator = self.total(template, denominator)?;
             return (denominator != 0.0).then(|| AggValue::Number(numerator / denominator * scale));
         }
-        let state = self.states.get(key)?;
+        let state = self.states.get(at)?.as_ref()?;
         if state.answered == 0 {
             return None;
         }
@@ -210,8 +231,8 @@ impl Rollup {
         Some(value)
     }
 
-    fn total(&self, key: &str) -> Option<f64> {
-        match self.states.get(key)? {
+    fn total(&self, template: &Template, key: &str) -> Option<f64> {
+        match self.state(template, key)? {
             State {
                 acc: Acc::Total(n),
                 answered,
@@ -221,14 +242,12 @@ impl Rollup {
     }
 }
 
-fn merge_state(states: &mut BTreeMap<String, State>, key: &str, other: &State) {
-    match states.get_mut(key) {
+fn merge_state(mine: &mut Option<State>, other: &State) {
+    match mine {
         Some(state) => {
             state.answered += other.answered;
             state.acc.merge(&other.acc);
         }
-        None => {
-            states.insert(key.to_owned(), other.clone());
-        }
+        None => *mine = Some(other.clone()),
     }
 }

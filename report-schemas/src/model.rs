@@ -180,8 +180,9 @@ pub struct Section {
     pub help: Option<String>,
 }
 
-/// A checked value of one entered indicator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A checked value of one entered indicator. Stored as plain JSON: a number, `true`/`false`
+/// or the option's key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Value {
     Int(i64),
@@ -189,6 +190,47 @@ pub enum Value {
     Bool(bool),
     /// The key of the chosen option.
     Choice(String),
+}
+
+/// Read by the JSON type directly, as `#[serde(untagged)]` would (a whole number is `Int`, any
+/// other number `Dec`), without buffering and retrying each variant: consolidating a national
+/// round reads hundreds of thousands of values.
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Value;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, true/false or an option key")
+            }
+
+            fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+                Ok(Value::Bool(b))
+            }
+
+            fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+                Ok(Value::Int(i))
+            }
+
+            fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+                Ok(i64::try_from(u).map_or(Value::Dec(u as f64), Value::Int))
+            }
+
+            fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+                Ok(Value::Dec(f))
+            }
+
+            fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+                Ok(Value::Choice(s.to_owned()))
+            }
+
+            fn visit_string<E>(self, s: String) -> Result<Value, E> {
+                Ok(Value::Choice(s))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// One problem with a filled report or a field of it.

@@ -681,3 +681,20 @@ fn the_shipped_periodic_template_accepts_a_realistic_commune_report() {
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].field, "van_de_giai_quyet");
 }
+
+#[test]
+fn stored_values_read_back_by_their_json_type() {
+    let read: BTreeMap<String, Value> = serde_json::from_str(
+        r#"{"a": 7, "b": 12.5, "c": 3.0, "d": true, "e": "tot", "f": -2, "g": 18446744073709551615}"#,
+    )
+    .expect("plain JSON values");
+    assert_eq!(read["a"], Value::Int(7));
+    assert_eq!(read["b"], Value::Dec(12.5));
+    assert_eq!(read["c"], Value::Dec(3.0));
+    assert_eq!(read["d"], Value::Bool(true));
+    assert_eq!(read["e"], Value::Choice("tot".into()));
+    assert_eq!(read["f"], Value::Int(-2));
+    assert_eq!(read["g"], Value::Dec(18_446_744_073_709_551_615.0));
+    assert!(serde_json::from_str::<Value>("null").is_err());
+    assert!(serde_json::from_str::<Value>("[1]").is_err());
+}

@@ -10,7 +10,12 @@ use icu_collator::{Collator, CollatorBorrowed};
 use unicode_normalization::UnicodeNormalization;
 
 pub fn nfc(s: &str) -> String {
-    s.nfc().collect()
+    // Nearly all text arrives composed already; the quick check spares re-composing it.
+    if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        s.to_owned()
+    } else {
+        s.nfc().collect()
+    }
 }
 
 fn collator() -> &'static CollatorBorrowed<'static> {

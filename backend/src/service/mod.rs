@@ -603,7 +603,7 @@ fn save_draft_as(
     let prefill_json =
         (!prefill.is_empty()).then(|| json!({ "roster": prefill, "reasons": reasons }).to_string());
     let now = ctx.now;
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    write_transaction(conn, |conn| {
         let existing = find_report(conn, ctx.round.id, unit.id)?;
         ensure_editable(existing.as_ref())?;
         let current_version = existing.as_ref().map_or(0, |r| r.version);
@@ -757,7 +757,7 @@ pub fn submit(
         (None, None)
     };
     let now = ctx.now;
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    write_transaction(conn, |conn| {
         let existing = find_report(conn, ctx.round.id, unit.id)?;
         ensure_editable(existing.as_ref())?;
         let current_version = existing.as_ref().map_or(0, |r| r.version);
@@ -1160,7 +1160,8 @@ impl<F: FnMut(RollupView) -> AppResult<()>> Walker<'_, F> {
             reports: 0,
             values: BTreeMap::new(),
             completeness: Completeness::default(),
-            sections: match report.filter(|_| counts) {
+            // Only the rows a caller sees carry their narrative.
+            sections: match report.filter(|_| counts && depth <= 2) {
                 Some(r) => parse_map(&r.sections_json)?,
                 None => BTreeMap::new(),
             },
@@ -1223,8 +1224,27 @@ impl RollupRow {
         self.values = template
             .indicators
             .iter()
-            .map(|i| (i.key.clone(), self.rollup.value(template, &i.key)))
+            .enumerate()
+            .map(|(at, i)| (i.key.clone(), self.rollup.value_at(template, at)))
             .collect();
+    }
+}
+
+/// A write transaction: `BEGIN IMMEDIATE` on its own, a savepoint inside a batch's transaction.
+fn write_transaction<T>(
+    conn: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> AppResult<T>,
+) -> AppResult<T> {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let nested = AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .is_some();
+    if nested {
+        conn.transaction(f)
+    } else {
+        conn.immediate_transaction(f)
     }
 }
 
@@ -1364,6 +1384,18 @@ pub fn bulk_upload(
         ));
     }
     ensure_open(ctx)?;
+    // One transaction for the batch, a savepoint per file: a file is still stored or rejected
+    // on its own, and the batch costs one flush to disk instead of one per file.
+    conn.immediate_transaction(|conn| bulk_store(conn, user, ctx, board, files))
+}
+
+fn bulk_store(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    board: &Unit,
+    files: Vec<(String, Vec<u8>)>,
+) -> AppResult<Vec<BulkResult>> {
     let mut results = Vec::new();
     for (file, bytes) in expand_files(files) {
         let mut result = BulkResult {
