@@ -313,8 +313,8 @@ fn document_header(
     let width = last_col.clamp(7, PAGE_COLUMNS - 1);
     let right_first = width / 2 + 1;
     let right_last = width;
-    // Row by row: the sheets are written in constant-memory mode, which flushes each row as
-    // soon as the next one is started.
+    // Row by row: the sheets are written in rust_xlsxwriter's low-memory mode, which flushes
+    // each row to a temporary file as soon as the next one is started.
     ws.merge_range(0, 0, 0, 2, &committee(&data.unit), &f.body_center)?;
     ws.merge_range(
         0,
@@ -851,9 +851,9 @@ fn charts_sheet(
 }
 
 /// Writes the workbook of `ctx`'s round for `unit` to `out`, reading the reports as it goes:
-/// the sheet of each child unit is written and let go before the next is read, and every
-/// sheet streams its rows to a temporary file (constant-memory mode), so that a national
-/// round needs a few tens of MB, not a copy of every cell.
+/// the sheet of each child unit is written and let go as soon as it is read, and every sheet
+/// streams its rows to a temporary file (low-memory mode: rows on disk, strings shared once in
+/// memory), so that a national round needs a few tens of MB, not a copy of every cell.
 pub fn write_workbook<W: std::io::Write + Send>(
     conn: &mut Conn,
     user: &CurrentUser,
