@@ -14,6 +14,7 @@ use rust_xlsxwriter::{
 };
 use serde_json::Value as Json;
 
+use crate::domain::legacy::{self, Legacy};
 use crate::domain::vn;
 
 pub const INPUT_SHEET: &str = "Nhập liệu";
@@ -427,7 +428,7 @@ fn legacy_fonts(bytes: &[u8]) -> Vec<String> {
         .split("<name val=\"")
         .skip(1)
         .filter_map(|rest| rest.split('"').next())
-        .filter(|name| name.starts_with(".Vn") || name.starts_with("VNI"))
+        .filter(|name| Legacy::of_font(name).is_some())
         .map(str::to_owned)
         .collect();
     found.sort();
@@ -435,12 +436,23 @@ fn legacy_fonts(bytes: &[u8]) -> Vec<String> {
     found
 }
 
-/// Converts a text cell from TCVN3 if it is one, noting where.
-fn legacy_text(text: String, at: &str, what: &str, converted: &mut Vec<String>) -> String {
-    match crate::domain::legacy::from_tcvn3(&text) {
-        Some(unicode) => {
+/// Converts a text cell from TCVN3 or VNI if it is in one, noting where. `hint` is the legacy
+/// encoding the file's fonts name, if just one.
+fn legacy_text(
+    text: String,
+    hint: Option<Legacy>,
+    at: &str,
+    what: &str,
+    converted: &mut Vec<String>,
+) -> String {
+    match legacy::from_legacy(&text, hint) {
+        Some((unicode, encoding)) => {
+            let font = match encoding {
+                Legacy::Tcvn3 => "TCVN3 (.VnTime)",
+                Legacy::Vni => "VNI (VNI-Times)",
+            };
             converted.push(format!(
-                "Ô {at} ({what}): chữ gõ bằng phông TCVN3 (.VnTime) đã được chuyển sang Unicode."
+                "Ô {at} ({what}): chữ gõ bằng phông {font} đã được chuyển sang Unicode."
             ));
             unicode
         }
@@ -581,13 +593,7 @@ pub fn read_upload(
     let input = sheet(INPUT_SHEET)?;
     let text = sheet(TEXT_SHEET)?;
     let mut up = Upload::default();
-    let fonts = legacy_fonts(bytes);
-    if fonts.iter().any(|f| f.starts_with("VNI")) {
-        up.converted.push(format!(
-            "Tệp dùng phông {}: chữ gõ bằng mã VNI chưa được tự chuyển sang Unicode, xin kiểm tra lại phần chữ.",
-            fonts.join(", ")
-        ));
-    }
+    let hint = legacy::font_hint(legacy_fonts(bytes).iter().map(String::as_str));
     for ind in &template.indicators {
         let Some(row) = info
             .get(&format!("row:{}", encode_key(&ind.key)))
@@ -627,7 +633,7 @@ pub fn read_upload(
             .transpose()
         {
             Ok(Some(Some(Json::String(t)))) => {
-                let t = legacy_text(t, &at, &ind.label, &mut up.converted);
+                let t = legacy_text(t, hint, &at, &ind.label, &mut up.converted);
                 up.values.insert(ind.key.clone(), Json::String(t));
             }
             Ok(Some(Some(v))) => {
@@ -666,7 +672,9 @@ pub fn read_upload(
         let at = cell_ref(TEXT_SHEET, row, 1);
         up.cells.insert(s.key.clone(), at.clone());
         let value = match text.get_value((row, 1)) {
-            Some(Data::String(t)) => legacy_text(vn::nfc(t), &at, &s.title, &mut up.converted),
+            Some(Data::String(t)) => {
+                legacy_text(vn::nfc(t), hint, &at, &s.title, &mut up.converted)
+            }
             Some(other) => cell_text(Some(other)),
             None => String::new(),
         };

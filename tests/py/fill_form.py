@@ -28,7 +28,7 @@ for key, value in spec.get("sections", {}).items():
     cell = text.cell(row=text_rows[key], column=2)
     cell.value = value
     if spec.get("legacy_font"):
-        # As a file from the 2000s: the text typed in a TCVN3 font.
+        # As a file from the 2000s: the text typed in a legacy font (TCVN3 or VNI).
         cell.font = openpyxl.styles.Font(name=spec["legacy_font"])
 meta = wb["_baocao"]
 for r in range(1, meta.max_row + 1):
