@@ -504,14 +504,28 @@ fn raw_value(kind: &IndicatorKind, d: &Data) -> Result<Option<Json>, String> {
     })
 }
 
-/// Reads an uploaded form. Structural faults (another unit's or round's file, another template
-/// version, a renamed sheet, moved rows) and unreadable cells come back as errors naming the
-/// sheet and cell; nothing is judged here that the template's own validation judges.
-pub fn read_upload(
-    bytes: &[u8],
-    expected: &Identity,
-    template: &Template,
-) -> Result<Upload, Vec<FieldError>> {
+/// A form's workbook read, not yet checked against anything: what its hidden sheet says, and
+/// its input and text sheets (or why they could not be read). Reading is the costly part and
+/// needs no database, so a bulk upload reads its files in parallel.
+pub struct ReadForm {
+    info: BTreeMap<String, String>,
+    input: Result<calamine::Range<Data>, Vec<FieldError>>,
+    text: Result<calamine::Range<Data>, Vec<FieldError>>,
+    hint: Option<Legacy>,
+}
+
+impl ReadForm {
+    /// The unit code the form was made for.
+    pub fn unit(&self) -> Option<&str> {
+        self.info
+            .get("unit")
+            .map(String::as_str)
+            .filter(|code| !code.is_empty())
+    }
+}
+
+/// Reads an uploaded workbook; only a file that is no form at all is refused here.
+pub fn read_form(bytes: &[u8]) -> Result<ReadForm, Vec<FieldError>> {
     let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| {
         vec![problem(
             "file",
@@ -538,6 +552,53 @@ pub fn read_upload(
             info.insert(k, cell_text(row.get(1)));
         }
     }
+    let mut sheet = |name: &str| -> Result<calamine::Range<Data>, Vec<FieldError>> {
+        if !names.iter().any(|n| n == name) {
+            return Err(vec![problem(
+                "file",
+                format!("Không thấy trang «{name}»: xin đừng đổi tên hay xóa trang trong mẫu."),
+            )]);
+        }
+        wb.worksheet_range(name).map_err(|e| {
+            vec![problem(
+                "file",
+                format!("Không đọc được trang «{name}» ({e})."),
+            )]
+        })
+    };
+    let input = sheet(INPUT_SHEET);
+    let text = sheet(TEXT_SHEET);
+    Ok(ReadForm {
+        info,
+        input,
+        text,
+        hint: legacy::font_hint(legacy_fonts(bytes).iter().map(String::as_str)),
+    })
+}
+
+/// Reads an uploaded form. Structural faults (another unit's or round's file, another template
+/// version, a renamed sheet, moved rows) and unreadable cells come back as errors naming the
+/// sheet and cell; nothing is judged here that the template's own validation judges.
+pub fn read_upload(
+    bytes: &[u8],
+    expected: &Identity,
+    template: &Template,
+) -> Result<Upload, Vec<FieldError>> {
+    check_form(read_form(bytes)?, expected, template)
+}
+
+/// [`read_upload`] of a form already read.
+pub fn check_form(
+    form: ReadForm,
+    expected: &Identity,
+    template: &Template,
+) -> Result<Upload, Vec<FieldError>> {
+    let ReadForm {
+        info,
+        input,
+        text,
+        hint,
+    } = form;
     let mut errors = Vec::new();
     let get = |k: &str| info.get(k).cloned().unwrap_or_default();
     if get("unit") != expected.unit_code {
@@ -576,24 +637,9 @@ pub fn read_upload(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut sheet = |name: &str| -> Result<calamine::Range<Data>, Vec<FieldError>> {
-        if !names.iter().any(|n| n == name) {
-            return Err(vec![problem(
-                "file",
-                format!("Không thấy trang «{name}»: xin đừng đổi tên hay xóa trang trong mẫu."),
-            )]);
-        }
-        wb.worksheet_range(name).map_err(|e| {
-            vec![problem(
-                "file",
-                format!("Không đọc được trang «{name}» ({e})."),
-            )]
-        })
-    };
-    let input = sheet(INPUT_SHEET)?;
-    let text = sheet(TEXT_SHEET)?;
+    let input = input?;
+    let text = text?;
     let mut up = Upload::default();
-    let hint = legacy::font_hint(legacy_fonts(bytes).iter().map(String::as_str));
     for ind in &template.indicators {
         let Some(row) = info
             .get(&format!("row:{}", encode_key(&ind.key)))
@@ -687,16 +733,6 @@ pub fn read_upload(
     } else {
         Err(errors)
     }
-}
-
-/// The unit code a form was made for, from its hidden sheet; `None` if it is not a form.
-pub fn peek_unit(bytes: &[u8]) -> Option<String> {
-    let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).ok()?;
-    let meta = wb.worksheet_range(META_SHEET).ok()?;
-    meta.rows()
-        .find(|row| cell_text(row.first()) == "unit")
-        .map(|row| cell_text(row.get(1)))
-        .filter(|code| !code.is_empty())
 }
 
 /// Prefixes each error with the cell it came from.

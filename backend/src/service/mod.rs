@@ -1299,7 +1299,21 @@ pub fn upload_form(
     entry: Entry,
 ) -> AppResult<(ReportView, Vec<String>)> {
     ensure_can_enter(ctx, user, unit, entry)?;
-    let upload = crate::offline::read_upload(bytes, &identity(ctx, unit), &ctx.template)
+    let form = crate::offline::read_form(bytes).map_err(AppError::invalid)?;
+    upload_read(conn, user, ctx, unit, form, entry)
+}
+
+/// [`upload_form`] of a workbook already read.
+fn upload_read(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    form: crate::offline::ReadForm,
+    entry: Entry,
+) -> AppResult<(ReportView, Vec<String>)> {
+    ensure_can_enter(ctx, user, unit, entry)?;
+    let upload = crate::offline::check_form(form, &identity(ctx, unit), &ctx.template)
         .map_err(AppError::invalid)?;
     let current = find_report(conn, ctx.round.id, unit.id)?.map_or(0, |r| r.version);
     let input = DraftInput {
@@ -1318,6 +1332,44 @@ pub fn upload_form(
             },
             other => other,
         })
+}
+
+/// Reads the workbooks of a bulk upload, on as many threads as there are cores: reading is
+/// most of an upload's work and needs no database.
+fn read_forms(
+    files: &[(String, Vec<u8>)],
+) -> Vec<Result<crate::offline::ReadForm, Vec<FieldError>>> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = files.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                let worker = scope.spawn(move || {
+                    part.iter()
+                        .map(|(_, bytes)| crate::offline::read_form(bytes))
+                        .collect::<Vec<_>>()
+                });
+                (part.len(), worker)
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|(n, worker)| {
+                // A reader that panicked loses its files, each reported as unreadable.
+                worker.join().unwrap_or_else(|_| {
+                    (0..n)
+                        .map(|_| {
+                            Err(vec![FieldError {
+                                field: "file".into(),
+                                message: "Không đọc được tệp.".into(),
+                            }])
+                        })
+                        .collect()
+                })
+            })
+            .collect()
+    })
 }
 
 /// One file of a bulk upload and what became of it.
@@ -1396,15 +1448,18 @@ fn bulk_store(
     board: &Unit,
     files: Vec<(String, Vec<u8>)>,
 ) -> AppResult<Vec<BulkResult>> {
+    let files = expand_files(files);
+    let forms = read_forms(&files);
     let mut results = Vec::new();
-    for (file, bytes) in expand_files(files) {
+    for ((file, _), form) in files.into_iter().zip(forms) {
         let mut result = BulkResult {
             file,
             unit: None,
             stored: false,
             messages: Vec::new(),
         };
-        let code = crate::offline::peek_unit(&bytes);
+        let form = form.ok();
+        let code = form.as_ref().and_then(|f| f.unit()).map(str::to_owned);
         let unit = match &code {
             Some(code) => unit_by_code(conn, code, Some(ctx.round.period_end))?,
             None => None,
@@ -1425,7 +1480,10 @@ fn bulk_store(
             }
             (Some(_), Some(unit)) => {
                 result.unit = Some((&unit).into());
-                match upload_form(conn, user, ctx, &unit, &bytes, Entry::OnBehalf) {
+                let Some(form) = form else {
+                    continue;
+                };
+                match upload_read(conn, user, ctx, &unit, form, Entry::OnBehalf) {
                     Ok((_, converted)) => {
                         result.stored = true;
                         result
