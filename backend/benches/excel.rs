@@ -11,7 +11,8 @@
 //! the file written, interpreter start-up and imports left out) and peak resident memory, so
 //! that the baseline and baocao are measured alike in the same run; each side runs three times,
 //! alternating, and its median run is reported. The figures that matter are the ratios. Run with `scripts/bench` (it installs the Python
-//! packages), or `cargo bench -p baocao --bench excel -- [--quick]` when they are installed.
+//! packages), or `cargo bench -p baocao --bench excel -- [--quick] [--communes N] [--districts N]`
+//! when they are installed.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -41,7 +42,15 @@ fn main() -> Result<()> {
         return job(&args[1..]);
     }
     let quick = args.iter().any(|a| a == "--quick");
+    let option = |name: &str| -> Option<usize> {
+        let at = args.iter().position(|a| a == name)?;
+        args.get(at + 1)?.parse().ok()
+    };
     let (communes, districts) = if quick { (1_000, 70) } else { (10_600, 700) };
+    let communes = option("--communes").unwrap_or(communes);
+    let districts = option("--districts")
+        .unwrap_or(districts)
+        .clamp(1, communes.max(1));
     let indicators = 60;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&dir)?;
