@@ -384,79 +384,54 @@ fn the_report_page_takes_the_filled_form_as_a_file_upload() {
 }
 
 #[test]
-fn narrative_typed_in_a_tcvn3_font_arrives_as_unicode_and_the_user_is_told() {
+fn narrative_typed_in_a_tcvn3_or_vni_font_arrives_as_unicode_and_the_user_is_told() {
     let app = TestApp::spawn();
     let dir = tempfile::tempdir().unwrap();
     let commune = app.login(COMMUNE);
     let blank = form(&commune, &app, COMMUNE);
-    let bytes = python_fill(
-        dir.path(),
-        &blank,
-        &json!({
-            "values": filled(),
-            "sections": {
-                "ket_qua": "Tæ khoa gi¸o ®· tæ chøc tuyªn truyÒn t¹i Th¸i B×nh.",
-                "phuong_huong": "Tiếp tục kiện toàn Tổ."
-            },
-            "legacy_font": ".VnTime",
-        }),
-    );
-    let (status, body) = upload(&commune, &app, COMMUNE, bytes);
-    assert_eq!(status, 200, "{body}");
-    let sections = &body["report"]["sections"];
-    assert_eq!(
-        sections["ket_qua"],
-        "Tổ khoa giáo đã tổ chức tuyên truyền tại Thái Bình."
-    );
-    assert_eq!(
-        sections["phuong_huong"], "Tiếp tục kiện toàn Tổ.",
-        "Unicode is left alone"
-    );
-    let notes = body["converted"].as_array().unwrap();
-    assert_eq!(notes.len(), 1, "{notes:?}");
-    let note = notes[0].as_str().unwrap();
-    assert!(
-        note.contains("Thuyết minh!B") && note.contains("TCVN3"),
-        "{note}"
-    );
-}
-
-#[test]
-fn narrative_typed_in_a_vni_font_arrives_as_unicode_and_the_user_is_told() {
-    let app = TestApp::spawn();
-    let dir = tempfile::tempdir().unwrap();
-    let commune = app.login(COMMUNE);
-    let blank = form(&commune, &app, COMMUNE);
-    let bytes = python_fill(
-        dir.path(),
-        &blank,
-        &json!({
-            "values": filled(),
-            "sections": {
-                "ket_qua": "Toå khoa giaùo ñaõ toå chöùc tuyeân truyeàn taïi Thaùi Bình.",
-                "phuong_huong": "Tiếp tục kiện toàn Tổ."
-            },
-            "legacy_font": "VNI-Times",
-        }),
-    );
-    let (status, body) = upload(&commune, &app, COMMUNE, bytes);
-    assert_eq!(status, 200, "{body}");
-    let sections = &body["report"]["sections"];
-    assert_eq!(
-        sections["ket_qua"],
-        "Tổ khoa giáo đã tổ chức tuyên truyền tại Thái Bình."
-    );
-    assert_eq!(
-        sections["phuong_huong"], "Tiếp tục kiện toàn Tổ.",
-        "Unicode is left alone"
-    );
-    let notes = body["converted"].as_array().unwrap();
-    assert_eq!(notes.len(), 1, "{notes:?}");
-    let note = notes[0].as_str().unwrap();
-    assert!(
-        note.contains("Thuyết minh!B") && note.contains("VNI"),
-        "{note}"
-    );
+    for (font, typed, named) in [
+        (
+            ".VnTime",
+            "Tæ khoa gi¸o ®· tæ chøc tuyªn truyÒn t¹i Th¸i B×nh.",
+            "TCVN3",
+        ),
+        (
+            "VNI-Times",
+            "Toå khoa giaùo ñaõ toå chöùc tuyeân truyeàn taïi Thaùi Bình.",
+            "VNI",
+        ),
+    ] {
+        let bytes = python_fill(
+            dir.path(),
+            &blank,
+            &json!({
+                "values": filled(),
+                "sections": {
+                    "ket_qua": typed,
+                    "phuong_huong": "Tiếp tục kiện toàn Tổ."
+                },
+                "legacy_font": font,
+            }),
+        );
+        let (status, body) = upload(&commune, &app, COMMUNE, bytes);
+        assert_eq!(status, 200, "{font}: {body}");
+        let sections = &body["report"]["sections"];
+        assert_eq!(
+            sections["ket_qua"], "Tổ khoa giáo đã tổ chức tuyên truyền tại Thái Bình.",
+            "{font}"
+        );
+        assert_eq!(
+            sections["phuong_huong"], "Tiếp tục kiện toàn Tổ.",
+            "{font}: Unicode is left alone"
+        );
+        let notes = body["converted"].as_array().unwrap();
+        assert_eq!(notes.len(), 1, "{font}: {notes:?}");
+        let note = notes[0].as_str().unwrap();
+        assert!(
+            note.contains("Thuyết minh!B") && note.contains(named),
+            "{note}"
+        );
+    }
 }
 
 fn zip_files(dir: &Path, files: &[(&str, &[u8])]) -> Vec<u8> {
