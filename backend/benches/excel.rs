@@ -22,10 +22,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use baocao::auth::{CurrentUser, reach_of};
+use baocao::catalog::Catalog;
 use baocao::db::models::{Account, NewReport, Unit};
 use baocao::db::schema::{accounts, reports, units};
 use baocao::domain::{Role, vn};
-use baocao::service::{self, RoundInput};
+use baocao::error::AppError;
+use baocao::service::{self, RoundCtx, RoundInput};
 use baocao::startup::{Settings, prepare};
 use diesel::prelude::*;
 use serde_json::{Value as Json, json};
@@ -318,7 +320,7 @@ fn job(args: &[String]) -> Result<()> {
                 false,
                 Path::new(out),
             )
-            .map_err(|e| anyhow!("{}", e.user_message()))?;
+            .map_err(said)?;
             let seconds = started.elapsed().as_secs_f64();
             println!("{}", json!({"seconds": seconds, "peak_kb": peak_kb()}));
             Ok(())
@@ -328,24 +330,14 @@ fn job(args: &[String]) -> Result<()> {
             let started = Instant::now();
             let (state, _) = prepare(&settings(Path::new(db), None, false)?)?;
             let mut conn = state.pool.get()?;
-            let root = service::unit_by_code(&mut conn, NATIONAL_ROOT, None)
-                .map_err(|e| anyhow!("{}", e.user_message()))?
-                .ok_or_else(|| anyhow!("root unit missing"))?;
-            let console = CurrentUser::console(root.clone());
-            let ctx = service::round_for(
-                &mut conn,
-                &state.catalog,
-                &console,
-                EXPORT_ROUND,
-                vn::now_utc(),
-            )
-            .map_err(|e| anyhow!("{}", e.user_message()))?;
+            let root = unit(&mut conn, NATIONAL_ROOT)?;
+            let (console, ctx) = console_round(&mut conn, &state.catalog, &root, EXPORT_ROUND)?;
             let mut rows = 0u64;
             let view = service::rollup_each(&mut conn, &console, &ctx, &root, false, |v| {
                 rows += v.rows.len() as u64;
                 Ok(())
             })
-            .map_err(|e| anyhow!("{}", e.user_message()))?;
+            .map_err(said)?;
             let seconds = started.elapsed().as_secs_f64();
             println!(
                 "{}",
@@ -391,10 +383,10 @@ fn job(args: &[String]) -> Result<()> {
                 let user = board_user(&mut conn, &board)?;
                 let ctx =
                     service::round_for(&mut conn, &state.catalog, &user, round, vn::now_utc())
-                        .map_err(|e| anyhow!("{}", e.user_message()))?;
+                        .map_err(said)?;
                 let results =
                     service::bulk_upload(&mut conn, &user, &ctx, &user.unit.clone(), files)
-                        .map_err(|e| anyhow!("{}", e.user_message()))?;
+                        .map_err(said)?;
                 for r in results {
                     if r.stored {
                         stored += 1;
@@ -414,6 +406,37 @@ fn job(args: &[String]) -> Result<()> {
     }
 }
 
+/// A service error as the user would read it.
+fn said(e: AppError) -> anyhow::Error {
+    anyhow!("{}", e.user_message())
+}
+
+/// The unit with `code`.
+fn unit(conn: &mut SqliteConnection, code: &str) -> Result<Unit> {
+    service::unit_by_code(conn, code, None)
+        .map_err(said)?
+        .ok_or_else(|| anyhow!("no unit {code}"))
+}
+
+/// The console operator over `root`, and `round` as that operator reads it.
+fn console_round(
+    conn: &mut SqliteConnection,
+    catalog: &Catalog,
+    root: &Unit,
+    round: i32,
+) -> Result<(CurrentUser, RoundCtx)> {
+    let console = CurrentUser::console(root.clone());
+    let ctx = service::round_for(conn, catalog, &console, round, vn::now_utc()).map_err(said)?;
+    Ok((console, ctx))
+}
+
+/// Removes a SQLite database and its journal files, if there.
+fn remove_database(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
+
 /// The signed-in board of the unit with `code`, as a request would carry it.
 fn board_user(conn: &mut SqliteConnection, code: &str) -> Result<CurrentUser> {
     let (account, unit): (Account, Unit) = accounts::table
@@ -423,7 +446,7 @@ fn board_user(conn: &mut SqliteConnection, code: &str) -> Result<CurrentUser> {
         .first(conn)
         .with_context(|| format!("no account {code}"))?;
     let role = Role::parse(&account.role).ok_or_else(|| anyhow!("role of {code}"))?;
-    let reach = reach_of(conn, &unit).map_err(|e| anyhow!("{}", e.user_message()))?;
+    let reach = reach_of(conn, &unit).map_err(said)?;
     Ok(CurrentUser {
         account,
         unit,
@@ -510,9 +533,7 @@ fn generate_national(
     districts: usize,
     indicators: usize,
 ) -> Result<()> {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    remove_database(db);
     let schemas = dir.join("schemas");
     std::fs::create_dir_all(&schemas)?;
     std::fs::write(schemas.join("quoc-gia.toml"), national_template(indicators))?;
@@ -541,9 +562,7 @@ fn generate_national(
         );
     }
     baocao::seed::load_units(&mut conn, &csv)?;
-    let root = service::unit_by_code(&mut conn, NATIONAL_ROOT, None)
-        .map_err(|e| anyhow!("{}", e.user_message()))?
-        .ok_or_else(|| anyhow!("root unit missing"))?;
+    let root = unit(&mut conn, NATIONAL_ROOT)?;
     let input = RoundInput {
         template: "quoc-gia".into(),
         period_type: "half_year".into(),
@@ -558,13 +577,11 @@ fn generate_national(
         &input,
         vn::now_utc(),
     )
-    .map_err(|e| anyhow!("{}", e.user_message()))?;
+    .map_err(said)?;
     if round != EXPORT_ROUND {
         bail!("expected round {EXPORT_ROUND}, got {round}");
     }
-    let console = CurrentUser::console(root.clone());
-    let ctx = service::round_for(&mut conn, &state.catalog, &console, round, vn::now_utc())
-        .map_err(|e| anyhow!("{}", e.user_message()))?;
+    let (_, ctx) = console_round(&mut conn, &state.catalog, &root, round)?;
     let leaves: Vec<Unit> = units::table
         .filter(units::kind.eq("commune"))
         .select(Unit::as_select())
@@ -613,16 +630,12 @@ fn generate_national(
 /// hands it out, values in its input cells) for each of its communes. Returns the round and
 /// the number of forms.
 fn generate_forms(db: &Path, forms: &Path) -> Result<(i32, usize)> {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    remove_database(db);
     let _ = std::fs::remove_dir_all(forms);
     std::fs::create_dir_all(forms)?;
     let (state, _) = prepare(&settings(db, None, true)?)?;
     let mut conn = state.pool.get()?;
-    let province = service::unit_by_code(&mut conn, "34", None)
-        .map_err(|e| anyhow!("{}", e.user_message()))?
-        .ok_or_else(|| anyhow!("Thái Bình missing"))?;
+    let province = unit(&mut conn, "34")?;
     let input = RoundInput {
         template: "dinh-ky".into(),
         period_type: "year".into(),
@@ -637,17 +650,14 @@ fn generate_forms(db: &Path, forms: &Path) -> Result<(i32, usize)> {
         &input,
         vn::now_utc(),
     )
-    .map_err(|e| anyhow!("{}", e.user_message()))?;
-    let console = CurrentUser::console(province.clone());
-    let ctx = service::round_for(&mut conn, &state.catalog, &console, round, vn::now_utc())
-        .map_err(|e| anyhow!("{}", e.user_message()))?;
+    .map_err(said)?;
+    let (console, ctx) = console_round(&mut conn, &state.catalog, &province, round)?;
     let communes: Vec<Unit> = units::table
         .filter(units::kind.eq("commune"))
         .select(Unit::as_select())
         .load(&mut conn)?;
     for unit in &communes {
-        let members =
-            service::members_of(&mut conn, unit).map_err(|e| anyhow!("{}", e.user_message()))?;
+        let members = service::members_of(&mut conn, unit).map_err(said)?;
         let roster =
             service::RosterFigures::of(&members, ctx.round.period_end).prefill(&ctx.template);
         let (values, sections) =
@@ -672,8 +682,7 @@ fn generate_forms(db: &Path, forms: &Path) -> Result<(i32, usize)> {
                 prefill_json: None,
             })
             .execute(&mut conn)?;
-        let bytes = service::offline_form(&mut conn, &console, &ctx, unit)
-            .map_err(|e| anyhow!("{}", e.user_message()))?;
+        let bytes = service::offline_form(&mut conn, &console, &ctx, unit).map_err(said)?;
         std::fs::write(forms.join(format!("{}.xlsx", unit.code)), bytes)?;
     }
     Ok((round, communes.len()))

@@ -876,7 +876,6 @@ pub fn write_workbook<W: std::io::Write + Send>(
     let title = vn::lower_first(&data.round.title);
     // Child sheets' commune rows, for averages over communes in the summary totals.
     let mut leaf_ranges: Vec<(String, u32, u32)> = Vec::new();
-    let mut has_children = false;
     // The reports are read and consolidated on one thread while the sheets are written on
     // this one, a district at a time through a short queue.
     let (sender, receiver) = std::sync::mpsc::sync_channel::<RollupView>(8);
@@ -894,7 +893,6 @@ pub fn write_workbook<W: std::io::Write + Send>(
         });
         let mut written = Ok(());
         for view in receiver.iter() {
-            has_children = true;
             let name = sheet_name(&view.unit.name, &mut taken);
             let mut sheet = || -> Result<(), XlsxError> {
                 let ws = workbook.add_worksheet_with_low_memory()?;
@@ -927,7 +925,11 @@ pub fn write_workbook<W: std::io::Write + Send>(
         data,
         &summary,
         &cols,
-        has_children.then_some(leaf_ranges.as_slice()),
+        summary
+            .rows
+            .iter()
+            .any(|r| !r.leaf)
+            .then_some(leaf_ranges.as_slice()),
         &subtitle,
     )
     .map_err(xlsx)?;

@@ -576,18 +576,10 @@ pub fn read_form(bytes: &[u8]) -> Result<ReadForm, Vec<FieldError>> {
     })
 }
 
-/// Reads an uploaded form. Structural faults (another unit's or round's file, another template
-/// version, a renamed sheet, moved rows) and unreadable cells come back as errors naming the
-/// sheet and cell; nothing is judged here that the template's own validation judges.
-pub fn read_upload(
-    bytes: &[u8],
-    expected: &Identity,
-    template: &Template,
-) -> Result<Upload, Vec<FieldError>> {
-    check_form(read_form(bytes)?, expected, template)
-}
-
-/// [`read_upload`] of a form already read.
+/// Checks a form read by [`read_form`] against the report it is uploaded for. Structural faults
+/// (another unit's or round's file, another template version, a renamed sheet, moved rows) and
+/// unreadable cells come back as errors naming the sheet and cell; nothing is judged here that
+/// the template's own validation judges.
 pub fn check_form(
     form: ReadForm,
     expected: &Identity,

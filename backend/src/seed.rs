@@ -304,8 +304,6 @@ const SAMPLE_TEXT: &[(&str, &str)] = &[
     ),
 ];
 
-/// Plausible raw values for a template, as a commune would type them, then checked by the
-/// template itself; a broken rule is mended by lowering its left side.
 /// A plausible report on `template` that passes its submission checks, the same for the same
 /// `seed`: the roster's figures where the template links them, made-up counts elsewhere, the
 /// sample narrative. What the demo and the benchmarks file.
@@ -317,6 +315,8 @@ pub fn sample_report(
     demo_values(template, &mut Rng::new(seed), roster)
 }
 
+/// Plausible raw values for a template, as a commune would type them, then checked by the
+/// template itself; a broken rule is mended by lowering its left side.
 fn demo_values(
     template: &Template,
     rng: &mut Rng,

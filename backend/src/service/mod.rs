@@ -1340,7 +1340,7 @@ fn read_forms(
     files: &[(String, Vec<u8>)],
 ) -> Vec<Result<crate::offline::ReadForm, Vec<FieldError>>> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = files.len().div_ceil(threads.max(1)).max(1);
+    let chunk = files.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         let workers: Vec<_> = files
             .chunks(chunk)
@@ -1458,19 +1458,20 @@ fn bulk_store(
             stored: false,
             messages: Vec::new(),
         };
-        let form = form.ok();
-        let code = form.as_ref().and_then(|f| f.unit()).map(str::to_owned);
-        let unit = match &code {
+        // A form names its unit; anything else is no form of ours.
+        let form = form.ok().filter(|f| f.unit().is_some());
+        let unit = match form.as_ref().and_then(|f| f.unit()) {
             Some(code) => unit_by_code(conn, code, Some(ctx.round.period_end))?,
             None => None,
         };
-        match (code, unit) {
+        match (form, unit) {
             (None, _) => result.messages.push(
                 "Không phải mẫu nhập liệu của hệ thống (không đọc được đơn vị trong tệp).".into(),
             ),
-            (Some(code), None) => result
-                .messages
-                .push(format!("Không có đơn vị mã {code} trong kỳ báo cáo này.")),
+            (Some(form), None) => result.messages.push(format!(
+                "Không có đơn vị mã {} trong kỳ báo cáo này.",
+                form.unit().unwrap_or_default()
+            )),
             (Some(_), Some(unit)) if unit.parent_id != Some(board.id) => {
                 result.messages.push(format!(
                     "{} không trực thuộc {}; tệp không được nhận.",
@@ -1478,11 +1479,8 @@ fn bulk_store(
                 ));
                 result.unit = Some((&unit).into());
             }
-            (Some(_), Some(unit)) => {
+            (Some(form), Some(unit)) => {
                 result.unit = Some((&unit).into());
-                let Some(form) = form else {
-                    continue;
-                };
                 match upload_read(conn, user, ctx, &unit, form, Entry::OnBehalf) {
                     Ok((_, converted)) => {
                         result.stored = true;
