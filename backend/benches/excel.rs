@@ -21,14 +21,16 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use baocao::auth::{CurrentUser, reach_of};
 use baocao::catalog::Catalog;
+use baocao::config::Settings;
 use baocao::db::models::{Account, NewReport, Unit};
 use baocao::db::schema::{accounts, reports, units};
 use baocao::domain::{Role, vn};
 use baocao::error::AppError;
-use baocao::service::{self, RoundCtx, RoundInput};
-use baocao::startup::{Settings, prepare};
+use baocao::service::access::reach_of;
+use baocao::service::rounds::RoundInput;
+use baocao::service::{self, CurrentUser, RoundCtx};
+use baocao::startup::prepare;
 use diesel::prelude::*;
 use serde_json::{Value as Json, json};
 
@@ -312,7 +314,7 @@ fn job(args: &[String]) -> Result<()> {
             let started = Instant::now();
             let (state, _) = prepare(&settings(Path::new(db), None, false)?)?;
             let mut conn = state.pool.get()?;
-            baocao::excel::export_as_console(
+            service::export::to_file(
                 &mut conn,
                 &state.catalog,
                 EXPORT_ROUND,
@@ -333,7 +335,7 @@ fn job(args: &[String]) -> Result<()> {
             let root = unit(&mut conn, NATIONAL_ROOT)?;
             let (console, ctx) = console_round(&mut conn, &state.catalog, &root, EXPORT_ROUND)?;
             let mut rows = 0u64;
-            let view = service::rollup_each(&mut conn, &console, &ctx, &root, false, |v| {
+            let view = service::rollup::rollup_each(&mut conn, &console, &ctx, &root, false, |v| {
                 rows += v.rows.len() as u64;
                 Ok(())
             })
@@ -381,11 +383,16 @@ fn job(args: &[String]) -> Result<()> {
             let mut stored = 0u64;
             for (board, files) in by_board {
                 let user = board_user(&mut conn, &board)?;
-                let ctx =
-                    service::round_for(&mut conn, &state.catalog, &user, round, vn::now_utc())
-                        .map_err(said)?;
+                let ctx = service::access::round_for(
+                    &mut conn,
+                    &state.catalog,
+                    &user,
+                    round,
+                    vn::now_utc(),
+                )
+                .map_err(said)?;
                 let results =
-                    service::bulk_upload(&mut conn, &user, &ctx, &user.unit.clone(), files)
+                    service::upload::bulk_upload(&mut conn, &user, &ctx, &user.unit.clone(), files)
                         .map_err(said)?;
                 for r in results {
                     if r.stored {
@@ -413,7 +420,7 @@ fn said(e: AppError) -> anyhow::Error {
 
 /// The unit with `code`.
 fn unit(conn: &mut SqliteConnection, code: &str) -> Result<Unit> {
-    service::unit_by_code(conn, code, None)
+    service::units::unit_by_code(conn, code, None)
         .map_err(said)?
         .ok_or_else(|| anyhow!("no unit {code}"))
 }
@@ -426,7 +433,8 @@ fn console_round(
     round: i32,
 ) -> Result<(CurrentUser, RoundCtx)> {
     let console = CurrentUser::console(root.clone());
-    let ctx = service::round_for(conn, catalog, &console, round, vn::now_utc()).map_err(said)?;
+    let ctx =
+        service::access::round_for(conn, catalog, &console, round, vn::now_utc()).map_err(said)?;
     Ok((console, ctx))
 }
 
@@ -569,7 +577,7 @@ fn generate_national(
         year: 2025,
         ..RoundInput::default()
     };
-    let round = service::open_round(
+    let round = service::rounds::open_round(
         &mut conn,
         &state.catalog,
         None,
@@ -642,7 +650,7 @@ fn generate_forms(db: &Path, forms: &Path) -> Result<(i32, usize)> {
         year: chrono::Datelike::year(&vn::today()),
         ..RoundInput::default()
     };
-    let round = service::open_round(
+    let round = service::rounds::open_round(
         &mut conn,
         &state.catalog,
         None,
@@ -657,9 +665,9 @@ fn generate_forms(db: &Path, forms: &Path) -> Result<(i32, usize)> {
         .select(Unit::as_select())
         .load(&mut conn)?;
     for unit in &communes {
-        let members = service::members_of(&mut conn, unit).map_err(said)?;
-        let roster =
-            service::RosterFigures::of(&members, ctx.round.period_end).prefill(&ctx.template);
+        let members = service::rosters::members_of(&mut conn, unit).map_err(said)?;
+        let roster = service::rosters::RosterFigures::of(&members, ctx.round.period_end)
+            .prefill(&ctx.template);
         let (values, sections) =
             baocao::seed::sample_report(&ctx.template, &format!("{}-nam", unit.code), &roster)?;
         let values: BTreeMap<String, Json> = values;
@@ -682,7 +690,7 @@ fn generate_forms(db: &Path, forms: &Path) -> Result<(i32, usize)> {
                 prefill_json: None,
             })
             .execute(&mut conn)?;
-        let bytes = service::offline_form(&mut conn, &console, &ctx, unit).map_err(said)?;
+        let bytes = service::upload::offline_form(&mut conn, &console, &ctx, unit).map_err(said)?;
         std::fs::write(forms.join(format!("{}.xlsx", unit.code)), bytes)?;
     }
     Ok((round, communes.len()))

@@ -1,10 +1,8 @@
-//! One closed error type for every handler. The status says what kind of failure it is; the
-//! body says it in Vietnamese; a 500 tells the client nothing of the internals.
+//! One closed error type for every operation. Its kind says what kind of failure it is (the
+//! routes turn it into a status: `routes::errors`); its message says it in Vietnamese; an
+//! unexpected failure tells the user nothing of the internals.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
 use report_schemas::FieldError;
-use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -92,46 +90,6 @@ impl From<diesel::result::Error> for AppError {
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
         AppError::Unexpected(anyhow::Error::new(e).context("no database connection"))
-    }
-}
-
-impl From<actix_web::error::BlockingError> for AppError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
-        AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}"))
-    }
-}
-
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'static str,
-    message: String,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    fields: &'a [FieldError],
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The JSON form; the HTML pages render their own error page from the same error.
-    fn error_response(&self) -> HttpResponse {
-        if let AppError::Unexpected(e) = self {
-            tracing::error!(error = ?e, "request failed");
-        }
-        HttpResponse::build(self.status_code()).json(ErrorBody {
-            error: self.code(),
-            message: self.user_message(),
-            fields: self.fields(),
-        })
     }
 }
 

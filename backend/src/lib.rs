@@ -1,14 +1,13 @@
 //! baocao: hierarchical reporting and consolidation for the science-and-education teams
 //! (*Tổ khoa giáo*) of commune Party committees, their district boards and the province.
 
-pub mod auth;
 pub mod catalog;
 pub mod clock;
+pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod excel;
-pub mod offline;
 pub mod reorg;
 pub mod routes;
 pub mod seed;

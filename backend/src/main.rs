@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use baocao::excel;
-use baocao::startup::{Application, Settings, prepare};
+use baocao::config::{DataArgs, DatabaseArgs, ServeArgs, Settings};
+use baocao::service;
+use baocao::startup::{Application, prepare};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -22,22 +23,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web server.
-    Serve {
-        #[arg(long, default_value = "127.0.0.1:8080", env = "BAOCAO_BIND")]
-        bind: String,
-        #[arg(long, default_value = "baocao.db", env = "BAOCAO_DATABASE")]
-        database: String,
-        /// Load the demo data: Thái Bình's units, an account per unit (password "demo"), an open round with reports.
-        #[arg(long)]
-        demo: bool,
-        /// Directory of report templates (default: report-schemas/schemas, else the built-in ones).
-        #[arg(long, env = "BAOCAO_SCHEMAS")]
-        schemas: Option<PathBuf>,
-    },
+    Serve(#[command(flatten)] ServeArgs),
     /// Write the consolidated workbook of a round for a unit, as the web download does.
     Export {
-        #[arg(long, default_value = "baocao.db", env = "BAOCAO_DATABASE")]
-        database: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
         #[arg(long)]
         round: i32,
         #[arg(long)]
@@ -54,14 +44,7 @@ enum Command {
         command: UnitsCommand,
     },
     /// Apply migrations and load data without serving.
-    Seed {
-        #[arg(long, default_value = "baocao.db", env = "BAOCAO_DATABASE")]
-        database: String,
-        #[arg(long)]
-        demo: bool,
-        #[arg(long, env = "BAOCAO_SCHEMAS")]
-        schemas: Option<PathBuf>,
-    },
+    Seed(#[command(flatten)] DataArgs),
 }
 
 #[derive(Subcommand)]
@@ -79,8 +62,8 @@ enum UnitsCommand {
         /// Its name, if it does not exist yet, e.g. "Tỉnh Hưng Yên".
         #[arg(long, default_value = "")]
         into_name: String,
-        #[arg(long, default_value = "baocao.db", env = "BAOCAO_DATABASE")]
-        database: String,
+        #[command(flatten)]
+        db: DatabaseArgs,
     },
 }
 
@@ -92,24 +75,14 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Serve {
-            bind,
-            database,
-            demo,
-            schemas,
-        } => serve(Settings {
-            bind,
-            database,
-            demo,
-            schemas,
-        }),
+        Command::Serve(args) => serve(args.into()),
         Command::Export {
-            database,
+            db,
             round,
             unit,
             out,
             provisional,
-        } => export(&database, round, &unit, &out, provisional),
+        } => export(db.into(), round, &unit, &out, provisional),
         Command::Units {
             command:
                 UnitsCommand::Reorganise {
@@ -117,12 +90,12 @@ fn main() -> anyhow::Result<()> {
                     on,
                     into,
                     into_name,
-                    database,
+                    db,
                 },
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let pool = baocao::db::connect(&database)?;
+            let pool = baocao::db::connect(&db.database)?;
             let mut conn = pool.get()?;
             let summary = baocao::reorg::reorganise(
                 &mut conn,
@@ -145,17 +118,8 @@ fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Seed {
-            database,
-            demo,
-            schemas,
-        } => {
-            let (_, prepared) = prepare(&Settings {
-                database,
-                demo,
-                schemas,
-                ..Settings::default()
-            })?;
+        Command::Seed(args) => {
+            let (_, prepared) = prepare(&args.into())?;
             println!("{prepared:?}");
             Ok(())
         }
@@ -177,18 +141,15 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 fn export(
-    database: &str,
+    settings: Settings,
     round: i32,
     unit: &str,
     out: &std::path::Path,
     provisional: bool,
 ) -> anyhow::Result<()> {
-    let (state, _) = prepare(&Settings {
-        database: database.into(),
-        ..Settings::default()
-    })?;
+    let (state, _) = prepare(&settings)?;
     let mut conn = state.pool.get()?;
-    let len = excel::export_as_console(&mut conn, &state.catalog, round, unit, provisional, out)
+    let len = service::export::to_file(&mut conn, &state.catalog, round, unit, provisional, out)
         .map_err(|e| anyhow::anyhow!("{}", e.user_message()))?;
     println!("Đã ghi {} ({len} byte).", out.display());
     Ok(())

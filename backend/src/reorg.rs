@@ -13,7 +13,7 @@ use crate::db::Conn;
 use crate::db::models::{NewAuditEntry, NewUnit, TeamMember, TeamMemberForm, Unit};
 use crate::db::schema::{accounts, audit_log, rounds, team_members, unit_successions, units};
 use crate::domain::{UnitCode, vn};
-use crate::service::unit_by_code;
+use crate::service::units::unit_by_code;
 
 #[derive(Debug, serde::Deserialize)]
 struct MappingRow {

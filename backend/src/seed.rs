@@ -14,7 +14,8 @@ use crate::db::Conn;
 use crate::db::models::{NewAccount, NewAuditEntry, NewReport, NewReviewEvent, NewUnit, Unit};
 use crate::db::schema::{accounts, audit_log, reports, review_events, rounds, units};
 use crate::domain::{Role, vn};
-use crate::service::{self, RoundInput};
+use crate::service::rounds::RoundInput;
+use crate::service::{self, CurrentUser};
 
 /// The official list of Thái Bình's units (GSO, 2025-01-04), shipped inside the binary.
 pub const THAI_BINH_UNITS: &str = include_str!("../../seeds/thai_binh_units.csv");
@@ -103,7 +104,7 @@ fn account_name(unit: &Unit, role: Role) -> String {
 /// One account per unit (user name = unit code) and an `admin`, all with the password
 /// "demo". The demo password is public, so one hash serves every demo account.
 pub fn demo_accounts(conn: &mut Conn) -> anyhow::Result<usize> {
-    let hash = crate::auth::hash_password(DEMO_PASSWORD)?;
+    let hash = service::session::hash_password(DEMO_PASSWORD)?;
     let all: Vec<Unit> = units::table.select(Unit::as_select()).load(conn)?;
     let existing: std::collections::HashSet<String> = accounts::table
         .select(accounts::username)
@@ -406,7 +407,7 @@ fn demo_values(
 /// files reports for part of the communes: accepted, submitted, returned, late, drafts, missing.
 pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i32>> {
     let Some(province) =
-        service::unit_by_code(conn, "34", None).map_err(|e| anyhow::anyhow!("{e}"))?
+        service::units::unit_by_code(conn, "34", None).map_err(|e| anyhow::anyhow!("{e}"))?
     else {
         return Ok(None);
     };
@@ -427,8 +428,9 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
         tasks: DEMO_TASKS.iter().map(|t| (*t).to_owned()).collect(),
         ..RoundInput::default()
     };
-    let round_id = service::open_round(conn, catalog, None, &province, &input, vn::now_utc())
-        .map_err(|e| anyhow::anyhow!("opening the demo round: {e}"))?;
+    let round_id =
+        service::rounds::open_round(conn, catalog, None, &province, &input, vn::now_utc())
+            .map_err(|e| anyhow::anyhow!("opening the demo round: {e}"))?;
     let round = rounds::table
         .find(round_id)
         .select(crate::db::models::Round::as_select())
@@ -460,9 +462,9 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
                 70..=79 => "draft",
                 _ => continue,
             };
-            let members = service::members_of(conn, unit).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let members = service::rosters::members_of(conn, unit).map_err(|e| anyhow::anyhow!("{e}"))?;
             let roster =
-                service::RosterFigures::of(&members, round.period_end).prefill(&template);
+                service::rosters::RosterFigures::of(&members, round.period_end).prefill(&template);
             let (values, sections) = demo_values(&template, &mut rng, &roster)?;
             let checked = template
                 .validate(&values, &sections, Mode::Submit)
@@ -550,17 +552,17 @@ fn demo_district_reports(
     province: &Unit,
     account_of: &HashMap<i32, i32>,
 ) -> anyhow::Result<()> {
-    let console = crate::auth::CurrentUser::console(province.clone());
-    let ctx = service::round_for(conn, catalog, &console, round_id, vn::now_utc())
+    let console = CurrentUser::console(province.clone());
+    let ctx = service::access::round_for(conn, catalog, &console, round_id, vn::now_utc())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let province_account = account_of.get(&province.id).copied();
     for (code, status) in [("336", "accepted"), ("341", "submitted")] {
-        let Some(unit) = service::unit_by_code(conn, code, Some(ctx.round.period_end))
+        let Some(unit) = service::units::unit_by_code(conn, code, Some(ctx.round.period_end))
             .map_err(|e| anyhow::anyhow!("{e}"))?
         else {
             continue;
         };
-        let rollup = service::rollup(conn, &console, &ctx, &unit, false)
+        let rollup = service::rollup::rollup(conn, &console, &ctx, &unit, false)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let snapshot: BTreeMap<&str, _> = ctx
             .template
@@ -581,7 +583,7 @@ fn demo_district_reports(
         ]
         .into_iter()
         .collect();
-        let included = serde_json::to_string(&service::Included::of(&rollup.rows))?;
+        let included = serde_json::to_string(&service::rollup::Included::of(&rollup.rows))?;
         let deadline = ctx.round.district_deadline;
         let submitted = deadline - Duration::days(1);
         let reviewed = (status == "accepted").then(|| deadline + Duration::days(1));

@@ -1,7 +1,6 @@
 //! Building the application from its settings: database, templates, seed data, HTTP server.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, DefaultHeaders};
@@ -10,29 +9,8 @@ use tracing_actix_web::TracingLogger;
 
 use crate::AppState;
 use crate::catalog::{self, Catalog};
+use crate::config::Settings;
 use crate::{db, routes, seed};
-
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub bind: String,
-    pub database: String,
-    /// Load the demo accounts, round and reports (idempotent).
-    pub demo: bool,
-    /// Where the template files are; `None` uses `report-schemas/schemas` when present,
-    /// else the templates built into the binary.
-    pub schemas: Option<PathBuf>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            bind: "127.0.0.1:8080".into(),
-            database: "baocao.db".into(),
-            demo: false,
-            schemas: None,
-        }
-    }
-}
 
 /// What a start-up did, for the operator's console.
 #[derive(Debug, Default)]
@@ -43,13 +21,6 @@ pub struct Prepared {
     pub demo_round: Option<i32>,
 }
 
-fn schemas_dir(settings: &Settings) -> Option<PathBuf> {
-    settings.schemas.clone().or_else(|| {
-        let default = PathBuf::from("report-schemas/schemas");
-        default.is_dir().then_some(default)
-    })
-}
-
 /// Opens the database, applies migrations, records the templates and, with `demo`, loads the
 /// demo data. Units are always loaded on an empty database, so a fresh install can log in.
 pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
@@ -57,7 +28,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
     let catalog = Catalog::default();
     let mut conn = pool.get()?;
     let mut prepared = Prepared {
-        templates_added: catalog::sync(&mut conn, schemas_dir(settings).as_deref())?,
+        templates_added: catalog::sync(&mut conn, settings.schemas_dir().as_deref())?,
         ..Prepared::default()
     };
     if settings.demo {
@@ -104,9 +75,7 @@ impl Application {
                         .add(("Referrer-Policy", "same-origin")),
                 )
                 .app_data(state.clone())
-                .configure(routes::api::configure)
-                .configure(routes::roster_pages::configure)
-                .configure(routes::pages::configure)
+                .configure(routes::configure)
         })
         .listen(listener)?
         .run();

@@ -1,9 +1,11 @@
 //! Domain vocabulary, parsed once at the edge: roles, statuses, unit codes, periods,
-//! and Vietnamese text conventions.
+//! Vietnamese text conventions, and a consolidation as plain data.
 
-pub mod legacy;
+pub mod consolidation;
 pub mod period;
 pub mod vn;
+
+pub use consolidation::{Completeness, RollupRow, RollupView, UnitRef};
 
 use serde::Serialize;
 

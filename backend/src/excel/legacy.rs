@@ -14,7 +14,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
-use super::vn;
+use crate::domain::vn;
 
 const TCVN3_TABLE: &str = include_str!("../../../seeds/tcvn3_table.json");
 const VNI_TABLE: &str = include_str!("../../../seeds/vni_table.json");

@@ -1,22 +1,84 @@
-//! HTTP: the JSON API and the HTML pages side by side, over the same service operations.
+//! HTTP: one module per resource, each holding that resource's JSON handlers (under `/api/v1`,
+//! documented in `openapi.json` beside this file) and its HTML pages side by side, over the same
+//! service operations. A handler reads the request, calls the service layer (never the database
+//! itself) and renders what comes back.
+//!
+//! - [`session`]: logging in and out, who is signed in.
+//! - [`rounds`]: the list of rounds, opening, editing and closing one, key tasks.
+//! - [`reports`]: a report's form, saving, submitting, review, history.
+//! - [`units`]: a unit's page in a round (completeness, consolidation, overdue), comparison.
+//! - [`rosters`]: the team rosters and their review.
+//! - [`excel`]: workbook downloads (export, offline form) and uploads.
+//! - [`page`]: what every page shares (the error page, form failures, notices).
 
-pub mod api;
-pub mod pages;
-pub mod roster_pages;
+pub mod excel;
+pub mod page;
+pub mod reports;
+pub mod rosters;
+pub mod rounds;
+pub mod session;
+pub mod units;
 
-use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
-
-use actix_web::body::SizedStream;
-use actix_web::http::header;
-use actix_web::web::Bytes;
-use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+use report_schemas::FieldError;
+use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::auth::CurrentUser;
 use crate::db::Conn;
-use crate::error::AppResult;
-use crate::{excel, service};
+use crate::db::models::Unit;
+use crate::error::{AppError, AppResult};
+use crate::service::access::{round_for, unit_for};
+use crate::service::{CurrentUser, RoundCtx};
+
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every route: the JSON API in its scope, then the pages, each resource adding its own.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(1 << 20)
+                    .error_handler(|err, _| {
+                        AppError::BadRequest(format!(
+                            "Nội dung gửi lên không đúng định dạng JSON mong đợi ({err})."
+                        ))
+                        .into()
+                    }),
+            )
+            .app_data(web::PathConfig::default().error_handler(|_, _| {
+                AppError::NotFound("Không tìm thấy địa chỉ này.".into()).into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                AppError::BadRequest(format!("Tham số truy vấn không hợp lệ ({err}).")).into()
+            }))
+            .route("/openapi.json", web::get().to(openapi))
+            .configure(session::api)
+            .configure(rounds::api)
+            .configure(reports::api)
+            .configure(units::api)
+            .configure(rosters::api)
+            .configure(excel::api)
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(AppError::NotFound("Không tìm thấy địa chỉ này.".into()))
+            })),
+    );
+    cfg.configure(page::configure)
+        .configure(session::pages)
+        .configure(rounds::pages)
+        .configure(reports::pages)
+        .configure(units::pages)
+        .configure(rosters::pages)
+        .configure(excel::pages)
+        .default_service(web::to(page::not_found));
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(OPENAPI)
+}
 
 /// Runs blocking database work off the async executor.
 pub async fn db<T, F>(state: &web::Data<AppState>, f: F) -> AppResult<T>
@@ -29,7 +91,55 @@ where
         let mut conn = state.pool.get()?;
         f(&mut conn, &state)
     })
-    .await?
+    .await
+    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// What a request about one unit in one round works on: the person asking, the round and the
+/// unit, looked up once and access-checked.
+pub struct Scope {
+    pub user: CurrentUser,
+    pub ctx: RoundCtx,
+    pub unit: Unit,
+}
+
+/// Runs `f` off the async executor on the round and the unit a `…/{round}/…/{unit}` path names,
+/// once this person is known to see both. A round or a unit outside their reach gets the same
+/// answer as one that does not exist.
+pub async fn on_unit<T, F>(
+    state: &web::Data<AppState>,
+    user: CurrentUser,
+    (round, code): (i32, String),
+    f: F,
+) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Conn, &AppState, Scope) -> AppResult<T> + Send + 'static,
+{
+    db(state, move |conn, st| {
+        let ctx = round_for(conn, &st.catalog, &user, round, st.clock.now())?;
+        let unit = unit_for(conn, &user, &ctx, &code)?;
+        f(conn, st, Scope { user, ctx, unit })
+    })
+    .await
+}
+
+/// [`on_unit`] for a request about a whole round (`…/{round}`).
+pub async fn on_round<T, F>(
+    state: &web::Data<AppState>,
+    user: CurrentUser,
+    round: i32,
+    f: F,
+) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Conn, &AppState, CurrentUser, RoundCtx) -> AppResult<T> + Send + 'static,
+{
+    db(state, move |conn, st| {
+        let ctx = round_for(conn, &st.catalog, &user, round, st.clock.now())?;
+        f(conn, st, user, ctx)
+    })
+    .await
 }
 
 /// `?provisional=true` (API) or `?tam-tinh=1` (pages): count submitted, not yet accepted
@@ -54,75 +164,56 @@ impl ProvisionalQuery {
     }
 }
 
-/// The workbook download, shared by the API and the pages.
-pub async fn export_response(
-    state: &web::Data<AppState>,
-    user: CurrentUser,
-    round_id: i32,
-    code: String,
-    query: &ProvisionalQuery,
-) -> AppResult<HttpResponse> {
-    let provisional = query.provisional();
-    let indicator = query.indicator.clone();
-    // The workbook goes to an anonymous temporary file and is sent from there in chunks: a
-    // national round's workbook is never held in memory whole.
-    let (file, file_name) = db(state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
-        let unit = service::unit_for(conn, &user, &ctx, &code)?;
-        let mut data = excel::ExportData::new(&ctx, &unit, provisional);
-        data.chart_indicator = indicator;
-        let mut file = tempfile::tempfile().map_err(anyhow::Error::from)?;
-        let mut out = BufWriter::new(&mut file);
-        excel::write_workbook(conn, &user, &ctx, &data, &mut out)?;
-        out.flush().map_err(anyhow::Error::from)?;
-        drop(out);
-        file.seek(SeekFrom::Start(0)).map_err(anyhow::Error::from)?;
-        Ok((file, data.file_name()))
-    })
-    .await?;
-    let len = file.metadata().map_err(anyhow::Error::from)?.len();
-    let chunks = futures_util::stream::unfold(file, |mut file| async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf) {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file_name}\""),
-        ))
-        .body(SizedStream::new(len, chunks)))
+/// validator's errors as our field errors, keeping its (Vietnamese) messages.
+pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
+    let mut out: Vec<FieldError> = errors
+        .field_errors()
+        .into_iter()
+        .flat_map(|(field, errs)| {
+            errs.iter().map(move |e| FieldError {
+                field: field.to_string(),
+                message: e.message.as_ref().map_or_else(
+                    || format!("Trường «{field}» không hợp lệ."),
+                    |m| m.to_string(),
+                ),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
 }
 
-/// The offline form download, shared by the API and the pages.
-pub async fn offline_form_response(
-    state: &web::Data<AppState>,
-    user: CurrentUser,
-    round_id: i32,
-    code: String,
-) -> AppResult<HttpResponse> {
-    let (bytes, file_name) = db(state, move |conn, st| {
-        let ctx = service::round_for(conn, &st.catalog, &user, round_id, st.clock.now())?;
-        let unit = service::unit_for(conn, &user, &ctx, &code)?;
-        let bytes = service::offline_form(conn, &user, &ctx, &unit)?;
-        Ok((
-            bytes,
-            format!("mau-nhap-{}-ky-{}.xlsx", unit.code, round_id),
-        ))
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file_name}\""),
-        ))
-        .body(bytes))
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    fields: &'a [FieldError],
+}
+
+/// An error as the API answers it: the status of its kind, and `{error, message, fields?}`.
+/// The pages render their own error page from the same error (`page::PageError`).
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Unexpected(e) = self {
+            tracing::error!(error = ?e, "request failed");
+        }
+        HttpResponse::build(self.status_code()).json(ErrorBody {
+            error: self.code(),
+            message: self.user_message(),
+            fields: self.fields(),
+        })
+    }
 }

@@ -7,12 +7,14 @@ use diesel::prelude::*;
 use report_schemas::{AggValue, Rollup, Values};
 use serde::Serialize;
 
-use super::{RoundCtx, UnitRef, load_subtree, parse_map, rollup};
-use crate::auth::CurrentUser;
+use super::access::CurrentUser;
+use super::rollup::rollup;
+use super::units::load_subtree;
+use super::{RoundCtx, parse_map};
 use crate::db::Conn;
 use crate::db::models::{Report, Unit};
 use crate::db::schema::{reports, unit_successions, units};
-use crate::domain::ReportStatus;
+use crate::domain::{ReportStatus, RollupRow, UnitRef};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,7 +128,7 @@ pub fn compare(
         })
         .map(|i| i.key.clone())
         .collect();
-    let values_of = |r: &super::RollupRow| -> BTreeMap<String, Option<AggValue>> {
+    let values_of = |r: &RollupRow| -> BTreeMap<String, Option<AggValue>> {
         keys.iter()
             .map(|k| (k.clone(), r.values.get(k).cloned().flatten()))
             .collect()

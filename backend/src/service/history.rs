@@ -6,11 +6,11 @@ use report_schemas::{IndicatorKind, Template};
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use super::access::CurrentUser;
 use super::{RoundCtx, find_report};
-use crate::auth::CurrentUser;
 use crate::db::Conn;
 use crate::db::models::Unit;
-use crate::db::schema::{accounts, audit_log};
+use crate::db::schema::{accounts, audit_log, reports, review_events};
 use crate::domain::{ReportStatus, vn};
 use crate::error::{AppError, AppResult};
 
@@ -150,6 +150,51 @@ pub fn history(
                 reason: details["reason"].as_str().map(str::to_owned),
                 changes,
             }
+        })
+        .collect())
+}
+
+/// One step of a report's review trail, as the report page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewStep {
+    pub at: chrono::NaiveDateTime,
+    pub action: String,
+    /// The full name of who took it.
+    pub actor: String,
+    pub reason: Option<String>,
+}
+
+/// The submissions, acceptances, returns and reopenings of `unit`'s report in a round, oldest
+/// first, for whoever may read the report.
+pub fn review_steps(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+) -> AppResult<Vec<ReviewStep>> {
+    if !user.can_read(unit) {
+        return Err(AppError::forbidden());
+    }
+    let rows: Vec<(chrono::NaiveDateTime, String, String, Option<String>)> = review_events::table
+        .inner_join(reports::table)
+        .inner_join(accounts::table.on(accounts::id.eq(review_events::actor_id)))
+        .filter(reports::round_id.eq(ctx.round.id))
+        .filter(reports::unit_id.eq(unit.id))
+        .order(review_events::id.asc())
+        .select((
+            review_events::at,
+            review_events::action,
+            accounts::full_name,
+            review_events::reason,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, action, actor, reason)| ReviewStep {
+            at,
+            action,
+            actor,
+            reason,
         })
         .collect())
 }

@@ -4,8 +4,9 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+use baocao::config::Settings;
 use baocao::seed;
-use baocao::startup::{Application, Settings, prepare};
+use baocao::startup::{Application, prepare};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 

@@ -1,0 +1,103 @@
+//! Settings in one place: where the server listens, the database, the folder of report
+//! templates, and whether to load the demo data. Each is read from its flag, else from its
+//! environment variable (`BAOCAO_BIND`, `BAOCAO_DATABASE`, `BAOCAO_SCHEMAS`), else its default;
+//! the commands share the flags below, so a setting is spelled the same everywhere.
+
+use std::path::PathBuf;
+
+/// What the application is built from.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The address the server listens on, e.g. `127.0.0.1:8080` (port 0 picks a free one).
+    pub bind: String,
+    /// The database: a SQLite file.
+    pub database: String,
+    /// Load the demo accounts, round and reports (idempotent).
+    pub demo: bool,
+    /// Where the template files are; `None` uses `report-schemas/schemas` when present,
+    /// else the templates built into the binary.
+    pub schemas: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: DEFAULT_BIND.into(),
+            database: DEFAULT_DATABASE.into(),
+            demo: false,
+            schemas: None,
+        }
+    }
+}
+
+impl Settings {
+    /// The folder the templates are read from, if any.
+    pub fn schemas_dir(&self) -> Option<PathBuf> {
+        self.schemas.clone().or_else(|| {
+            let default = PathBuf::from("report-schemas/schemas");
+            default.is_dir().then_some(default)
+        })
+    }
+}
+
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_DATABASE: &str = "baocao.db";
+
+/// `--database`, for every command that opens the database.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// The SQLite database file.
+    #[arg(long, default_value = DEFAULT_DATABASE, env = "BAOCAO_DATABASE")]
+    pub database: String,
+}
+
+/// The database and what is loaded into it at start.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DataArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Load the demo data: Thái Bình's units, an account per unit (password "demo"), an open round with reports.
+    #[arg(long)]
+    pub demo: bool,
+    /// Directory of report templates (default: report-schemas/schemas, else the built-in ones).
+    #[arg(long, env = "BAOCAO_SCHEMAS")]
+    pub schemas: Option<PathBuf>,
+}
+
+/// Everything `serve` takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = DEFAULT_BIND, env = "BAOCAO_BIND")]
+    pub bind: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+impl From<DatabaseArgs> for Settings {
+    fn from(args: DatabaseArgs) -> Self {
+        Settings {
+            database: args.database,
+            ..Settings::default()
+        }
+    }
+}
+
+impl From<DataArgs> for Settings {
+    fn from(args: DataArgs) -> Self {
+        Settings {
+            demo: args.demo,
+            schemas: args.schemas,
+            ..Settings::from(args.db)
+        }
+    }
+}
+
+impl From<ServeArgs> for Settings {
+    fn from(args: ServeArgs) -> Self {
+        Settings {
+            bind: args.bind,
+            ..Settings::from(args.data)
+        }
+    }
+}

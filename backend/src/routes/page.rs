@@ -1,0 +1,266 @@
+//! What every page shares: the error page, a form's failure shown beside its fields, the notice
+//! after an action, the signed-in person in the header, and how figures and statuses look.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use askama::Template;
+use report_schemas::{AggValue, FieldError, IndicatorKind, Template as ReportTemplate};
+
+use crate::domain::{ReportStatus, vn};
+use crate::error::AppError;
+use crate::service::CurrentUser;
+
+/// The form limits and the stylesheet.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(1 << 20)
+            .error_handler(|err, _| {
+                PageError(AppError::BadRequest(format!(
+                    "Dữ liệu biểu mẫu không hợp lệ ({err})."
+                )))
+                .into()
+            }),
+    )
+    .route("/static/style.css", web::get().to(style));
+}
+
+/// The page for an address that is none of ours.
+pub async fn not_found() -> PageResult {
+    Err(PageError(AppError::NotFound(
+        "Không tìm thấy trang này.".into(),
+    )))
+}
+
+/// An error shown as a page. "Not signed in" sends the person to the login page.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: String,
+    user: Option<UserVm>,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if matches!(self.0, AppError::Unauthenticated) {
+            return redirect("/dang-nhap");
+        }
+        if let AppError::Unexpected(e) = &self.0 {
+            tracing::error!(error = ?e, "page failed");
+        }
+        let title = match self.0.status_code() {
+            StatusCode::FORBIDDEN => "Không có quyền truy cập",
+            StatusCode::NOT_FOUND => "Không tìm thấy",
+            StatusCode::CONFLICT => "Không thực hiện được",
+            StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Dữ liệu chưa hợp lệ",
+            _ => "Có lỗi xảy ra",
+        };
+        let page = ErrorPage {
+            title,
+            message: self.0.user_message(),
+            user: None,
+        };
+        html(self.status_code(), &page)
+    }
+}
+
+/// A form's failure as its page shows it: the status, the message above the form, and each
+/// field's message beside the field.
+pub fn form_failure(
+    failure: Option<AppError>,
+) -> (StatusCode, Option<String>, HashMap<String, String>) {
+    match failure {
+        None => (StatusCode::OK, None, Default::default()),
+        Some(AppError::Invalid { message, fields }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+            fields.into_iter().map(|f| (f.field, f.message)).collect(),
+        ),
+        Some(e) => (e.status_code(), Some(e.user_message()), Default::default()),
+    }
+}
+
+/// A date typed in a form (ISO from a date picker, or dd/mm/yyyy); a problem is noted by field.
+pub fn form_date(
+    field: &str,
+    text: &str,
+    required: bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<chrono::NaiveDate> {
+    let text = text.trim();
+    if text.is_empty() {
+        if required {
+            errors.push(FieldError {
+                field: field.into(),
+                message: "Xin nhập ngày.".into(),
+            });
+        }
+        return None;
+    }
+    let parsed = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok();
+    if parsed.is_none() {
+        errors.push(FieldError {
+            field: field.into(),
+            message: "Ngày không hợp lệ (ngày/tháng/năm).".into(),
+        });
+    }
+    parsed
+}
+
+/// Every field message of an error in one line, or the error's own message.
+pub fn all_messages(e: &AppError) -> String {
+    match e {
+        AppError::Invalid { fields, .. } if !fields.is_empty() => fields
+            .iter()
+            .map(|f| f.message.clone())
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.user_message(),
+    }
+}
+
+pub type PageResult = Result<HttpResponse, PageError>;
+
+pub fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Đã có lỗi ngoài ý muốn khi hiển thị trang.")
+        }
+    }
+}
+
+pub fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .finish()
+}
+
+async fn style() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../templates/style.css"))
+}
+
+/// The signed-in person as the page header shows them.
+#[derive(Debug, Clone)]
+pub struct UserVm {
+    pub name: String,
+    pub unit: String,
+    pub role: String,
+}
+
+impl From<&CurrentUser> for UserVm {
+    fn from(u: &CurrentUser) -> Self {
+        UserVm {
+            name: u.account.full_name.clone(),
+            unit: u.unit.name.clone(),
+            role: u.role.label().into(),
+        }
+    }
+}
+
+/// The signed-in person, for a page: without a session, the page sends them to log in.
+pub struct PageUser(pub CurrentUser);
+
+impl FromRequest for PageUser {
+    type Error = PageError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = CurrentUser::from_request(req, payload);
+        Box::pin(async move { Ok(PageUser(user.await?)) })
+    }
+}
+
+pub fn status_class(s: ReportStatus) -> &'static str {
+    match s {
+        ReportStatus::NotStarted => "st-none",
+        ReportStatus::Draft => "st-draft",
+        ReportStatus::Submitted => "st-submitted",
+        ReportStatus::Returned => "st-returned",
+        ReportStatus::Accepted => "st-accepted",
+    }
+}
+
+/// A figure as the pages show it: "1.234", "12,5", "75,0%", "Có: 3 · Không: 1".
+pub fn display_agg(template: &ReportTemplate, key: &str, v: Option<&AggValue>) -> String {
+    let Some(ind) = template.indicator(key) else {
+        return String::new();
+    };
+    match v {
+        None => "–".into(),
+        Some(AggValue::Number(x)) => match &ind.kind {
+            IndicatorKind::Ratio { .. } => vn::percent(*x),
+            IndicatorKind::Decimal { .. } => vn::number(*x, 1),
+            _ if matches!(ind.aggregate, report_schemas::Aggregate::Average) => vn::number(*x, 1),
+            _ => vn::number(*x, 0),
+        },
+        Some(AggValue::Counts(counts)) => match &ind.kind {
+            IndicatorKind::Choice { options } => options
+                .iter()
+                .map(|o| format!("{}: {}", o.label, counts.get(&o.key).copied().unwrap_or(0)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        },
+    }
+}
+
+/// What a page says about the last action: a success notice, or an error with its status.
+pub struct Flash {
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub status: StatusCode,
+}
+
+impl Flash {
+    pub fn notice(notice: Option<String>) -> Flash {
+        Flash {
+            notice,
+            error: None,
+            status: StatusCode::OK,
+        }
+    }
+
+    pub fn error(message: String, status: StatusCode) -> Flash {
+        Flash {
+            notice: None,
+            error: Some(message),
+            status,
+        }
+    }
+}

@@ -1,0 +1,461 @@
+//! Reports: a unit's report in a round as JSON and as its page (the form, with every error
+//! beside its field and what was typed kept), saving and submitting it, the reviewer's
+//! decision (accept, return, reopen), and its history.
+
+mod view;
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+pub use self::view::FormState;
+use self::view::build_report_page;
+use super::on_unit;
+use super::page::{Flash, PageResult, PageUser, UserVm, all_messages, html, redirect};
+use crate::AppState;
+use crate::domain::vn;
+use crate::error::{AppError, AppResult};
+use crate::service::filing::{self, DraftInput};
+use crate::service::history::{self, Change};
+use crate::service::review::{self, Decision};
+use crate::service::units::unit_by_id;
+use crate::service::{CurrentUser, orientation, rollup};
+
+pub fn api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/rounds/{round}/reports/{unit}", web::get().to(get_report))
+        .route("/rounds/{round}/reports/{unit}", web::put().to(save_report))
+        .route(
+            "/rounds/{round}/reports/{unit}/submit",
+            web::post().to(submit),
+        )
+        .route(
+            "/rounds/{round}/reports/{unit}/accept",
+            web::post().to(accept),
+        )
+        .route(
+            "/rounds/{round}/reports/{unit}/return",
+            web::post().to(return_report),
+        )
+        .route(
+            "/rounds/{round}/reports/{unit}/reopen",
+            web::post().to(reopen),
+        )
+        .route(
+            "/rounds/{round}/reports/{unit}/history",
+            web::get().to(history),
+        );
+}
+
+pub fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}",
+        web::get().to(report_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}",
+        web::post().to(report_post),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/tiep-nhan",
+        web::post().to(accept_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/tra-lai",
+        web::post().to(return_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/mo-lai",
+        web::post().to(reopen_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/lich-su",
+        web::get().to(history_page),
+    );
+}
+
+// JSON API
+
+async fn get_report(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+) -> AppResult<HttpResponse> {
+    let view = on_unit(&state, user, path.into_inner(), |conn, _, s| {
+        filing::report_view(conn, &s.user, &s.ctx, &s.unit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn save_report(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    input: web::Json<DraftInput>,
+) -> AppResult<HttpResponse> {
+    let input = input.into_inner();
+    let view = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
+        filing::save_draft(conn, &s.user, &s.ctx, &s.unit, &input)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitInput {
+    #[serde(default)]
+    pub version: Option<i32>,
+}
+
+async fn submit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    input: Option<web::Json<SubmitInput>>,
+) -> AppResult<HttpResponse> {
+    let version = input.and_then(|i| i.version);
+    let view = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
+        filing::submit(conn, &s.user, &s.ctx, &s.unit, version)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: (i32, String),
+    decision: Decision,
+) -> AppResult<HttpResponse> {
+    let view = on_unit(&state, user, path, move |conn, _, s| {
+        review::review(conn, &s.user, &s.ctx, &s.unit, &decision)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn accept(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+) -> AppResult<HttpResponse> {
+    decide(state, user, path.into_inner(), Decision::Accept).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnInput {
+    pub reason: String,
+}
+
+async fn return_report(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    input: web::Json<ReturnInput>,
+) -> AppResult<HttpResponse> {
+    let reason = input.into_inner().reason;
+    decide(state, user, path.into_inner(), Decision::Return { reason }).await
+}
+
+async fn reopen(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    input: web::Json<ReturnInput>,
+) -> AppResult<HttpResponse> {
+    let reason = input.into_inner().reason;
+    decide(state, user, path.into_inner(), Decision::Reopen { reason }).await
+}
+
+async fn history(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+) -> AppResult<HttpResponse> {
+    let entries = on_unit(&state, user, path.into_inner(), |conn, _, s| {
+        history::history(conn, &s.user, &s.ctx, &s.unit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "history": entries })))
+}
+
+// Pages
+
+#[derive(Deserialize, Default)]
+struct NoticeQuery {
+    #[serde(default)]
+    ok: Option<String>,
+}
+
+fn notice_text(code: Option<&str>) -> Option<String> {
+    Some(
+        match code? {
+            "luu" => "Đã lưu bản nháp.",
+            "nop" => "Đã nộp báo cáo. Ban tuyên giáo cấp trên sẽ xem và tiếp nhận.",
+            "tiep-nhan" => "Đã tiếp nhận báo cáo.",
+            "tra-lai" => "Đã trả lại báo cáo kèm lý do.",
+            "mo-lai" => "Đã mở lại báo cáo; đơn vị lập báo cáo có thể sửa và nộp lại.",
+            "tai-len" => "Đã nhận tệp Excel: số liệu đã được lưu thành bản nháp. Xin xem lại rồi nộp báo cáo.",
+            _ => return None,
+        }
+        .into(),
+    )
+}
+
+/// Renders the report page; `form` re-shows what was typed, with its errors.
+pub async fn render_report(
+    state: &web::Data<AppState>,
+    user: CurrentUser,
+    (round_id, code): (i32, String),
+    form: Option<FormState>,
+    flash: Flash,
+) -> PageResult {
+    let vm = UserVm::from(&user);
+    let (ctx, view, rollup, events, back, orientation) =
+        on_unit(state, user, (round_id, code), move |conn, _, s| {
+            let (user, unit) = (&s.user, &s.unit);
+            let view = filing::report_view(conn, user, &s.ctx, unit)?;
+            let rollup = if view.consolidated {
+                Some(rollup::rollup(conn, user, &s.ctx, unit, false)?)
+            } else {
+                None
+            };
+            let events = history::review_steps(conn, user, &s.ctx, unit)?;
+            let orientation = orientation::orientation_for(conn, &s.ctx, unit)?;
+            let back = if user.unit.id == unit.id && !view.consolidated {
+                "/ky-bao-cao".to_owned()
+            } else if view.consolidated {
+                format!("/ky-bao-cao/{round_id}/don-vi/{}", unit.code)
+            } else {
+                match unit.parent_id {
+                    Some(pid) => format!(
+                        "/ky-bao-cao/{round_id}/don-vi/{}",
+                        unit_by_id(conn, pid)?.code
+                    ),
+                    None => "/ky-bao-cao".to_owned(),
+                }
+            };
+            Ok((s.ctx, view, rollup, events, back, orientation))
+        })
+        .await?;
+    Ok(html(
+        flash.status,
+        &build_report_page(
+            vm,
+            &ctx,
+            &view,
+            rollup.as_ref(),
+            form,
+            flash.notice,
+            flash.error,
+            events,
+            back,
+            orientation,
+        ),
+    ))
+}
+
+async fn report_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    path: web::Path<(i32, String)>,
+    query: web::Query<NoticeQuery>,
+) -> PageResult {
+    let notice = Flash::notice(notice_text(query.ok.as_deref()));
+    render_report(&state, user, path.into_inner(), None, notice).await
+}
+
+async fn report_post(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    path: web::Path<(i32, String)>,
+    form: web::Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (round_id, code) = path.into_inner();
+    let mut values = BTreeMap::new();
+    let mut sections = BTreeMap::new();
+    let mut overrides = BTreeMap::new();
+    let mut version = 0;
+    let mut submit = false;
+    for (k, v) in form.into_inner() {
+        if let Some(key) = k.strip_prefix("v.") {
+            values.insert(key.to_owned(), v);
+        } else if let Some(key) = k.strip_prefix("s.") {
+            sections.insert(key.to_owned(), v);
+        } else if let Some(key) = k.strip_prefix("r.") {
+            overrides.insert(key.to_owned(), v);
+        } else if k == "version" {
+            version = v.trim().parse().unwrap_or(-1);
+        } else if k == "action" {
+            submit = v == "submit";
+        }
+    }
+    let input = DraftInput {
+        values: values
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (k.clone(), Json::String(v.clone())))
+            .collect(),
+        sections: sections.clone(),
+        overrides: overrides.clone(),
+        version,
+    };
+    let path = (round_id, code.clone());
+    let outcome = on_unit(&state, user.clone(), path.clone(), move |conn, _, s| {
+        let saved = filing::save_draft(conn, &s.user, &s.ctx, &s.unit, &input)?;
+        if submit {
+            // The draft is kept even when the submission still lacks something.
+            filing::submit(conn, &s.user, &s.ctx, &s.unit, Some(saved.version))?;
+        }
+        Ok(())
+    })
+    .await;
+    let typed = |errors| FormState {
+        values,
+        sections,
+        overrides,
+        errors,
+    };
+    match outcome {
+        Ok(()) => Ok(redirect(&format!(
+            "/ky-bao-cao/{round_id}/bao-cao/{code}?ok={}",
+            if submit { "nop" } else { "luu" }
+        ))),
+        Err(AppError::Invalid { message, fields }) => {
+            let flash = Flash::error(message, StatusCode::UNPROCESSABLE_ENTITY);
+            render_report(&state, user, path, Some(typed(fields)), flash).await
+        }
+        Err(e @ AppError::Conflict { .. }) => {
+            let flash = Flash::error(e.user_message(), e.status_code());
+            render_report(&state, user, path, Some(typed(Vec::new())), flash).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn decide_page(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    (round_id, code): (i32, String),
+    decision: Decision,
+) -> PageResult {
+    let ok = match decision {
+        Decision::Accept => "tiep-nhan",
+        Decision::Return { .. } => "tra-lai",
+        Decision::Reopen { .. } => "mo-lai",
+    };
+    let path = (round_id, code.clone());
+    let outcome = on_unit(&state, user.clone(), path.clone(), move |conn, _, s| {
+        review::review(conn, &s.user, &s.ctx, &s.unit, &decision)
+    })
+    .await;
+    match outcome {
+        Ok(_) => Ok(redirect(&format!(
+            "/ky-bao-cao/{round_id}/bao-cao/{code}?ok={ok}"
+        ))),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let flash = Flash::error(all_messages(&e), e.status_code());
+            render_report(&state, user, path, None, flash).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn accept_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    path: web::Path<(i32, String)>,
+) -> PageResult {
+    decide_page(state, user, path.into_inner(), Decision::Accept).await
+}
+
+#[derive(Deserialize)]
+struct ReturnForm {
+    reason: String,
+}
+
+async fn return_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    path: web::Path<(i32, String)>,
+    form: web::Form<ReturnForm>,
+) -> PageResult {
+    let reason = form.into_inner().reason;
+    decide_page(state, user, path.into_inner(), Decision::Return { reason }).await
+}
+
+async fn reopen_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    path: web::Path<(i32, String)>,
+    form: web::Form<ReturnForm>,
+) -> PageResult {
+    let reason = form.into_inner().reason;
+    decide_page(state, user, path.into_inner(), Decision::Reopen { reason }).await
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    user: Option<UserVm>,
+    round_id: i32,
+    round_title: String,
+    unit_name: String,
+    unit_code: String,
+    entries: Vec<HistoryVm>,
+}
+
+struct HistoryVm {
+    at: String,
+    actor: String,
+    action: String,
+    reason: String,
+    changes: Vec<Change>,
+}
+
+async fn history_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    path: web::Path<(i32, String)>,
+) -> PageResult {
+    let vm = UserVm::from(&user);
+    let (round_id, round_title, unit_name, unit_code, entries) =
+        on_unit(&state, user, path.into_inner(), |conn, _, s| {
+            let entries = history::history(conn, &s.user, &s.ctx, &s.unit)?;
+            Ok((
+                s.ctx.round.id,
+                s.ctx.round.title,
+                s.unit.name,
+                s.unit.code,
+                entries,
+            ))
+        })
+        .await?;
+    Ok(html(
+        StatusCode::OK,
+        &HistoryPage {
+            user: Some(vm),
+            round_id,
+            round_title,
+            unit_name,
+            unit_code,
+            entries: entries
+                .into_iter()
+                .rev()
+                .map(|e| HistoryVm {
+                    at: vn::datetime(e.at),
+                    actor: e.actor.unwrap_or_else(|| "Hệ thống".into()),
+                    action: e.action_label,
+                    reason: e.reason.unwrap_or_default(),
+                    changes: e.changes,
+                })
+                .collect(),
+        },
+    ))
+}

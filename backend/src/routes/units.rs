@@ -1,0 +1,468 @@
+//! A unit in a round: its page (completeness by child unit, the consolidation, each narrative
+//! section listed per child, the overdue list, the orientation), its rollup as JSON, and the
+//! comparison of two rounds.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use report_schemas::AggValue;
+use serde::Deserialize;
+
+use super::page::{PageResult, PageUser, UserVm, display_agg, html, redirect, status_class};
+use super::{ProvisionalQuery, Scope, db, on_unit};
+use crate::AppState;
+use crate::domain::{RollupRow, RollupView, vn};
+use crate::error::AppResult;
+use crate::service::access::{round_for, unit_for};
+use crate::service::filing::{self, ReportView};
+use crate::service::orientation::{self, Orientation};
+use crate::service::units::{has_children, unit_by_id};
+use crate::service::{CurrentUser, RoundCtx, compare, deadlines, rollup, rounds};
+
+pub fn api(cfg: &mut web::ServiceConfig) {
+    cfg.route("/rounds/{round}/rollup/{unit}", web::get().to(rollup_json))
+        .route("/rounds/{round}/overdue/{unit}", web::get().to(overdue))
+        .route(
+            "/rounds/{round}/compare/{other}/{unit}",
+            web::get().to(compare_json),
+        );
+}
+
+pub fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/ky-bao-cao/{round}/don-vi/{unit}",
+        web::get().to(unit_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/so-sanh/{unit}",
+        web::get().to(compare_page),
+    );
+}
+
+// JSON API
+
+async fn rollup_json(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+    query: web::Query<ProvisionalQuery>,
+) -> AppResult<HttpResponse> {
+    let provisional = query.provisional();
+    let view = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
+        rollup::rollup(conn, &s.user, &s.ctx, &s.unit, provisional)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn overdue(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, String)>,
+) -> AppResult<HttpResponse> {
+    let list = on_unit(&state, user, path.into_inner(), |conn, _, s| {
+        deadlines::overdue(conn, &s.user, &s.ctx, &s.unit)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "overdue": list })))
+}
+
+/// Both rounds and the unit, each as this person may see it.
+async fn comparison(
+    state: &web::Data<AppState>,
+    user: CurrentUser,
+    (round_id, other_id, code): (i32, i32, String),
+    provisional: bool,
+) -> AppResult<(RoundCtx, RoundCtx, compare::Comparison)> {
+    db(state, move |conn, st| {
+        let now = st.clock.now();
+        let ctx = round_for(conn, &st.catalog, &user, round_id, now)?;
+        let other = round_for(conn, &st.catalog, &user, other_id, now)?;
+        let unit = unit_for(conn, &user, &ctx, &code)?;
+        let cmp = compare::compare(conn, &user, &ctx, &other, &unit, provisional)?;
+        Ok((ctx, other, cmp))
+    })
+    .await
+}
+
+async fn compare_json(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<(i32, i32, String)>,
+    query: web::Query<ProvisionalQuery>,
+) -> AppResult<HttpResponse> {
+    let (_, _, view) = comparison(&state, user, path.into_inner(), query.provisional()).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+// Pages
+
+struct ChildRow {
+    name: String,
+    link: String,
+    status: String,
+    status_class: &'static str,
+    submitted_at: String,
+    timing: String,
+    expected: u32,
+    submitted: u32,
+    accepted: u32,
+    late: u32,
+    missing: u32,
+    rate: String,
+}
+
+struct IndicatorRow {
+    group: Option<String>,
+    label: String,
+    unit: String,
+    cells: Vec<String>,
+    total: String,
+}
+
+struct NarrativeBlock {
+    title: String,
+    entries: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    user: Option<UserVm>,
+    round_id: i32,
+    round_title: String,
+    period: String,
+    unit_name: String,
+    unit_code: String,
+    parent_link: Option<String>,
+    provisional: bool,
+    own_report_link: Option<String>,
+    own_status: String,
+    own_status_class: &'static str,
+    total: ChildRow,
+    children: Vec<ChildRow>,
+    child_names: Vec<String>,
+    indicators: Vec<IndicatorRow>,
+    narratives: Vec<NarrativeBlock>,
+    commune_deadline: String,
+    district_deadline: String,
+    orientation: Orientation,
+    open_orientation: bool,
+    owned: bool,
+    open: bool,
+    can_set_tasks: bool,
+    own_tasks: String,
+    own_task_count: usize,
+    overdue: Vec<OverdueVm>,
+    /// Other rounds this consolidation can be compared with: (id, title).
+    others: Vec<(i32, String)>,
+}
+
+struct OverdueVm {
+    name: String,
+    parent: String,
+    status: String,
+    status_class: &'static str,
+    deadline: String,
+    days: i64,
+}
+
+/// What the unit page shows around the consolidation.
+struct UnitExtras {
+    orientation: Orientation,
+    owned: bool,
+    can_set_tasks: bool,
+    own_tasks: Vec<String>,
+    overdue: Vec<deadlines::Overdue>,
+    others: Vec<(i32, String)>,
+}
+
+fn child_row(round_id: i32, row: &RollupRow, provisional: bool) -> ChildRow {
+    let c = &row.completeness;
+    let link = if row.leaf {
+        format!("/ky-bao-cao/{round_id}/bao-cao/{}", row.unit.code)
+    } else {
+        format!(
+            "/ky-bao-cao/{round_id}/don-vi/{}{}",
+            row.unit.code,
+            if provisional { "?tam-tinh=1" } else { "" }
+        )
+    };
+    ChildRow {
+        name: row.unit.name.clone(),
+        link,
+        status: row.status.label().into(),
+        status_class: status_class(row.status),
+        submitted_at: row.submitted_at.map(vn::datetime).unwrap_or_default(),
+        timing: match row.on_time {
+            Some(true) => "Đúng hạn".into(),
+            Some(false) => "Trễ hạn".into(),
+            None => String::new(),
+        },
+        expected: c.expected,
+        submitted: c.submitted,
+        accepted: c.accepted,
+        late: c.late,
+        missing: c.missing,
+        rate: vn::percent(c.rate()),
+    }
+}
+
+async fn unit_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    path: web::Path<(i32, String)>,
+    query: web::Query<ProvisionalQuery>,
+) -> PageResult {
+    let round_id = path.0;
+    let provisional = query.provisional();
+    let vm = UserVm::from(&user);
+    let result = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
+        let Scope { user, ctx, unit } = s;
+        if !has_children(conn, &unit, ctx.round.period_end)? {
+            return Ok(Err(format!("/ky-bao-cao/{round_id}/bao-cao/{}", unit.code)));
+        }
+        let view = rollup::rollup(conn, &user, &ctx, &unit, provisional)?;
+        let own = filing::report_view(conn, &user, &ctx, &unit)?;
+        let parent_link = match unit.parent_id {
+            Some(pid) if pid != user.unit.id || user.unit.id != unit.id => {
+                let parent = unit_by_id(conn, pid)?;
+                user.can_read(&parent)
+                    .then(|| format!("/ky-bao-cao/{round_id}/don-vi/{}", parent.code))
+            }
+            _ => None,
+        };
+        let files_own = user.can_file(&unit) && ctx.owner.id != unit.id;
+        let extras = UnitExtras {
+            orientation: orientation::orientation_for(conn, &ctx, &unit)?,
+            owned: ctx.owner.id == unit.id && user.unit.id == unit.id && user.role.reviews(),
+            can_set_tasks: ctx.is_open()
+                && user.unit.id == unit.id
+                && user.role.reviews()
+                && ctx.owner.id != unit.id,
+            own_tasks: orientation::own_tasks(conn, &ctx, &unit)?,
+            overdue: deadlines::overdue(conn, &user, &ctx, &unit)?,
+            others: rounds::list_rounds(conn, &user, ctx.now)?
+                .into_iter()
+                .filter(|r| r.id != ctx.round.id)
+                .map(|r| (r.id, r.title))
+                .collect(),
+        };
+        Ok(Ok((ctx, view, own, parent_link, files_own, extras)))
+    })
+    .await?;
+    let (ctx, view, own, parent_link, files_own, extras) = match result {
+        Ok(parts) => parts,
+        Err(to) => return Ok(redirect(&to)),
+    };
+    Ok(html(
+        StatusCode::OK,
+        &build_unit_page(vm, &ctx, &view, &own, parent_link, files_own, extras),
+    ))
+}
+
+fn build_unit_page(
+    user: UserVm,
+    ctx: &RoundCtx,
+    view: &RollupView,
+    own: &ReportView,
+    parent_link: Option<String>,
+    files_own: bool,
+    extras: UnitExtras,
+) -> UnitPage {
+    let t = &ctx.template;
+    let mut last_group = None;
+    let indicators = t
+        .indicators
+        .iter()
+        .map(|ind| {
+            let group = (last_group.as_ref() != Some(&ind.group)).then(|| {
+                last_group = Some(ind.group.clone());
+                t.groups
+                    .iter()
+                    .find(|g| g.key == ind.group)
+                    .map_or_else(|| ind.group.clone(), |g| g.title.clone())
+            });
+            IndicatorRow {
+                group,
+                label: ind.label.clone(),
+                unit: ind.unit.clone().unwrap_or_default(),
+                cells: view
+                    .rows
+                    .iter()
+                    .map(|r| {
+                        display_agg(t, &ind.key, r.values.get(&ind.key).and_then(Option::as_ref))
+                    })
+                    .collect(),
+                total: display_agg(
+                    t,
+                    &ind.key,
+                    view.total.values.get(&ind.key).and_then(Option::as_ref),
+                ),
+            }
+        })
+        .collect();
+    let narratives = t
+        .sections
+        .iter()
+        .map(|s| NarrativeBlock {
+            title: s.title.clone(),
+            entries: view
+                .rows
+                .iter()
+                .filter_map(|r| {
+                    r.sections
+                        .get(&s.key)
+                        .map(|text| (r.unit.name.clone(), text.clone()))
+                })
+                .collect(),
+        })
+        .collect();
+    UnitPage {
+        user: Some(user),
+        round_id: ctx.round.id,
+        round_title: ctx.round.title.clone(),
+        period: rounds::period_label(&ctx.round),
+        unit_name: view.unit.name.clone(),
+        unit_code: view.unit.code.clone(),
+        parent_link,
+        provisional: view.provisional,
+        own_report_link: files_own
+            .then(|| format!("/ky-bao-cao/{}/bao-cao/{}", ctx.round.id, view.unit.code)),
+        own_status: own.status.label().into(),
+        own_status_class: status_class(own.status),
+        total: child_row(ctx.round.id, &view.total, view.provisional),
+        children: view
+            .rows
+            .iter()
+            .map(|r| child_row(ctx.round.id, r, view.provisional))
+            .collect(),
+        child_names: view.rows.iter().map(|r| r.unit.name.clone()).collect(),
+        indicators,
+        narratives,
+        commune_deadline: vn::datetime(ctx.round.commune_deadline),
+        district_deadline: vn::datetime(ctx.round.district_deadline),
+        open_orientation: false,
+        orientation: extras.orientation,
+        owned: extras.owned,
+        open: ctx.is_open(),
+        can_set_tasks: extras.can_set_tasks,
+        own_task_count: extras.own_tasks.len(),
+        own_tasks: extras.own_tasks.join("\n"),
+        others: extras.others,
+        overdue: extras
+            .overdue
+            .into_iter()
+            .map(|o| OverdueVm {
+                name: o.unit.name,
+                parent: o.parent.name,
+                status: o.status.label().into(),
+                status_class: status_class(o.status),
+                deadline: vn::datetime(o.deadline),
+                days: o.days_late,
+            })
+            .collect(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CompareQuery {
+    voi: i32,
+    #[serde(default, rename = "chi-tieu")]
+    chi_tieu: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "compare.html")]
+struct ComparePage {
+    user: Option<UserVm>,
+    round_id: i32,
+    other_id: i32,
+    unit_name: String,
+    unit_code: String,
+    title: String,
+    other_title: String,
+    note: String,
+    /// (key, label, this round, the other round mapped)
+    totals: Vec<(String, String, String, String)>,
+    chosen_label: String,
+    /// (unit, this round, the other round mapped, reports mapped)
+    units: Vec<(String, String, String, u64)>,
+}
+
+async fn compare_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    path: web::Path<(i32, String)>,
+    query: web::Query<CompareQuery>,
+) -> PageResult {
+    let vm = UserVm::from(&user);
+    let (round_id, code) = path.into_inner();
+    let CompareQuery { voi, chi_tieu } = query.into_inner();
+    let (ctx, other, cmp) = comparison(&state, user, (round_id, voi, code), false).await?;
+    let t = &ctx.template;
+    let show = |key: &str, v: &BTreeMap<String, Option<AggValue>>| {
+        display_agg(t, key, v.get(key).and_then(Option::as_ref))
+    };
+    let keys: Vec<&String> = cmp.total.values.keys().collect();
+    let chosen = chi_tieu
+        .filter(|k| cmp.total.values.contains_key(k))
+        .or_else(|| {
+            t.indicators
+                .iter()
+                .map(|i| i.key.clone())
+                .find(|k| cmp.total.values.contains_key(k))
+        })
+        .unwrap_or_default();
+    let label = |key: &str| {
+        t.indicator(key)
+            .map_or_else(|| key.to_owned(), |i| i.label.clone())
+    };
+    let mut totals: Vec<(String, String, String, String)> = keys
+        .iter()
+        .map(|k| {
+            (
+                (*k).clone(),
+                label(k),
+                show(k, &cmp.total.values),
+                show(k, &cmp.total.other_values),
+            )
+        })
+        .collect();
+    let order = |k: &str| {
+        t.indicators
+            .iter()
+            .position(|i| i.key == k)
+            .unwrap_or(usize::MAX)
+    };
+    totals.sort_by_key(|r| order(&r.0));
+    Ok(html(
+        StatusCode::OK,
+        &ComparePage {
+            user: Some(vm),
+            round_id,
+            other_id: voi,
+            unit_name: cmp.unit.name.clone(),
+            unit_code: cmp.unit.code.clone(),
+            title: ctx.round.title.clone(),
+            other_title: other.round.title.clone(),
+            note: cmp.note.clone(),
+            totals,
+            chosen_label: label(&chosen),
+            units: cmp
+                .rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.unit.name.clone(),
+                        show(&chosen, &r.values),
+                        show(&chosen, &r.other_values),
+                        r.other_reports,
+                    )
+                })
+                .collect(),
+        },
+    ))
+}

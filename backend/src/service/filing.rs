@@ -1,0 +1,586 @@
+//! Filing a report (*lập và nộp báo cáo*): the report as its readers see it, saving a draft
+//! (refused whole when any value is bad), and submitting it after the full check. A unit with
+//! children files its narrative; its figures are its consolidation.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use report_schemas::{AggValue, FieldError, Mode, Rollup, Template, Values};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+
+use super::access::CurrentUser;
+use super::deadlines::{DueNotice, due_notice};
+use super::review::review_event;
+use super::rollup::{Included, rollup};
+use super::rosters::{RosterFigures, members_of};
+use super::units::has_children;
+use super::{RoundCtx, audit, ensure_open, find_report, parse_map, write_transaction};
+use crate::db::Conn;
+use crate::db::models::{NewReport, Report, Unit};
+use crate::db::schema::reports;
+use crate::domain::{ReportStatus, UnitRef, vn};
+use crate::error::{AppError, AppResult};
+
+/// One report as its readers see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportView {
+    pub round_id: i32,
+    pub unit: UnitRef,
+    /// Its figures are computed from the units below it, not typed in.
+    pub consolidated: bool,
+    pub status: ReportStatus,
+    pub status_label: &'static str,
+    pub version: i32,
+    pub values: BTreeMap<String, Json>,
+    /// Derived ratios of this report alone.
+    pub computed: BTreeMap<String, Option<f64>>,
+    pub sections: BTreeMap<String, String>,
+    pub return_reason: Option<String>,
+    /// For a consolidated report that was sent up: which children it counted.
+    pub included: Option<Included>,
+    /// For its filer: the reminder that the report is due soon or overdue.
+    pub due: Option<DueNotice>,
+    pub deadline: NaiveDateTime,
+    pub first_submitted_at: Option<NaiveDateTime>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub reviewed_at: Option<NaiveDateTime>,
+    pub updated_at: Option<NaiveDateTime>,
+    /// What the person asking may do with it now.
+    pub can_edit: bool,
+    pub can_review: bool,
+    /// The reviewer may unlock it (it is accepted).
+    pub can_reopen: bool,
+    /// The organisation figures from the team's roster on the round's cut-off date, which the
+    /// form starts from; a filer who changes one gives a reason.
+    pub prefill: BTreeMap<String, Json>,
+    /// The reasons given for figures that differ from the roster.
+    pub overrides: BTreeMap<String, String>,
+}
+
+pub fn report_view(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+) -> AppResult<ReportView> {
+    let consolidated = has_children(conn, unit, ctx.round.period_end)?;
+    let report = find_report(conn, ctx.round.id, unit.id)?;
+    let status = report
+        .as_ref()
+        .map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
+    let values: BTreeMap<String, Json> = match &report {
+        Some(r) => parse_map(&r.values_json)?,
+        None => BTreeMap::new(),
+    };
+    let sections: BTreeMap<String, String> = match &report {
+        Some(r) => parse_map(&r.sections_json)?,
+        None => BTreeMap::new(),
+    };
+    let prefill = if consolidated {
+        BTreeMap::new()
+    } else {
+        roster_prefill(conn, ctx, unit)?
+    };
+    let overrides: BTreeMap<String, String> =
+        match report.as_ref().and_then(|r| r.prefill_json.as_deref()) {
+            Some(text) => {
+                let stored: Json = serde_json::from_str(text).map_err(anyhow::Error::new)?;
+                serde_json::from_value(stored["reasons"].clone()).unwrap_or_default()
+            }
+            None => BTreeMap::new(),
+        };
+    let mut computed = BTreeMap::new();
+    if !consolidated {
+        let typed: Values = report
+            .as_ref()
+            .map(|r| parse_map(&r.values_json))
+            .transpose()?
+            .unwrap_or_default();
+        let single = Rollup::of(&ctx.template, [&typed]);
+        for ind in &ctx.template.indicators {
+            if matches!(ind.kind, report_schemas::IndicatorKind::Ratio { .. }) {
+                let v = match single.value(&ctx.template, &ind.key) {
+                    Some(AggValue::Number(x)) => Some(x),
+                    _ => None,
+                };
+                computed.insert(ind.key.clone(), v);
+            }
+        }
+    }
+    Ok(ReportView {
+        round_id: ctx.round.id,
+        unit: unit.into(),
+        consolidated,
+        status,
+        status_label: status.label(),
+        version: report.as_ref().map_or(0, |r| r.version),
+        values,
+        computed,
+        sections,
+        return_reason: report.as_ref().and_then(|r| r.return_reason.clone()),
+        due: (ctx.is_open() && user.can_file(unit))
+            .then(|| due_notice(ctx.deadline_for(!consolidated), status, ctx.now))
+            .flatten(),
+        included: match report.as_ref().and_then(|r| r.included_json.as_deref()) {
+            Some(text) => Some(parse_map(text)?),
+            None => None,
+        },
+        deadline: ctx.deadline_for(!consolidated),
+        first_submitted_at: report.as_ref().and_then(|r| r.first_submitted_at),
+        submitted_at: report.as_ref().and_then(|r| r.submitted_at),
+        reviewed_at: report.as_ref().and_then(|r| r.reviewed_at),
+        updated_at: report.as_ref().map(|r| r.updated_at),
+        can_edit: ctx.is_open()
+            && user.can_file(unit)
+            && unit.valid_on(ctx.round.period_end)
+            && status.is_editable(),
+        can_review: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Submitted,
+        can_reopen: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Accepted,
+        prefill,
+        overrides,
+    })
+}
+
+/// A draft as sent by the API or the form: raw values, narrative text, and the version the
+/// sender last saw (0 for a report not yet started).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftInput {
+    #[serde(default)]
+    pub values: BTreeMap<String, Json>,
+    #[serde(default)]
+    pub sections: BTreeMap<String, String>,
+    /// Reasons for organisation figures that differ from the team's roster, by indicator key.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, String>,
+    pub version: i32,
+}
+
+/// The organisation figures of `unit`'s roster on the round's cut-off date.
+pub fn roster_prefill(
+    conn: &mut Conn,
+    ctx: &RoundCtx,
+    unit: &Unit,
+) -> AppResult<BTreeMap<String, Json>> {
+    let members = members_of(conn, unit)?;
+    Ok(RosterFigures::of(&members, ctx.round.period_end).prefill(&ctx.template))
+}
+
+/// Every figure that differs from the roster needs a reason; returns the reasons kept.
+fn check_overrides(
+    template: &Template,
+    prefill: &BTreeMap<String, Json>,
+    values: &report_schemas::Values,
+    reasons: &BTreeMap<String, String>,
+) -> AppResult<BTreeMap<String, String>> {
+    let mut kept = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (key, from_roster) in prefill {
+        let Some(value) = values.get(key) else {
+            continue;
+        };
+        if serde_json::to_value(value).ok().as_ref() == Some(from_roster) {
+            continue;
+        }
+        let reason = vn::nfc(reasons.get(key).map_or("", |r| r.trim()));
+        let label = template
+            .indicator(key)
+            .map_or(key.as_str(), |i| i.label.as_str());
+        let shown = match from_roster {
+            Json::Bool(true) => "Có".to_owned(),
+            Json::Bool(false) => "Không".to_owned(),
+            other => other.to_string(),
+        };
+        if reason.is_empty() {
+            errors.push(FieldError {
+                field: key.clone(),
+                message: format!(
+                    "«{label}» khác với danh sách Tổ tại ngày chốt số liệu ({shown}); xin ghi lý do điều chỉnh."
+                ),
+            });
+        } else if reason.chars().count() > 500 {
+            errors.push(FieldError {
+                field: key.clone(),
+                message: format!("Lý do điều chỉnh «{label}» dài quá 500 ký tự."),
+            });
+        } else {
+            kept.insert(key.clone(), reason);
+        }
+    }
+    if errors.is_empty() {
+        Ok(kept)
+    } else {
+        Err(AppError::invalid(errors))
+    }
+}
+
+/// Who enters a report's figures: its own unit, or (for an offline form collected from a
+/// commune with a poor connection) the board that reviews it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry {
+    Filer,
+    OnBehalf,
+}
+
+fn ensure_can_file(ctx: &RoundCtx, user: &CurrentUser, unit: &Unit) -> AppResult<()> {
+    ensure_can_enter(ctx, user, unit, Entry::Filer)
+}
+
+pub(super) fn ensure_can_enter(
+    ctx: &RoundCtx,
+    user: &CurrentUser,
+    unit: &Unit,
+    entry: Entry,
+) -> AppResult<()> {
+    let allowed = match entry {
+        Entry::Filer => user.can_file(unit),
+        Entry::OnBehalf => user.can_file(unit) || user.can_review(unit),
+    };
+    if !allowed {
+        return Err(AppError::Forbidden(
+            "Chỉ đơn vị lập báo cáo mới được sửa hay nộp báo cáo này.".into(),
+        ));
+    }
+    if !unit.valid_on(ctx.round.period_end) {
+        return Err(AppError::conflict(
+            "unit_closed",
+            format!(
+                "{} không còn tồn tại vào ngày chốt số liệu của kỳ này (đã sắp xếp, hợp nhất); báo cáo cũ được giữ nguyên, đơn vị mới lập báo cáo của mình.",
+                unit.name
+            ),
+        ));
+    }
+    ensure_open(ctx)
+}
+
+fn ensure_editable(report: Option<&Report>) -> AppResult<()> {
+    let status = report.map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
+    match status {
+        ReportStatus::Accepted => Err(AppError::conflict(
+            "locked",
+            "Báo cáo đã được tiếp nhận nên đã khóa, không thể sửa.",
+        )),
+        ReportStatus::Submitted => Err(AppError::conflict(
+            "submitted",
+            "Báo cáo đã nộp và đang chờ tiếp nhận, không thể sửa.",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn stale() -> AppError {
+    AppError::conflict(
+        "stale_version",
+        "Báo cáo vừa được người khác cập nhật. Xin tải lại trang để xem bản mới nhất rồi sửa tiếp.",
+    )
+}
+
+/// Normalises every narrative to NFC, as all stored text is.
+fn nfc_sections(sections: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    sections
+        .iter()
+        .map(|(k, v)| (k.clone(), vn::nfc(v)))
+        .collect()
+}
+
+/// The changes between two JSON maps, for the audit trail: `[{field, from, to}]`.
+fn diff_maps<V: Serialize + PartialEq>(
+    prefix: &str,
+    old: &BTreeMap<String, V>,
+    new: &BTreeMap<String, V>,
+    out: &mut Vec<Json>,
+) {
+    for key in old
+        .keys()
+        .chain(new.keys().filter(|k| !old.contains_key(*k)))
+    {
+        let (a, b) = (old.get(key), new.get(key));
+        if a != b {
+            out.push(json!({ "field": format!("{prefix}{key}"), "from": a, "to": b }));
+        }
+    }
+}
+
+/// Saves a draft. Bad input is refused whole: nothing is stored unless every value is valid.
+pub fn save_draft(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    input: &DraftInput,
+) -> AppResult<ReportView> {
+    save_draft_as(conn, user, ctx, unit, input, Entry::Filer)
+}
+
+pub(super) fn save_draft_as(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    input: &DraftInput,
+    entry: Entry,
+) -> AppResult<ReportView> {
+    ensure_can_enter(ctx, user, unit, entry)?;
+    let consolidated = has_children(conn, unit, ctx.round.period_end)?;
+    let sections = nfc_sections(&input.sections);
+    let checked = if consolidated {
+        if !input.values.is_empty() {
+            return Err(AppError::invalid(vec![FieldError {
+                field: "values".into(),
+                message: "Số liệu của báo cáo tổng hợp được tính từ báo cáo của các đơn vị trực thuộc, không nhập tay.".into(),
+            }]));
+        }
+        ctx.template
+            .validate(&BTreeMap::new(), &sections, Mode::Draft)
+            .map_err(AppError::invalid)?
+    } else {
+        ctx.template
+            .validate(&input.values, &sections, Mode::Draft)
+            .map_err(AppError::invalid)?
+    };
+    let prefill = if consolidated {
+        BTreeMap::new()
+    } else {
+        roster_prefill(conn, ctx, unit)?
+    };
+    let reasons = check_overrides(&ctx.template, &prefill, &checked.values, &input.overrides)?;
+    let prefill_json =
+        (!prefill.is_empty()).then(|| json!({ "roster": prefill, "reasons": reasons }).to_string());
+    let now = ctx.now;
+    write_transaction(conn, |conn| {
+        let existing = find_report(conn, ctx.round.id, unit.id)?;
+        ensure_editable(existing.as_ref())?;
+        let current_version = existing.as_ref().map_or(0, |r| r.version);
+        if input.version != current_version {
+            return Err(stale());
+        }
+        let values_json = if consolidated {
+            existing
+                .as_ref()
+                .map_or_else(|| "{}".to_owned(), |r| r.values_json.clone())
+        } else {
+            serde_json::to_string(&checked.values).map_err(anyhow::Error::new)?
+        };
+        let sections_json = serde_json::to_string(&checked.sections).map_err(anyhow::Error::new)?;
+        let mut changes = Vec::new();
+        let (old_values, old_sections): (BTreeMap<String, Json>, BTreeMap<String, String>) =
+            match &existing {
+                Some(r) => (parse_map(&r.values_json)?, parse_map(&r.sections_json)?),
+                None => (BTreeMap::new(), BTreeMap::new()),
+            };
+        let new_values: BTreeMap<String, Json> = parse_map(&values_json)?;
+        diff_maps("values.", &old_values, &new_values, &mut changes);
+        diff_maps("sections.", &old_sections, &checked.sections, &mut changes);
+        for (key, reason) in &reasons {
+            if let Some(change) = changes
+                .iter_mut()
+                .find(|c| c["field"] == format!("values.{key}"))
+            {
+                change["reason"] = json!(reason);
+            }
+        }
+        let report_id = match &existing {
+            Some(r) => {
+                let status = if r.status == "returned" {
+                    "returned"
+                } else {
+                    "draft"
+                };
+                let n = diesel::update(
+                    reports::table
+                        .filter(reports::id.eq(r.id))
+                        .filter(reports::version.eq(current_version)),
+                )
+                .set((
+                    reports::values_json.eq(&values_json),
+                    reports::sections_json.eq(&sections_json),
+                    reports::prefill_json.eq(prefill_json.as_deref()),
+                    reports::status.eq(status),
+                    reports::version.eq(current_version + 1),
+                    reports::updated_at.eq(now),
+                    reports::updated_by.eq(Some(user.account.id)),
+                ))
+                .execute(conn)?;
+                if n != 1 {
+                    return Err(stale());
+                }
+                r.id
+            }
+            None => diesel::insert_into(reports::table)
+                .values(NewReport {
+                    round_id: ctx.round.id,
+                    unit_id: unit.id,
+                    status: "draft",
+                    values_json: &values_json,
+                    sections_json: &sections_json,
+                    version: 1,
+                    first_submitted_at: None,
+                    submitted_at: None,
+                    reviewed_at: None,
+                    reviewed_by: None,
+                    return_reason: None,
+                    updated_at: now,
+                    updated_by: Some(user.account.id),
+                    included_json: None,
+                    prefill_json: prefill_json.as_deref(),
+                })
+                .returning(reports::id)
+                .get_result(conn)
+                .map_err(|e| match e {
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ) => stale(),
+                    other => other.into(),
+                })?,
+        };
+        audit(
+            conn,
+            user,
+            "save_draft",
+            "report",
+            Some(report_id),
+            Some(unit.id),
+            json!({ "round_id": ctx.round.id, "version": current_version + 1, "changes": changes }),
+            now,
+        )?;
+        Ok(())
+    })?;
+    report_view(conn, user, ctx, unit)
+}
+
+/// Submits the stored draft after checking it in full (required fields and rules). A unit with
+/// children submits its narrative with a snapshot of the consolidated figures of its
+/// accepted children.
+pub fn submit(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    version: Option<i32>,
+) -> AppResult<ReportView> {
+    ensure_can_file(ctx, user, unit)?;
+    let consolidated = has_children(conn, unit, ctx.round.period_end)?;
+    let (snapshot, included) = if consolidated {
+        let rollup = rollup(conn, user, ctx, unit, false)?;
+        let mut values = BTreeMap::new();
+        for ind in &ctx.template.indicators {
+            if let Some(v) = rollup.total.rollup.value(&ctx.template, &ind.key) {
+                values.insert(
+                    ind.key.clone(),
+                    serde_json::to_value(v).map_err(anyhow::Error::new)?,
+                );
+            }
+        }
+        let included = Included::of(&rollup.rows);
+        (
+            Some(serde_json::to_string(&values).map_err(anyhow::Error::new)?),
+            Some(serde_json::to_string(&included).map_err(anyhow::Error::new)?),
+        )
+    } else {
+        (None, None)
+    };
+    let now = ctx.now;
+    write_transaction(conn, |conn| {
+        let existing = find_report(conn, ctx.round.id, unit.id)?;
+        ensure_editable(existing.as_ref())?;
+        let current_version = existing.as_ref().map_or(0, |r| r.version);
+        if version.is_some_and(|v| v != current_version) {
+            return Err(stale());
+        }
+        let (raw_values, sections): (BTreeMap<String, Json>, BTreeMap<String, String>) =
+            match &existing {
+                Some(r) if !consolidated => {
+                    (parse_map(&r.values_json)?, parse_map(&r.sections_json)?)
+                }
+                Some(r) => (BTreeMap::new(), parse_map(&r.sections_json)?),
+                None => (BTreeMap::new(), BTreeMap::new()),
+            };
+        if let Err(mut errors) = ctx.template.validate(&raw_values, &sections, Mode::Submit) {
+            // A consolidated report's figures come from below; only its narrative is its own.
+            if consolidated {
+                errors.retain(|e| ctx.template.section(&e.field).is_some());
+            }
+            if !errors.is_empty() {
+                return Err(AppError::invalid(errors));
+            }
+        }
+        let Some(report) = existing else {
+            // Validation of an empty report always fails on a template with a required
+            // field; a template without any is submitted as an empty report.
+            let id = diesel::insert_into(reports::table)
+                .values(NewReport {
+                    round_id: ctx.round.id,
+                    unit_id: unit.id,
+                    status: "submitted",
+                    values_json: snapshot.as_deref().unwrap_or("{}"),
+                    sections_json: "{}",
+                    version: 1,
+                    first_submitted_at: Some(now),
+                    submitted_at: Some(now),
+                    reviewed_at: None,
+                    reviewed_by: None,
+                    return_reason: None,
+                    updated_at: now,
+                    updated_by: Some(user.account.id),
+                    included_json: included.as_deref(),
+                    prefill_json: None,
+                })
+                .returning(reports::id)
+                .get_result::<i32>(conn)?;
+            review_event(conn, id, "submit", None, user, now)?;
+            audit(
+                conn,
+                user,
+                "submit",
+                "report",
+                Some(id),
+                Some(unit.id),
+                json!({ "round_id": ctx.round.id, "version": 1 }),
+                now,
+            )?;
+            return Ok(());
+        };
+        let values_json = snapshot
+            .clone()
+            .unwrap_or_else(|| report.values_json.clone());
+        let n = diesel::update(
+            reports::table
+                .filter(reports::id.eq(report.id))
+                .filter(reports::version.eq(current_version)),
+        )
+        .set((
+            reports::status.eq("submitted"),
+            reports::values_json.eq(&values_json),
+            reports::version.eq(current_version + 1),
+            reports::submitted_at.eq(Some(now)),
+            reports::first_submitted_at.eq(Some(report.first_submitted_at.unwrap_or(now))),
+            reports::included_json.eq(included.as_deref()),
+            reports::updated_at.eq(now),
+            reports::updated_by.eq(Some(user.account.id)),
+        ))
+        .execute(conn)?;
+        if n != 1 {
+            return Err(stale());
+        }
+        review_event(conn, report.id, "submit", None, user, now)?;
+        audit(
+            conn,
+            user,
+            "submit",
+            "report",
+            Some(report.id),
+            Some(unit.id),
+            json!({
+                "round_id": ctx.round.id,
+                "version": current_version + 1,
+                "changes": [{ "field": "status", "from": report.status, "to": "submitted" }],
+            }),
+            now,
+        )?;
+        Ok(())
+    })?;
+    report_view(conn, user, ctx, unit)
+}

@@ -1,0 +1,198 @@
+//! The offline form (*mẫu nhập liệu*) out and back in: a commune downloads its form, fills it in
+//! Excel and uploads it, or its board uploads many communes' forms at once. The workbook itself
+//! is the excel room's work; here are the checks and the storing, through the same rules as the
+//! web form.
+
+use serde::Serialize;
+
+use super::access::CurrentUser;
+use super::filing::{DraftInput, Entry, ReportView, ensure_can_enter, report_view, save_draft_as};
+use super::rounds::period_label;
+use super::units::unit_by_code;
+use super::{RoundCtx, ensure_open, find_report};
+use crate::db::Conn;
+use crate::db::models::Unit;
+use crate::domain::{UnitRef, vn};
+use crate::error::{AppError, AppResult};
+use crate::excel;
+
+/// The offline form of `unit`'s report: its current values, or the roster's figures.
+pub fn offline_form(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+) -> AppResult<Vec<u8>> {
+    let view = report_view(conn, user, ctx, unit)?;
+    if view.consolidated {
+        return Err(AppError::conflict(
+            "consolidated",
+            "Báo cáo tổng hợp lấy số liệu từ các đơn vị trực thuộc nên không có mẫu nhập liệu.",
+        ));
+    }
+    let mut values = view.prefill.clone();
+    values.extend(view.values.clone());
+    let data = excel::FormData {
+        identity: identity(ctx, unit),
+        template: &ctx.template,
+        round_title: &ctx.round.title,
+        period: period_label(&ctx.round),
+        unit_name: &unit.name,
+        deadline: vn::datetime(view.deadline),
+        values: &values,
+        sections: &view.sections,
+        roster: &view.prefill,
+        reasons: &view.overrides,
+    };
+    Ok(excel::form_workbook(&data)?)
+}
+
+fn identity(ctx: &RoundCtx, unit: &Unit) -> excel::Identity {
+    excel::Identity {
+        template_key: ctx.template.key.clone(),
+        template_version: ctx.template.version,
+        round_id: ctx.round.id,
+        unit_code: unit.code.clone(),
+    }
+}
+
+/// A filled offline form becomes the unit's draft through the same checks as the web form;
+/// a file with any error changes nothing, and each error names its sheet and cell.
+pub fn upload_form(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    bytes: &[u8],
+    entry: Entry,
+) -> AppResult<(ReportView, Vec<String>)> {
+    ensure_can_enter(ctx, user, unit, entry)?;
+    let form = excel::read_form(bytes).map_err(AppError::invalid)?;
+    upload_read(conn, user, ctx, unit, form, entry)
+}
+
+/// [`upload_form`] of a workbook already read.
+fn upload_read(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    form: excel::ReadForm,
+    entry: Entry,
+) -> AppResult<(ReportView, Vec<String>)> {
+    ensure_can_enter(ctx, user, unit, entry)?;
+    let upload =
+        excel::check_form(form, &identity(ctx, unit), &ctx.template).map_err(AppError::invalid)?;
+    let current = find_report(conn, ctx.round.id, unit.id)?.map_or(0, |r| r.version);
+    let input = DraftInput {
+        values: upload.values,
+        sections: upload.sections,
+        overrides: upload.overrides,
+        version: current,
+    };
+    let converted = upload.converted;
+    save_draft_as(conn, user, ctx, unit, &input, entry)
+        .map(|view| (view, converted))
+        .map_err(|e| match e {
+            AppError::Invalid { message, fields } => AppError::Invalid {
+                message,
+                fields: excel::locate(fields, &upload.cells),
+            },
+            other => other,
+        })
+}
+
+/// One file of a bulk upload and what became of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BulkResult {
+    pub file: String,
+    pub unit: Option<UnitRef>,
+    pub stored: bool,
+    pub messages: Vec<String>,
+}
+
+/// A board uploads its communes' filled forms at once: each file is matched to its commune by
+/// the form's hidden sheet, checked, and stored as that commune's draft, or rejected, on its own.
+pub fn bulk_upload(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    board: &Unit,
+    files: Vec<(String, Vec<u8>)>,
+) -> AppResult<Vec<BulkResult>> {
+    if !(user.role.reviews() && user.reach.iter().any(|r| r.id == board.id)) {
+        return Err(AppError::Forbidden(
+            "Chỉ ban tuyên giáo của đơn vị này mới được tải lên báo cáo của các đơn vị trực thuộc."
+                .into(),
+        ));
+    }
+    ensure_open(ctx)?;
+    // One transaction for the batch, a savepoint per file: a file is still stored or rejected
+    // on its own, and the batch costs one flush to disk instead of one per file.
+    conn.immediate_transaction(|conn| bulk_store(conn, user, ctx, board, files))
+}
+
+fn bulk_store(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    board: &Unit,
+    files: Vec<(String, Vec<u8>)>,
+) -> AppResult<Vec<BulkResult>> {
+    let files = excel::expand_files(files);
+    let forms = excel::read_forms(&files);
+    let mut results = Vec::new();
+    for ((file, _), form) in files.into_iter().zip(forms) {
+        let mut result = BulkResult {
+            file,
+            unit: None,
+            stored: false,
+            messages: Vec::new(),
+        };
+        // A form names its unit; anything else is no form of ours.
+        let form = form.ok().filter(|f| f.unit().is_some());
+        let unit = match form.as_ref().and_then(|f| f.unit()) {
+            Some(code) => unit_by_code(conn, code, Some(ctx.round.period_end))?,
+            None => None,
+        };
+        match (form, unit) {
+            (None, _) => result.messages.push(
+                "Không phải mẫu nhập liệu của hệ thống (không đọc được đơn vị trong tệp).".into(),
+            ),
+            (Some(form), None) => result.messages.push(format!(
+                "Không có đơn vị mã {} trong kỳ báo cáo này.",
+                form.unit().unwrap_or_default()
+            )),
+            (Some(_), Some(unit)) if unit.parent_id != Some(board.id) => {
+                result.messages.push(format!(
+                    "{} không trực thuộc {}; tệp không được nhận.",
+                    unit.name, board.name
+                ));
+                result.unit = Some((&unit).into());
+            }
+            (Some(form), Some(unit)) => {
+                result.unit = Some((&unit).into());
+                match upload_read(conn, user, ctx, &unit, form, Entry::OnBehalf) {
+                    Ok((_, converted)) => {
+                        result.stored = true;
+                        result
+                            .messages
+                            .push("Đã lưu thành bản nháp của đơn vị.".into());
+                        result.messages.extend(converted);
+                    }
+                    Err(AppError::Invalid { fields, .. }) => {
+                        result
+                            .messages
+                            .extend(fields.into_iter().map(|f| f.message));
+                    }
+                    Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_))) => {
+                        result.messages.push(e.user_message());
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        results.push(result);
+    }
+    Ok(results)
+}
