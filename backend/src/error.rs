@@ -1,5 +1,5 @@
 //! One closed error type for every operation. Its kind says what kind of failure it is (the
-//! routes turn it into a status: `routes::errors`); its message says it in Vietnamese; an
+//! routes turn it into a status, in `routes/mod.rs`); its message says it in Vietnamese; an
 //! unexpected failure tells the user nothing of the internals.
 
 use report_schemas::FieldError;
