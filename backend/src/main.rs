@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web server.
-    Serve(#[command(flatten)] ServeArgs),
+    Serve(ServeArgs),
     /// Write the consolidated workbook of a round for a unit, as the web download does.
     Export {
         #[command(flatten)]
@@ -44,7 +44,7 @@ enum Command {
         command: UnitsCommand,
     },
     /// Apply migrations and load data without serving.
-    Seed(#[command(flatten)] DataArgs),
+    Seed(DataArgs),
 }
 
 #[derive(Subcommand)]
