@@ -391,9 +391,15 @@ fn job(args: &[String]) -> Result<()> {
                     vn::now_utc(),
                 )
                 .map_err(said)?;
-                let results =
-                    service::upload::bulk_upload(&mut conn, &user, &ctx, &user.unit.clone(), files)
-                        .map_err(said)?;
+                let results = service::upload::bulk_upload(
+                    &mut conn,
+                    &user,
+                    &ctx,
+                    &user.unit.clone(),
+                    files,
+                    &state.limits,
+                )
+                .map_err(said)?;
                 for r in results {
                     if r.stored {
                         stored += 1;

@@ -1,7 +1,8 @@
 //! Settings in one place: where the server listens, the database, the folder of report
 //! templates, and whether to load the demo data. Each is read from its flag, else from its
 //! environment variable (`BAOCAO_BIND`, `BAOCAO_DATABASE`, `BAOCAO_SCHEMAS`), else its default;
-//! the commands share the flags below, so a setting is spelled the same everywhere.
+//! the commands share the flags below, so a setting is spelled the same everywhere. The upload
+//! limits are fixed defaults for now.
 
 use std::path::PathBuf;
 
@@ -17,6 +18,8 @@ pub struct Settings {
     /// Where the template files are; `None` uses `report-schemas/schemas` when present,
     /// else the templates built into the binary.
     pub schemas: Option<PathBuf>,
+    /// How much an upload may bring.
+    pub limits: Limits,
 }
 
 impl Default for Settings {
@@ -26,6 +29,27 @@ impl Default for Settings {
             database: DEFAULT_DATABASE.into(),
             demo: false,
             schemas: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// How much an upload may bring, checked before anything is allocated from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// One workbook: an uploaded form, or one file of a bulk upload. A filled form is a few
+    /// tens of kilobytes; LibreOffice's and old .xls files are larger, never megabytes.
+    pub form_bytes: usize,
+    /// One upload request: a bulk upload's archive or files, and what an archive inflates to.
+    /// A district's 35 forms zipped are about 0.5 MB, a province's 242 about 3.5 MB.
+    pub upload_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            form_bytes: 5 << 20,
+            upload_bytes: 32 << 20,
         }
     }
 }

@@ -25,6 +25,9 @@ pub enum AppError {
     },
     #[error("{0}")]
     BadRequest(String),
+    /// A body or upload larger than what is accepted; nothing was read past the limit.
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -57,6 +60,7 @@ impl AppError {
             AppError::Conflict { code, .. } => code,
             AppError::Invalid { .. } => "invalid",
             AppError::BadRequest(_) => "bad_request",
+            AppError::TooLarge(_) => "too_large",
             AppError::Unexpected(_) => "internal",
         }
     }

@@ -19,4 +19,5 @@ pub struct AppState {
     pub pool: db::DbPool,
     pub catalog: catalog::Catalog,
     pub clock: clock::Clock,
+    pub limits: config::Limits,
 }

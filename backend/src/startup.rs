@@ -43,6 +43,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
             pool,
             catalog,
             clock: crate::clock::Clock::default(),
+            limits: settings.limits,
         },
         prepared,
     ))

@@ -9,12 +9,15 @@
 
 pub mod export;
 pub mod form;
+pub mod guard;
 pub mod legacy;
 pub mod upload;
 
 pub use export::{Consolidated, ExportData, ExportError, WriterStopped, write_workbook};
 pub use form::{FormData, Identity, form_workbook};
-pub use upload::{ReadForm, Upload, check_form, expand_files, locate, read_form, read_forms};
+pub use upload::{
+    ReadForm, Unpacked, Upload, check_form, expand_files, locate, read_form, read_forms,
+};
 
 /// The unit's name without its level word: "Huyện Quỳnh Phụ" → "Quỳnh Phụ".
 pub fn short_name(name: &str) -> &str {

@@ -13,6 +13,7 @@ use super::form::{
     COL_KEY, COL_LABEL, COL_REASON, COL_VALUE, INPUT_SHEET, Identity, META_SHEET, TEXT_SHEET,
     encode_key,
 };
+use super::guard;
 use super::legacy::{self, Legacy};
 use crate::domain::vn;
 use crate::excel::col_name;
@@ -146,6 +147,8 @@ impl ReadForm {
 
 /// Reads an uploaded workbook; only a file that is no form at all is refused here.
 pub fn read_form(bytes: &[u8]) -> Result<ReadForm, Vec<FieldError>> {
+    // Nothing reads the file before its extent and sizes are known to fit a form.
+    guard::check_workbook(bytes).map_err(|e| vec![e])?;
     let mut wb = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| {
         vec![problem(
             "file",
@@ -363,7 +366,7 @@ pub fn locate(errors: Vec<FieldError>, cells: &BTreeMap<String, String>) -> Vec<
 
 /// Reads the workbooks of a bulk upload, on as many threads as there are cores: reading is
 /// most of an upload's work and needs no database.
-pub fn read_forms(files: &[(String, Vec<u8>)]) -> Vec<Result<ReadForm, Vec<FieldError>>> {
+pub fn read_forms(files: &[&[u8]]) -> Vec<Result<ReadForm, Vec<FieldError>>> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = files.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -372,7 +375,7 @@ pub fn read_forms(files: &[(String, Vec<u8>)]) -> Vec<Result<ReadForm, Vec<Field
             .map(|part| {
                 let worker = scope.spawn(move || {
                     part.iter()
-                        .map(|(_, bytes)| read_form(bytes))
+                        .map(|bytes| read_form(bytes))
                         .collect::<Vec<_>>()
                 });
                 (part.len(), worker)
@@ -397,41 +400,112 @@ pub fn read_forms(files: &[(String, Vec<u8>)]) -> Vec<Result<ReadForm, Vec<Field
     })
 }
 
-/// The files of a bulk upload, a .zip opened into the workbooks it holds.
-pub fn expand_files(files: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+/// How many files an archive of a bulk upload may hold.
+pub const MAX_ARCHIVE_FILES: usize = 1_000;
+
+/// One file of a bulk upload, unpacked: its bytes, or why it was not taken.
+pub struct Unpacked {
+    pub name: String,
+    pub bytes: Result<Vec<u8>, String>,
+}
+
+fn is_archive(name: &str) -> bool {
+    [".zip", ".rar", ".7z", ".tar", ".gz", ".tgz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+fn too_big(limit: usize) -> String {
+    format!(
+        "Tệp lớn quá {} MB.",
+        vn::int(i64::try_from(limit >> 20).unwrap_or(i64::MAX))
+    )
+}
+
+/// The files of a bulk upload, a .zip opened into the workbooks it holds. Each file may be at
+/// most `file_limit` bytes, and an archive's files together at most `total_limit` once
+/// inflated: every entry is inflated through a cap, so an archive that claims little and
+/// inflates to gigabytes is stopped at the cap. An archive inside the archive is not opened.
+pub fn expand_files(
+    files: Vec<(String, Vec<u8>)>,
+    file_limit: usize,
+    total_limit: usize,
+) -> Result<Vec<Unpacked>, FieldError> {
     use std::io::Read;
     let mut out = Vec::new();
+    let mut total = 0usize;
     for (name, bytes) in files {
         // An .xlsx or .ods is itself a zip: only an archive that is not a workbook is opened.
-        let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(&bytes)) else {
-            out.push((name, bytes));
+        let archive = zip::ZipArchive::new(Cursor::new(&bytes))
+            .ok()
+            .filter(|zip| {
+                zip.index_for_name("[Content_Types].xml").is_none()
+                    && zip.index_for_name("mimetype").is_none()
+            });
+        let Some(mut zip) = archive else {
+            let bytes = if bytes.len() > file_limit {
+                Err(too_big(file_limit))
+            } else {
+                Ok(bytes)
+            };
+            out.push(Unpacked { name, bytes });
             continue;
         };
-        let is_workbook = zip.index_for_name("[Content_Types].xml").is_some()
-            || zip.index_for_name("mimetype").is_some();
-        if is_workbook {
-            out.push((name, bytes));
-            continue;
+        if zip.len() > MAX_ARCHIVE_FILES {
+            return Err(problem(
+                "file",
+                format!(
+                    "Tệp nén «{name}» chứa quá nhiều tệp (trên {}); xin chia thành nhiều lần tải lên.",
+                    vn::int(MAX_ARCHIVE_FILES as i64)
+                ),
+            ));
         }
         for i in 0..zip.len() {
-            let Ok(mut entry) = zip.by_index(i) else {
+            let Ok(entry) = zip.by_index(i) else {
                 continue;
             };
             let Ok(entry_name) = entry.name().map(|n| n.into_owned()) else {
                 continue;
             };
             let lower = entry_name.to_lowercase();
-            if entry.is_dir()
-                || !(lower.ends_with(".xlsx") || lower.ends_with(".xls") || lower.ends_with(".ods"))
-                || entry_name.contains("__MACOSX")
-            {
+            if entry.is_dir() || entry_name.contains("__MACOSX") {
                 continue;
             }
-            let mut data = Vec::new();
-            if entry.read_to_end(&mut data).is_ok() {
-                out.push((format!("{name}/{entry_name}"), data));
+            let shown = format!("{name}/{entry_name}");
+            if is_archive(&lower) {
+                out.push(Unpacked {
+                    name: shown,
+                    bytes: Err(
+                        "Tệp nén nằm trong tệp nén không được mở; xin nén tất cả các mẫu vào một tệp .zip duy nhất."
+                            .into(),
+                    ),
+                });
+                continue;
             }
+            if !(lower.ends_with(".xlsx") || lower.ends_with(".xls") || lower.ends_with(".ods")) {
+                continue;
+            }
+            // Read one byte past the cap, to know whether the file is larger than it.
+            let cap = file_limit.min(total_limit.saturating_sub(total)) as u64;
+            let mut data = Vec::new();
+            let read = entry.take(cap + 1).read_to_end(&mut data);
+            total += data.len();
+            if total > total_limit {
+                return Err(problem(
+                    "file",
+                    format!(
+                        "Các tệp trong «{name}» giải nén ra quá {} MB; xin chia thành nhiều lần tải lên.",
+                        vn::int(i64::try_from(total_limit >> 20).unwrap_or(i64::MAX))
+                    ),
+                ));
+            }
+            let bytes = match read {
+                Err(_) => Err("Không đọc được tệp này trong tệp nén.".into()),
+                Ok(_) if data.len() > file_limit => Err(too_big(file_limit)),
+                Ok(_) => Ok(data),
+            };
+            out.push(Unpacked { name: shown, bytes });
         }
     }
-    out
+    Ok(out)
 }

@@ -7,8 +7,9 @@ use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use actix_web::body::SizedStream;
 use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
+use futures_util::StreamExt;
 use report_schemas::FieldError;
 
 use super::page::{Flash, PageResult, PageUser, UserVm, all_messages, html, redirect};
@@ -153,8 +154,10 @@ async fn upload_json(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(i32, String)>,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> AppResult<HttpResponse> {
+    let body = read_body(&req, payload, state.limits.form_bytes).await?;
     let (view, converted) = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
         upload::upload_form(conn, &s.user, &s.ctx, &s.unit, &body, Entry::Filer)
     })
@@ -167,11 +170,13 @@ async fn bulk_upload_json(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(i32, String)>,
-    body: web::Bytes,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> AppResult<HttpResponse> {
-    let results = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
-        let files = vec![("tai-len".into(), body.to_vec())];
-        upload::bulk_upload(conn, &s.user, &s.ctx, &s.unit, files)
+    let body = read_body(&req, payload, state.limits.upload_bytes).await?;
+    let results = on_unit(&state, user, path.into_inner(), move |conn, st, s| {
+        let files = vec![("tai-len".into(), body)];
+        upload::bulk_upload(conn, &s.user, &s.ctx, &s.unit, files, &st.limits)
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "results": results })))
@@ -196,17 +201,54 @@ async fn offline_form_page(
     Ok(offline_form_response(&state, user, path.into_inner()).await?)
 }
 
-/// Largest offline form accepted: a filled form is a few tens of kilobytes.
-const MAX_UPLOAD: usize = 20 << 20;
+fn too_large(limit: usize) -> AppError {
+    AppError::TooLarge(format!(
+        "Tệp tải lên lớn quá {} MB; không có gì được lưu.",
+        limit >> 20
+    ))
+}
 
-/// Every file of a multipart form, whole, with its name.
-async fn all_files(mut form: actix_multipart::Multipart) -> AppResult<Vec<(String, Vec<u8>)>> {
-    use futures_util::StreamExt;
+fn upload_failed(e: impl std::fmt::Display) -> AppError {
+    AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e})."))
+}
+
+/// A request body, read up to `limit` bytes and refused past it: a declared length over the
+/// limit is refused before anything is read.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> AppResult<Vec<u8>> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(upload_failed)?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Every file of a multipart form, whole, with its name: each at most `file_limit` bytes, all
+/// together at most `total_limit`.
+async fn all_files(
+    mut form: actix_multipart::Multipart,
+    file_limit: usize,
+    total_limit: usize,
+) -> AppResult<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     let mut total = 0usize;
     while let Some(field) = form.next().await {
-        let mut field =
-            field.map_err(|e| AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e}).")))?;
+        let mut field = field.map_err(upload_failed)?;
         let Some(name) = field
             .content_disposition()
             .and_then(|d| d.get_filename())
@@ -216,13 +258,13 @@ async fn all_files(mut form: actix_multipart::Multipart) -> AppResult<Vec<(Strin
         };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e}).")))?;
+            let chunk = chunk.map_err(upload_failed)?;
             total += chunk.len();
-            if total > 10 * MAX_UPLOAD {
-                return Err(AppError::BadRequest(
-                    "Các tệp tải lên lớn quá 200 MB.".into(),
-                ));
+            if total > total_limit {
+                return Err(too_large(total_limit));
+            }
+            if bytes.len() + chunk.len() > file_limit {
+                return Err(too_large(file_limit));
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -259,9 +301,10 @@ async fn bulk_upload_page(
 ) -> PageResult {
     let vm = UserVm::from(&user);
     let (round_id, code) = path.into_inner();
-    let files = all_files(form).await?;
-    let (unit_name, results) = on_unit(&state, user, (round_id, code.clone()), |conn, _, s| {
-        let results = upload::bulk_upload(conn, &s.user, &s.ctx, &s.unit, files)?;
+    let limits = state.limits;
+    let files = all_files(form, limits.upload_bytes, limits.upload_bytes).await?;
+    let (unit_name, results) = on_unit(&state, user, (round_id, code.clone()), |conn, st, s| {
+        let results = upload::bulk_upload(conn, &s.user, &s.ctx, &s.unit, files, &st.limits)?;
         Ok((s.unit.name, results))
     })
     .await?;
@@ -288,7 +331,8 @@ async fn upload_page(
 ) -> PageResult {
     let (round_id, code) = path.into_inner();
     let path = (round_id, code.clone());
-    let outcome = match all_files(form).await {
+    let limit = state.limits.form_bytes;
+    let outcome = match all_files(form, limit, limit).await {
         Ok(mut files) => {
             let (_, bytes) = files.swap_remove(0);
             on_unit(&state, user.clone(), path.clone(), move |conn, _, s| {
@@ -310,7 +354,10 @@ async fn upload_page(
             "/ky-bao-cao/{round_id}/bao-cao/{code}?ok=tai-len"
         ))),
         Err(
-            e @ (AppError::Invalid { .. } | AppError::Conflict { .. } | AppError::BadRequest(_)),
+            e @ (AppError::Invalid { .. }
+            | AppError::Conflict { .. }
+            | AppError::BadRequest(_)
+            | AppError::TooLarge(_)),
         ) => {
             let status = e.status_code();
             let message = match &e {

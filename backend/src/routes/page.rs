@@ -78,6 +78,7 @@ impl ResponseError for PageError {
             StatusCode::NOT_FOUND => "Không tìm thấy",
             StatusCode::CONFLICT => "Không thực hiện được",
             StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Dữ liệu chưa hợp lệ",
+            StatusCode::PAYLOAD_TOO_LARGE => "Tệp quá lớn",
             _ => "Có lỗi xảy ra",
         };
         let page = ErrorPage {

@@ -10,11 +10,12 @@ use super::filing::{DraftInput, Entry, ReportView, ensure_can_enter, report_view
 use super::rounds::period_label;
 use super::units::unit_by_code;
 use super::{RoundCtx, ensure_open, find_report};
+use crate::config::Limits;
 use crate::db::Conn;
 use crate::db::models::Unit;
 use crate::domain::{UnitRef, vn};
 use crate::error::{AppError, AppResult};
-use crate::excel;
+use crate::excel::{self, ReadForm};
 
 /// The offline form of `unit`'s report: its current values, or the roster's figures.
 pub fn offline_form(
@@ -113,12 +114,15 @@ pub struct BulkResult {
 
 /// A board uploads its communes' filled forms at once: each file is matched to its commune by
 /// the form's hidden sheet, checked, and stored as that commune's draft, or rejected, on its own.
+/// The files are unpacked and read before the database's write lock is taken (reading needs
+/// none), so that other people's saves go on meanwhile.
 pub fn bulk_upload(
     conn: &mut Conn,
     user: &CurrentUser,
     ctx: &RoundCtx,
     board: &Unit,
     files: Vec<(String, Vec<u8>)>,
+    limits: &Limits,
 ) -> AppResult<Vec<BulkResult>> {
     if !(user.role.reviews() && user.reach.iter().any(|r| r.id == board.id)) {
         return Err(AppError::Forbidden(
@@ -127,9 +131,38 @@ pub fn bulk_upload(
         ));
     }
     ensure_open(ctx)?;
+    let files = excel::expand_files(files, limits.form_bytes, limits.upload_bytes)
+        .map_err(|e| AppError::invalid(vec![e]))?;
+    let readable: Vec<&[u8]> = files
+        .iter()
+        .filter_map(|f| f.bytes.as_deref().ok())
+        .collect();
+    let mut read = excel::read_forms(&readable).into_iter();
+    let mut forms = Vec::with_capacity(files.len());
+    for file in files {
+        let form = match file.bytes {
+            Ok(_) => read
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("a read form went missing"))?,
+            Err(message) => Err(vec![report_schemas::FieldError {
+                field: "file".into(),
+                message,
+            }]),
+        };
+        forms.push((file.name, form));
+    }
     // One transaction for the batch, a savepoint per file: a file is still stored or rejected
     // on its own, and the batch costs one flush to disk instead of one per file.
-    conn.immediate_transaction(|conn| bulk_store(conn, user, ctx, board, files))
+    conn.immediate_transaction(|conn| bulk_store(conn, user, ctx, board, forms))
+}
+
+/// What a file's form says of its unit, as the result may show it: never whether a code
+/// outside the board's units exists, nor a foreign unit's name.
+fn not_ours(code: &str, board: &Unit) -> String {
+    format!(
+        "Tệp là mẫu của đơn vị mã {code}, không trực thuộc {}; tệp không được nhận.",
+        board.name
+    )
 }
 
 fn bulk_store(
@@ -137,12 +170,10 @@ fn bulk_store(
     user: &CurrentUser,
     ctx: &RoundCtx,
     board: &Unit,
-    files: Vec<(String, Vec<u8>)>,
+    forms: Vec<(String, Result<ReadForm, Vec<report_schemas::FieldError>>)>,
 ) -> AppResult<Vec<BulkResult>> {
-    let files = excel::expand_files(files);
-    let forms = excel::read_forms(&files);
     let mut results = Vec::new();
-    for ((file, _), form) in files.into_iter().zip(forms) {
+    for (file, form) in forms {
         let mut result = BulkResult {
             file,
             unit: None,
@@ -150,47 +181,48 @@ fn bulk_store(
             messages: Vec::new(),
         };
         // A form names its unit; anything else is no form of ours.
-        let form = form.ok().filter(|f| f.unit().is_some());
-        let unit = match form.as_ref().and_then(|f| f.unit()) {
-            Some(code) => unit_by_code(conn, code, Some(ctx.round.period_end))?,
-            None => None,
-        };
-        match (form, unit) {
-            (None, _) => result.messages.push(
-                "Không phải mẫu nhập liệu của hệ thống (không đọc được đơn vị trong tệp).".into(),
-            ),
-            (Some(form), None) => result.messages.push(format!(
-                "Không có đơn vị mã {} trong kỳ báo cáo này.",
-                form.unit().unwrap_or_default()
-            )),
-            (Some(_), Some(unit)) if unit.parent_id != Some(board.id) => {
-                result.messages.push(format!(
-                    "{} không trực thuộc {}; tệp không được nhận.",
-                    unit.name, board.name
-                ));
-                result.unit = Some((&unit).into());
-            }
-            (Some(form), Some(unit)) => {
-                result.unit = Some((&unit).into());
-                match upload_read(conn, user, ctx, &unit, form, Entry::OnBehalf) {
-                    Ok((_, converted)) => {
-                        result.stored = true;
-                        result
-                            .messages
-                            .push("Đã lưu thành bản nháp của đơn vị.".into());
-                        result.messages.extend(converted);
-                    }
-                    Err(AppError::Invalid { fields, .. }) => {
-                        result
-                            .messages
-                            .extend(fields.into_iter().map(|f| f.message));
-                    }
-                    Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_))) => {
-                        result.messages.push(e.user_message());
-                    }
-                    Err(e) => return Err(e),
+        let form = match form {
+            Ok(form) if form.unit().is_some() => form,
+            read => {
+                result.messages.push(
+                    "Không phải mẫu nhập liệu của hệ thống (không đọc được đơn vị trong tệp)."
+                        .into(),
+                );
+                if let Err(errors) = read {
+                    result
+                        .messages
+                        .extend(errors.into_iter().map(|e| e.message));
                 }
+                results.push(result);
+                continue;
             }
+        };
+        let code = form.unit().unwrap_or_default().to_owned();
+        let unit = unit_by_code(conn, &code, Some(ctx.round.period_end))?
+            .filter(|unit| unit.parent_id == Some(board.id));
+        let Some(unit) = unit else {
+            result.messages.push(not_ours(&code, board));
+            results.push(result);
+            continue;
+        };
+        result.unit = Some((&unit).into());
+        match upload_read(conn, user, ctx, &unit, form, Entry::OnBehalf) {
+            Ok((_, converted)) => {
+                result.stored = true;
+                result
+                    .messages
+                    .push("Đã lưu thành bản nháp của đơn vị.".into());
+                result.messages.extend(converted);
+            }
+            Err(AppError::Invalid { fields, .. }) => {
+                result
+                    .messages
+                    .extend(fields.into_iter().map(|f| f.message));
+            }
+            Err(e @ (AppError::Conflict { .. } | AppError::Forbidden(_))) => {
+                result.messages.push(e.user_message());
+            }
+            Err(e) => return Err(e),
         }
         results.push(result);
     }

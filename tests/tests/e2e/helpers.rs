@@ -69,6 +69,7 @@ impl TestApp {
             database: db_path.to_string_lossy().into_owned(),
             demo,
             schemas: Some(schemas_dir()),
+            ..Settings::default()
         };
         let (state, _) = prepare(&settings).expect("prepare");
         if !demo {

@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod export;
 mod helpers;
+mod hostile;
 mod offline;
 mod pages;
 mod reorg;

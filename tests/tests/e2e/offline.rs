@@ -167,6 +167,12 @@ fn a_form_filled_by_openpyxl_and_saved_again_by_libreoffice_becomes_the_draft() 
     let (status, body) = upload(&other, &app, COMMUNE_2, std::fs::read(&xls).unwrap());
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["report"]["values"]["so_thanh_vien"], 9);
+
+    // And LibreOffice's own .ods, whose sheets end in rows and cells repeated to the edge.
+    let ods = soffice(dir.path(), &xlsx, "ods");
+    let (status, body) = upload(&other, &app, COMMUNE_2, std::fs::read(&ods).unwrap());
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["report"]["values"]["so_thanh_vien"], 9);
 }
 
 #[test]
@@ -509,12 +515,12 @@ fn a_district_uploads_its_communes_forms_at_once_each_stored_or_rejected_on_its_
             .contains("không được nhỏ hơn 0"),
         "{rejected}"
     );
-    assert!(
-        by_file("quang-trung.xlsx")["messages"][0]
-            .as_str()
-            .unwrap()
-            .contains("không trực thuộc")
-    );
+    // Another district's commune: refused without naming it, as a code that does not exist is.
+    let foreign = by_file("quang-trung.xlsx");
+    let said = foreign["messages"][0].as_str().unwrap();
+    assert!(said.contains("không trực thuộc"), "{foreign}");
+    assert!(said.contains(&format!("mã {OTHER_COMMUNE}")), "{foreign}");
+    assert!(foreign["unit"].is_null(), "{foreign}");
     assert!(
         by_file("ghi-chu.xlsx")["messages"][0]
             .as_str()
