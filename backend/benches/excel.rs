@@ -466,6 +466,7 @@ fn board_user(conn: &mut SqliteConnection, code: &str) -> Result<CurrentUser> {
         unit,
         role,
         reach,
+        csrf: String::new(),
     })
 }
 

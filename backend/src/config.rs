@@ -1,6 +1,7 @@
 //! Settings in one place: where the server listens, the database, the folder of report
 //! templates, and whether to load the demo data. Each is read from its flag, else from its
-//! environment variable (`BAOCAO_BIND`, `BAOCAO_DATABASE`, `BAOCAO_SCHEMAS`), else its default;
+//! environment variable (`BAOCAO_BIND`, `BAOCAO_DATABASE`, `BAOCAO_SCHEMAS`, `BAOCAO_PUBLIC_URL`),
+//! else its default;
 //! the commands share the flags below, so a setting is spelled the same everywhere. The upload
 //! limits are fixed defaults for now.
 
@@ -20,6 +21,10 @@ pub struct Settings {
     pub schemas: Option<PathBuf>,
     /// How much an upload may bring.
     pub limits: Limits,
+    /// The address people reach the server at, e.g. `https://baocao.tinhuy.vn` behind a reverse
+    /// proxy. With `https`, the session cookie is sent over HTTPS only and browsers are told to
+    /// use nothing else (HSTS). Requests that change something must come from this origin.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -30,6 +35,7 @@ impl Default for Settings {
             demo: false,
             schemas: None,
             limits: Limits::default(),
+            public_url: None,
         }
     }
 }
@@ -55,6 +61,31 @@ impl Default for Limits {
 }
 
 impl Settings {
+    /// The origin (`scheme://host[:port]`) of the public URL, checked to be one.
+    pub fn public_origin(&self) -> anyhow::Result<Option<String>> {
+        let Some(url) = self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(None);
+        };
+        let (scheme, rest) = url
+            .split_once("://")
+            .filter(|(scheme, _)| matches!(*scheme, "http" | "https"))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--public-url phải có dạng https://tên-miền (hoặc http://…): «{url}»"
+                )
+            })?;
+        let host = rest.split('/').next().unwrap_or_default();
+        if host.is_empty() {
+            anyhow::bail!("--public-url thiếu tên máy: «{url}»");
+        }
+        Ok(Some(format!("{scheme}://{}", host.to_ascii_lowercase())))
+    }
+
     /// The folder the templates are read from, if any.
     pub fn schemas_dir(&self) -> Option<PathBuf> {
         self.schemas.clone().or_else(|| {
@@ -94,6 +125,9 @@ pub struct ServeArgs {
     /// The address to listen on (port 0 picks a free one).
     #[arg(long, default_value = DEFAULT_BIND, env = "BAOCAO_BIND")]
     pub bind: String,
+    /// The address people reach the server at, e.g. https://baocao.tinhuy.vn (behind a reverse proxy).
+    #[arg(long, env = "BAOCAO_PUBLIC_URL")]
+    pub public_url: Option<String>,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -121,6 +155,7 @@ impl From<ServeArgs> for Settings {
     fn from(args: ServeArgs) -> Self {
         Settings {
             bind: args.bind,
+            public_url: args.public_url,
             ..Settings::from(args.data)
         }
     }

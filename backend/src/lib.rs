@@ -20,4 +20,15 @@ pub struct AppState {
     pub catalog: catalog::Catalog,
     pub clock: clock::Clock,
     pub limits: config::Limits,
+    /// The public origin, when the server is told it (see [`config::Settings::public_url`]).
+    pub public_origin: Option<String>,
+}
+
+impl AppState {
+    /// Whether people reach the server over HTTPS: cookies are then sent over HTTPS only.
+    pub fn https(&self) -> bool {
+        self.public_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https://"))
+    }
 }

@@ -3,7 +3,8 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, DefaultHeaders};
+use actix_web::http::header;
+use actix_web::middleware::{Compress, DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
@@ -11,6 +12,9 @@ use crate::AppState;
 use crate::catalog::{self, Catalog};
 use crate::config::Settings;
 use crate::{db, routes, seed};
+
+/// Everything comes from our own origin; no inline script, no framing, forms post only to us.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
 /// What a start-up did, for the operator's console.
 #[derive(Debug, Default)]
@@ -24,6 +28,7 @@ pub struct Prepared {
 /// Opens the database, applies migrations, records the templates and, with `demo`, loads the
 /// demo data. Units are always loaded on an empty database, so a fresh install can log in.
 pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
+    let public_origin = settings.public_origin()?;
     let pool = db::connect(&settings.database)?;
     let catalog = Catalog::default();
     let mut conn = pool.get()?;
@@ -44,6 +49,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
             catalog,
             clock: crate::clock::Clock::default(),
             limits: settings.limits,
+            public_origin,
         },
         prepared,
     ))
@@ -64,17 +70,26 @@ impl Application {
 
     pub fn with_listener(state: AppState, listener: TcpListener) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
+        let https = state.https();
         let state = web::Data::new(state);
         let server = HttpServer::new(move || {
+            // A header a response sets itself (the stylesheet's caching) is kept.
+            let mut headers = DefaultHeaders::new()
+                .add(("X-Content-Type-Options", "nosniff"))
+                .add(("X-Frame-Options", "DENY"))
+                .add(("Referrer-Policy", "same-origin"))
+                .add(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+                // Pages and downloads are the person's own: none is kept in a cache, so Back
+                // after logging out shows nothing.
+                .add((header::CACHE_CONTROL, "no-store"));
+            if https {
+                headers = headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"));
+            }
             App::new()
+                .wrap(from_fn(routes::origin::same_origin_only))
                 .wrap(TracingLogger::default())
                 .wrap(Compress::default())
-                .wrap(
-                    DefaultHeaders::new()
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("X-Frame-Options", "DENY"))
-                        .add(("Referrer-Policy", "same-origin")),
-                )
+                .wrap(headers)
                 .app_data(state.clone())
                 .configure(routes::configure)
         })

@@ -12,7 +12,9 @@ use askama::Template;
 use futures_util::StreamExt;
 use report_schemas::FieldError;
 
-use super::page::{Flash, PageResult, PageUser, UserVm, all_messages, html, redirect};
+use super::page::{
+    CSRF_FIELD, Flash, PageResult, PageUser, UserVm, all_messages, csrf_ok, forged, html, redirect,
+};
 use super::reports::render_report;
 use super::{ProvisionalQuery, on_unit};
 use crate::AppState;
@@ -238,15 +240,17 @@ async fn read_body(
     Ok(body)
 }
 
-/// Every file of a multipart form, whole, with its name: each at most `file_limit` bytes, all
-/// together at most `total_limit`.
+/// Every file of a page's multipart form, whole, with its name: each at most `file_limit`
+/// bytes, all together at most `total_limit`. The form's anti-forgery token is checked too.
 async fn all_files(
+    req: &HttpRequest,
     mut form: actix_multipart::Multipart,
     file_limit: usize,
     total_limit: usize,
 ) -> AppResult<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
     let mut total = 0usize;
+    let mut token: Option<String> = None;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(upload_failed)?;
         let Some(name) = field
@@ -254,6 +258,16 @@ async fn all_files(
             .and_then(|d| d.get_filename())
             .map(str::to_owned)
         else {
+            if field.name() == Some(CSRF_FIELD) {
+                let mut value = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    value.extend_from_slice(&chunk.map_err(upload_failed)?);
+                    if value.len() > 256 {
+                        return Err(forged());
+                    }
+                }
+                token = String::from_utf8(value).ok();
+            }
             continue;
         };
         let mut bytes = Vec::new();
@@ -271,6 +285,9 @@ async fn all_files(
         if !name.is_empty() && !bytes.is_empty() {
             files.push((name, bytes));
         }
+    }
+    if !csrf_ok(req, token.as_deref()) {
+        return Err(forged());
     }
     if files.is_empty() {
         return Err(AppError::invalid(vec![FieldError {
@@ -297,12 +314,13 @@ async fn bulk_upload_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
+    req: HttpRequest,
     form: actix_multipart::Multipart,
 ) -> PageResult {
     let vm = UserVm::from(&user);
     let (round_id, code) = path.into_inner();
     let limits = state.limits;
-    let files = all_files(form, limits.upload_bytes, limits.upload_bytes).await?;
+    let files = all_files(&req, form, limits.upload_bytes, limits.upload_bytes).await?;
     let (unit_name, results) = on_unit(&state, user, (round_id, code.clone()), |conn, st, s| {
         let results = upload::bulk_upload(conn, &s.user, &s.ctx, &s.unit, files, &st.limits)?;
         Ok((s.unit.name, results))
@@ -327,12 +345,13 @@ async fn upload_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
+    req: HttpRequest,
     form: actix_multipart::Multipart,
 ) -> PageResult {
     let (round_id, code) = path.into_inner();
     let path = (round_id, code.clone());
     let limit = state.limits.form_bytes;
-    let outcome = match all_files(form, limit, limit).await {
+    let outcome = match all_files(&req, form, limit, limit).await {
         Ok(mut files) => {
             let (_, bytes) = files.swap_remove(0);
             on_unit(&state, user.clone(), path.clone(), move |conn, _, s| {

@@ -12,6 +12,7 @@
 //! - [`page`]: what every page shares (the error page, form failures, notices).
 
 pub mod excel;
+pub mod origin;
 pub mod page;
 pub mod reports;
 pub mod rosters;

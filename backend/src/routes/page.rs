@@ -10,10 +10,13 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use report_schemas::{AggValue, FieldError, IndicatorKind, Template as ReportTemplate};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
+use super::session::SESSION_COOKIE;
 use crate::domain::{ReportStatus, vn};
 use crate::error::AppError;
-use crate::service::CurrentUser;
+use crate::service::{CurrentUser, session};
 
 /// The form limits and the stylesheet.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -27,7 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .into()
             }),
     )
-    .route("/static/style.css", web::get().to(style));
+    .route("/static/style.css", web::get().to(style))
+    .route("/static/bulk.js", web::get().to(bulk_script));
 }
 
 /// The page for an address that is none of ours.
@@ -176,12 +180,21 @@ async fn style() -> HttpResponse {
         .body(include_str!("../../templates/style.css"))
 }
 
-/// The signed-in person as the page header shows them.
+/// The upload progress of the bulk form (the pages run no inline script: the policy forbids it).
+async fn bulk_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../templates/bulk.js"))
+}
+
+/// The signed-in person as the page header shows them, and the token their forms carry.
 #[derive(Debug, Clone)]
 pub struct UserVm {
     pub name: String,
     pub unit: String,
     pub role: String,
+    pub csrf: String,
 }
 
 impl From<&CurrentUser> for UserVm {
@@ -190,7 +203,67 @@ impl From<&CurrentUser> for UserVm {
             name: u.account.full_name.clone(),
             unit: u.unit.name.clone(),
             role: u.role.label().into(),
+            csrf: u.csrf.clone(),
         }
+    }
+}
+
+/// The name of the anti-forgery field every form of the pages carries.
+pub const CSRF_FIELD: &str = "_csrf";
+
+/// The refusal of a form whose token is not its session's.
+pub fn forged() -> AppError {
+    AppError::Forbidden(
+        "Biểu mẫu này không còn hợp lệ: phiên làm việc đã thay đổi, hoặc biểu mẫu không được gửi từ trang của hệ thống. Xin tải lại trang rồi làm lại."
+            .into(),
+    )
+}
+
+/// Whether `sent` is the anti-forgery token of the session the request's cookie names.
+pub fn csrf_ok(req: &HttpRequest, sent: Option<&str>) -> bool {
+    let expected = req
+        .cookie(SESSION_COOKIE)
+        .map(|c| session::csrf_token(c.value()));
+    match (expected, sent) {
+        (Some(expected), Some(sent)) => session::tokens_match(&expected, sent),
+        _ => false,
+    }
+}
+
+/// A page's form, posted with its anti-forgery token: the token is checked against the
+/// person's session, then the other fields are read as `T`. A form from anywhere else (a
+/// forged post, another session's page) is refused before anything is done.
+pub struct CheckedForm<T>(pub T);
+
+/// A form that carries only its token (a button).
+#[derive(Debug, Default, Deserialize)]
+pub struct NoFields {}
+
+impl<T: DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let mut fields = form.await?.into_inner();
+            let sent = fields
+                .iter()
+                .position(|(k, _)| k == CSRF_FIELD)
+                .map(|at| fields.remove(at).1);
+            if !csrf_ok(&req, sent.as_deref()) {
+                return Err(PageError(forged()).into());
+            }
+            let bad = |e: &dyn std::fmt::Display| {
+                PageError(AppError::BadRequest(format!(
+                    "Dữ liệu biểu mẫu không hợp lệ ({e})."
+                )))
+            };
+            let text = serde_urlencoded::to_string(&fields).map_err(|e| bad(&e))?;
+            let value = serde_urlencoded::from_str(&text).map_err(|e| bad(&e))?;
+            Ok(CheckedForm(value))
+        })
     }
 }
 

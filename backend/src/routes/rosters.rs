@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::db;
 use super::page::{
-    PageError, PageResult, PageUser, UserVm, form_date, form_failure, html, redirect,
+    CheckedForm, PageError, PageResult, PageUser, UserVm, form_date, form_failure, html, redirect,
 };
 use crate::AppState;
 use crate::db::models::TeamMember;
@@ -366,19 +366,19 @@ async fn add(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<String>,
-    form: web::Form<MemberForm>,
+    CheckedForm(form): CheckedForm<MemberForm>,
 ) -> PageResult {
-    save(state, user, path.into_inner(), None, form.into_inner()).await
+    save(state, user, path.into_inner(), None, form).await
 }
 
 async fn edit(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(String, i32)>,
-    form: web::Form<MemberForm>,
+    CheckedForm(form): CheckedForm<MemberForm>,
 ) -> PageResult {
     let (code, id) = path.into_inner();
-    save(state, user, code, Some(id), form.into_inner()).await
+    save(state, user, code, Some(id), form).await
 }
 
 async fn edit_form(

@@ -8,7 +8,8 @@ use report_schemas::{FieldError, PeriodType, TemplateKind};
 use serde::Deserialize;
 
 use super::page::{
-    PageError, PageResult, PageUser, UserVm, form_date, form_failure, html, redirect, status_class,
+    CheckedForm, NoFields, PageError, PageResult, PageUser, UserVm, form_date, form_failure, html,
+    redirect, status_class,
 };
 use super::{db, on_round, on_unit};
 use crate::AppState;
@@ -475,10 +476,9 @@ async fn new_round_form(state: web::Data<AppState>, PageUser(user): PageUser) ->
 async fn new_round(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
-    form: web::Form<RoundForm>,
+    CheckedForm(form): CheckedForm<RoundForm>,
 ) -> PageResult {
     ensure_opener(&user)?;
-    let form = form.into_inner();
     let input = match form.to_input() {
         Ok(input) => input,
         Err(e) => return render_round_form(&state, &user, new_frame(), form, Some(e)).await,
@@ -536,10 +536,9 @@ async fn edit_round(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<i32>,
-    form: web::Form<RoundForm>,
+    CheckedForm(form): CheckedForm<RoundForm>,
 ) -> PageResult {
     let round_id = path.into_inner();
-    let form = form.into_inner();
     let input = match form.to_input() {
         Ok(input) => input,
         Err(e) => {
@@ -566,6 +565,7 @@ async fn close_round_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<i32>,
+    _: CheckedForm<NoFields>,
 ) -> PageResult {
     let round_id = path.into_inner();
     on_round(&state, user, round_id, |conn, _, user, ctx| {
@@ -585,7 +585,7 @@ async fn set_tasks_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
-    form: web::Form<TasksForm>,
+    CheckedForm(form): CheckedForm<TasksForm>,
 ) -> PageResult {
     let (round_id, code) = path.into_inner();
     let tasks: Vec<String> = form.tasks.lines().map(str::to_owned).collect();

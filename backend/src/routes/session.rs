@@ -13,7 +13,7 @@ use askama::Template;
 use serde::Deserialize;
 use validator::Validate;
 
-use super::page::{PageResult, UserVm, html, redirect};
+use super::page::{CheckedForm, NoFields, PageResult, UserVm, html, redirect};
 use super::{db, field_errors};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
@@ -35,19 +35,22 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
 
 pub const SESSION_COOKIE: &str = "baocao_session";
 
-pub fn session_cookie(token: &str) -> Cookie<'static> {
+/// The session cookie: HTTP-only, sent over HTTPS only when the server is reached by HTTPS.
+pub fn session_cookie(token: &str, https: bool) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, token.to_owned())
         .path("/")
         .http_only(true)
+        .secure(https)
         .same_site(SameSite::Lax)
         .max_age(CookieDuration::hours(SESSION_HOURS))
         .finish()
 }
 
-pub fn removal_cookie() -> Cookie<'static> {
+pub fn removal_cookie(https: bool) -> Cookie<'static> {
     let mut c = Cookie::build(SESSION_COOKIE, "")
         .path("/")
         .http_only(true)
+        .secure(https)
         .same_site(SameSite::Lax)
         .finish();
     c.make_removal();
@@ -115,7 +118,7 @@ async fn login_json(
     .await?;
     match token {
         Some(token) => Ok(HttpResponse::Ok()
-            .cookie(session_cookie(&token))
+            .cookie(session_cookie(&token, state.https()))
             .json(serde_json::json!({ "ok": true }))),
         None => Err(AppError::BadCredentials),
     }
@@ -125,7 +128,9 @@ async fn logout_json(state: web::Data<AppState>, req: HttpRequest) -> AppResult<
     if let Some(token) = token_of(&req) {
         db(&state, move |conn, _| session::logout(conn, &token)).await?;
     }
-    Ok(HttpResponse::NoContent().cookie(removal_cookie()).finish())
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(state.https()))
+        .finish())
 }
 
 async fn me(user: CurrentUser) -> HttpResponse {
@@ -153,27 +158,76 @@ struct LoginPage {
     user: Option<UserVm>,
     username: String,
     error: Option<String>,
+    /// The login form's own anti-forgery token, also set as a cookie (there is no session yet).
+    csrf: String,
 }
 
-async fn login_form() -> HttpResponse {
-    html(
-        StatusCode::OK,
+/// The login form's cookie: a random token the form carries too. A login posted from another
+/// site carries no such pair, so nobody can log a person in to an account of their choosing.
+const LOGIN_COOKIE: &str = "baocao_login";
+
+fn login_cookie(token: &str, https: bool) -> Cookie<'static> {
+    Cookie::build(LOGIN_COOKIE, token.to_owned())
+        .path("/dang-nhap")
+        .http_only(true)
+        .secure(https)
+        .same_site(SameSite::Strict)
+        .max_age(CookieDuration::hours(SESSION_HOURS))
+        .finish()
+}
+
+/// The login page, with a new form token in it and in its cookie.
+fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    username: String,
+    error: Option<String>,
+) -> PageResult {
+    let csrf = session::random_token().map_err(AppError::from)?;
+    let mut response = html(
+        status,
         &LoginPage {
             user: None,
-            username: String::new(),
-            error: None,
+            username,
+            error,
+            csrf: csrf.clone(),
         },
-    )
+    );
+    response
+        .add_cookie(&login_cookie(&csrf, state.https()))
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("login cookie: {e}")))?;
+    Ok(response)
+}
+
+async fn login_form(state: web::Data<AppState>) -> PageResult {
+    login_page(&state, StatusCode::OK, String::new(), None)
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
+    #[serde(default)]
     username: String,
+    #[serde(default)]
     password: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
 }
 
-async fn login(state: web::Data<AppState>, form: web::Form<LoginForm>) -> PageResult {
-    let LoginForm { username, password } = form.into_inner();
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> PageResult {
+    let LoginForm {
+        username,
+        password,
+        csrf,
+    } = form.into_inner();
+    let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_owned());
+    if !expected.is_some_and(|e| session::tokens_match(&e, &csrf)) {
+        let error = "Trang đăng nhập đã hết hạn hoặc không được mở từ hệ thống. Xin đăng nhập lại.";
+        return login_page(&state, StatusCode::FORBIDDEN, username, Some(error.into()));
+    }
     let name = username.clone();
     let token = if username.trim().is_empty() || password.is_empty() {
         None
@@ -183,28 +237,38 @@ async fn login(state: web::Data<AppState>, form: web::Form<LoginForm>) -> PageRe
         })
         .await?
     };
-    Ok(match token {
-        Some(token) => HttpResponse::SeeOther()
-            .cookie(session_cookie(&token))
-            .insert_header((header::LOCATION, "/ky-bao-cao"))
-            .finish(),
-        None => html(
-            StatusCode::UNAUTHORIZED,
-            &LoginPage {
-                user: None,
+    match token {
+        Some(token) => {
+            let mut spent = login_cookie("", state.https());
+            spent.make_removal();
+            Ok(HttpResponse::SeeOther()
+                .cookie(session_cookie(&token, state.https()))
+                .cookie(spent)
+                .insert_header((header::LOCATION, "/ky-bao-cao"))
+                .finish())
+        }
+        None => {
+            let error = "Tên đăng nhập hoặc mật khẩu không đúng.";
+            login_page(
+                &state,
+                StatusCode::UNAUTHORIZED,
                 username,
-                error: Some("Tên đăng nhập hoặc mật khẩu không đúng.".into()),
-            },
-        ),
-    })
+                Some(error.into()),
+            )
+        }
+    }
 }
 
-async fn logout(state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    _: CheckedForm<NoFields>,
+) -> PageResult {
     if let Some(token) = token_of(&req) {
         db(&state, move |conn, _| session::logout(conn, &token)).await?;
     }
     Ok(HttpResponse::SeeOther()
-        .cookie(removal_cookie())
+        .cookie(removal_cookie(state.https()))
         .insert_header((header::LOCATION, "/dang-nhap"))
         .finish())
 }

@@ -23,6 +23,9 @@ pub struct CurrentUser {
     /// The unit and the units it continues after reorganisations (merged communes, a merged
     /// province): a team reads, files and reviews what its predecessors did.
     pub reach: Vec<Unit>,
+    /// The token every form of this person's session carries (see [`super::session::csrf_token`]);
+    /// empty for the console.
+    pub csrf: String,
 }
 
 impl CurrentUser {
@@ -43,6 +46,7 @@ impl CurrentUser {
             reach: vec![unit.clone()],
             unit,
             role: Role::Admin,
+            csrf: String::new(),
         }
     }
 

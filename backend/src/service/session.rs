@@ -36,6 +36,37 @@ fn token_hash(token: &str) -> String {
         .collect()
 }
 
+/// The anti-forgery token of a session: derived from the session's secret token, so that only
+/// a page served to that session knows it, it survives a restart of the server, and it changes
+/// with every new login. A form posted without it did not come from one of our pages.
+pub fn csrf_token(session_token: &str) -> String {
+    let mut hasher = Blake2s256::new();
+    hasher.update(b"baocao csrf\0");
+    hasher.update(session_token.as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether two tokens are equal, in time that does not depend on where they differ.
+pub fn tokens_match(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A random token (256 bits, hex): a session's secret, or a login form's.
+pub fn random_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// A verifier hash that no password matches, so that a login for an unknown user costs
 /// the same time as one with a wrong password and does not reveal which names exist.
 fn dummy_hash() -> &'static str {
@@ -58,9 +89,7 @@ pub fn login(conn: &mut Conn, username: &str, password: &str) -> AppResult<Optio
     if !verify_password(password, &account.password_hash) {
         return Ok(None);
     }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let token = random_token()?;
     let now = vn::now_utc();
     diesel::insert_into(sessions::table)
         .values(NewSession {
@@ -100,5 +129,6 @@ pub fn user_for_token(conn: &mut Conn, token: &str) -> AppResult<Option<CurrentU
         unit,
         role,
         reach,
+        csrf: csrf_token(token),
     }))
 }

@@ -36,7 +36,12 @@ impl TestApp {
     /// Units and accounts only, and a round of the periodic template opened by the province
     /// over HTTP, with deadlines a month ahead.
     pub fn spawn() -> TestApp {
-        let mut app = TestApp::start(false);
+        TestApp::spawn_at(None)
+    }
+
+    /// [`TestApp::spawn`], told the public URL people reach it at.
+    pub fn spawn_at(public_url: Option<&str>) -> TestApp {
+        let mut app = TestApp::start(false, public_url);
         let province = app.login(PROVINCE);
         let deadline = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
         let (status, body) = province.post(
@@ -56,12 +61,12 @@ impl TestApp {
 
     /// With `--demo` data: the demo round and its filed reports.
     pub fn spawn_demo() -> TestApp {
-        let mut app = TestApp::start(true);
+        let mut app = TestApp::start(true, None);
         app.round_id = 1;
         app
     }
 
-    fn start(demo: bool) -> TestApp {
+    fn start(demo: bool, public_url: Option<&str>) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("baocao.db");
         let settings = Settings {
@@ -69,6 +74,7 @@ impl TestApp {
             database: db_path.to_string_lossy().into_owned(),
             demo,
             schemas: Some(schemas_dir()),
+            public_url: public_url.map(str::to_owned),
             ..Settings::default()
         };
         let (state, _) = prepare(&settings).expect("prepare");
@@ -104,6 +110,7 @@ impl TestApp {
         Client {
             agent,
             base: self.base.clone(),
+            extra: Vec::new(),
         }
     }
 
@@ -149,9 +156,12 @@ impl TestApp {
     }
 }
 
+#[derive(Clone)]
 pub struct Client {
     agent: ureq::Agent,
     base: String,
+    /// Headers every request carries (e.g. a foreign `Origin`, as a forged request has).
+    extra: Vec<(String, String)>,
 }
 
 fn read(mut res: ureq::http::Response<ureq::Body>) -> (u16, Value) {
@@ -166,10 +176,40 @@ fn read(mut res: ureq::http::Response<ureq::Body>) -> (u16, Value) {
 }
 
 impl Client {
+    /// The same client (same cookies), every request of it also carrying `name: value`.
+    pub fn with_header(&self, name: &str, value: &str) -> Client {
+        let mut other = self.clone();
+        other.extra.push((name.to_owned(), value.to_owned()));
+        other
+    }
+
+    fn extra_headers<B>(&self, mut req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        for (name, value) in &self.extra {
+            req = req.header(name, value);
+        }
+        req
+    }
+
+    /// A JSON post's status and response headers.
+    pub fn post_headers(&self, path: &str, body: &Value) -> (u16, ureq::http::HeaderMap) {
+        let res = self
+            .extra_headers(self.agent.post(format!("{}{path}", self.base)))
+            .send_json(body)
+            .expect("POST");
+        (res.status().as_u16(), res.headers().clone())
+    }
+
+    /// A page's status and response headers.
+    pub fn headers(&self, path: &str) -> (u16, ureq::http::HeaderMap) {
+        let res = self
+            .extra_headers(self.agent.get(format!("{}{path}", self.base)))
+            .call()
+            .expect("GET");
+        (res.status().as_u16(), res.headers().clone())
+    }
     pub fn get(&self, path: &str) -> (u16, Value) {
         read(
-            self.agent
-                .get(format!("{}{path}", self.base))
+            self.extra_headers(self.agent.get(format!("{}{path}", self.base)))
                 .call()
                 .expect("GET"),
         )
@@ -177,8 +217,7 @@ impl Client {
 
     pub fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
         let mut res = self
-            .agent
-            .get(format!("{}{path}", self.base))
+            .extra_headers(self.agent.get(format!("{}{path}", self.base)))
             .call()
             .expect("GET");
         let status = res.status().as_u16();
@@ -199,8 +238,7 @@ impl Client {
 
     pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         read(
-            self.agent
-                .post(format!("{}{path}", self.base))
+            self.extra_headers(self.agent.post(format!("{}{path}", self.base)))
                 .send_json(body)
                 .expect("POST"),
         )
@@ -208,8 +246,7 @@ impl Client {
 
     pub fn post_empty(&self, path: &str) -> (u16, Value) {
         read(
-            self.agent
-                .post(format!("{}{path}", self.base))
+            self.extra_headers(self.agent.post(format!("{}{path}", self.base)))
                 .send_empty()
                 .expect("POST"),
         )
@@ -217,18 +254,44 @@ impl Client {
 
     pub fn put(&self, path: &str, body: &Value) -> (u16, Value) {
         read(
-            self.agent
-                .put(format!("{}{path}", self.base))
+            self.extra_headers(self.agent.put(format!("{}{path}", self.base)))
                 .send_json(body)
                 .expect("PUT"),
         )
     }
 
-    /// A form post, as a browser sends it; returns the status, the Location header and the body.
+    /// The anti-forgery token a page carries in its forms, as a browser has it from the page.
+    pub fn csrf_from(&self, page: &str) -> String {
+        let (_, _, html) = self.page(page);
+        html.split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Where a form's token comes from: the login page for the login, else any signed-in page.
+    fn csrf_for(&self, path: &str) -> String {
+        self.csrf_from(if path == "/dang-nhap" {
+            "/dang-nhap"
+        } else {
+            "/ky-bao-cao"
+        })
+    }
+
+    /// A form post, as a browser sends it from one of our pages (with the page's anti-forgery
+    /// token); returns the status, the Location header and the body.
     pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+        let token = self.csrf_for(path);
+        let mut fields = fields.to_vec();
+        fields.push(("_csrf", &token));
+        self.post_form_raw(path, &fields)
+    }
+
+    /// A form post exactly as given: no token added.
+    pub fn post_form_raw(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
         let mut res = self
-            .agent
-            .post(format!("{}{path}", self.base))
+            .extra_headers(self.agent.post(format!("{}{path}", self.base)))
             .send_form(fields.iter().copied())
             .expect("POST form");
         let location = res
@@ -247,8 +310,7 @@ impl Client {
     /// A page: its status, Location header and HTML.
     pub fn page(&self, path: &str) -> (u16, String, String) {
         let mut res = self
-            .agent
-            .get(format!("{}{path}", self.base))
+            .extra_headers(self.agent.get(format!("{}{path}", self.base)))
             .call()
             .expect("GET page");
         let location = res
@@ -273,15 +335,15 @@ impl Client {
         bytes: &[u8],
     ) -> (u16, String, String) {
         let boundary = "----baocao-test-boundary-7MA4YWxkTrZu0gW";
+        let token = self.csrf_for(path);
         let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{token}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
         )
         .into_bytes();
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let mut res = self
-            .agent
-            .post(format!("{}{path}", self.base))
+            .extra_headers(self.agent.post(format!("{}{path}", self.base)))
             .header(
                 "content-type",
                 format!("multipart/form-data; boundary={boundary}"),
@@ -304,8 +366,7 @@ impl Client {
     /// A file as the request body.
     pub fn post_bytes(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
         read(
-            self.agent
-                .post(format!("{}{path}", self.base))
+            self.extra_headers(self.agent.post(format!("{}{path}", self.base)))
                 .header(
                     "content-type",
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -318,8 +379,7 @@ impl Client {
     /// A raw body with a JSON content type, for malformed input.
     pub fn put_raw(&self, path: &str, body: &str) -> (u16, Value) {
         read(
-            self.agent
-                .put(format!("{}{path}", self.base))
+            self.extra_headers(self.agent.put(format!("{}{path}", self.base)))
                 .header("content-type", "application/json")
                 .send(body)
                 .expect("PUT"),

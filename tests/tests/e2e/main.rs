@@ -6,6 +6,7 @@ mod authorization;
 mod bad_input;
 mod browser;
 mod export;
+mod forgery;
 mod helpers;
 mod hostile;
 mod offline;

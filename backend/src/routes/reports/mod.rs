@@ -15,7 +15,9 @@ use serde_json::Value as Json;
 pub use self::view::FormState;
 use self::view::build_report_page;
 use super::on_unit;
-use super::page::{Flash, PageResult, PageUser, UserVm, all_messages, html, redirect};
+use super::page::{
+    CheckedForm, Flash, NoFields, PageResult, PageUser, UserVm, all_messages, html, redirect,
+};
 use crate::AppState;
 use crate::domain::vn;
 use crate::error::{AppError, AppResult};
@@ -275,7 +277,7 @@ async fn report_post(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
-    form: web::Form<Vec<(String, String)>>,
+    CheckedForm(form): CheckedForm<Vec<(String, String)>>,
 ) -> PageResult {
     let (round_id, code) = path.into_inner();
     let mut values = BTreeMap::new();
@@ -283,7 +285,7 @@ async fn report_post(
     let mut overrides = BTreeMap::new();
     let mut version = 0;
     let mut submit = false;
-    for (k, v) in form.into_inner() {
+    for (k, v) in form {
         if let Some(key) = k.strip_prefix("v.") {
             values.insert(key.to_owned(), v);
         } else if let Some(key) = k.strip_prefix("s.") {
@@ -371,6 +373,7 @@ async fn accept_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
+    _: CheckedForm<NoFields>,
 ) -> PageResult {
     decide_page(state, user, path.into_inner(), Decision::Accept).await
 }
@@ -384,9 +387,9 @@ async fn return_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
-    form: web::Form<ReturnForm>,
+    CheckedForm(form): CheckedForm<ReturnForm>,
 ) -> PageResult {
-    let reason = form.into_inner().reason;
+    let reason = form.reason;
     decide_page(state, user, path.into_inner(), Decision::Return { reason }).await
 }
 
@@ -394,9 +397,9 @@ async fn reopen_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
-    form: web::Form<ReturnForm>,
+    CheckedForm(form): CheckedForm<ReturnForm>,
 ) -> PageResult {
-    let reason = form.into_inner().reason;
+    let reason = form.reason;
     decide_page(state, user, path.into_inner(), Decision::Reopen { reason }).await
 }
 
