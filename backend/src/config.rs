@@ -21,6 +21,10 @@ pub struct Settings {
     pub schemas: Option<PathBuf>,
     /// How much an upload may bring.
     pub limits: Limits,
+    /// How long a session lasts, in use and unused.
+    pub sessions: Sessions,
+    /// How wrong passwords are slowed down and locked out.
+    pub login: LoginLimits,
     /// The address people reach the server at, e.g. `https://baocao.tinhuy.vn` behind a reverse
     /// proxy. With `https`, the session cookie is sent over HTTPS only and browsers are told to
     /// use nothing else (HSTS). Requests that change something must come from this origin.
@@ -35,7 +39,59 @@ impl Default for Settings {
             demo: false,
             schemas: None,
             limits: Limits::default(),
+            sessions: Sessions::default(),
+            login: LoginLimits::default(),
             public_url: None,
+        }
+    }
+}
+
+/// How long a session lasts: it ends at its absolute end, or sooner after a while unused (a
+/// shared office PC, a phone left on a desk), and on logout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sessions {
+    /// From login to the absolute end.
+    pub hours: i64,
+    /// Unused this long, it ends.
+    pub idle_minutes: i64,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            hours: 12,
+            idle_minutes: 60,
+        }
+    }
+}
+
+/// How wrong passwords are met. A client address that keeps getting one account's password
+/// wrong waits longer after each failure, then is locked out of that account for a while; an
+/// address failing on many accounts is locked out altogether; an account failed from many
+/// addresses is locked for a while too. Locks are by account and address together first, so a
+/// stranger cannot lock a real user out from elsewhere, except by a flood, and not for long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Failures of one address on one account before each further try must wait (1 s, 2 s, 4 s...).
+    pub free_failures: u32,
+    /// Failures of one address on one account before that pair is locked.
+    pub pair_failures: u32,
+    /// Failures of one address (any accounts) before it is locked.
+    pub address_failures: u32,
+    /// Failures on one account (any addresses) before it is locked.
+    pub account_failures: u32,
+    /// How long a lock lasts, and how long failures are remembered.
+    pub lock_seconds: u64,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        LoginLimits {
+            free_failures: 3,
+            pair_failures: 8,
+            address_failures: 30,
+            account_failures: 50,
+            lock_seconds: 15 * 60,
         }
     }
 }

@@ -28,6 +28,9 @@ pub enum AppError {
     /// A body or upload larger than what is accepted; nothing was read past the limit.
     #[error("{0}")]
     TooLarge(String),
+    /// Too many failed logins: try again after `retry_after` seconds.
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -61,6 +64,7 @@ impl AppError {
             AppError::Invalid { .. } => "invalid",
             AppError::BadRequest(_) => "bad_request",
             AppError::TooLarge(_) => "too_large",
+            AppError::Throttled { .. } => "too_many_attempts",
             AppError::Unexpected(_) => "internal",
         }
     }

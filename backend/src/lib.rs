@@ -20,6 +20,12 @@ pub struct AppState {
     pub catalog: catalog::Catalog,
     pub clock: clock::Clock,
     pub limits: config::Limits,
+    pub sessions: config::Sessions,
+    /// Failed logins, by address and account.
+    pub throttle: service::throttle::LoginThrottle,
+    /// Password hashes are checked a few at a time, off the database pool, so that a flood of
+    /// logins waits its turn instead of taking every core and connection.
+    pub hashing: tokio::sync::Semaphore,
     /// The public origin, when the server is told it (see [`config::Settings::public_url`]).
     pub public_origin: Option<String>,
 }

@@ -49,6 +49,11 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
             catalog,
             clock: crate::clock::Clock::default(),
             limits: settings.limits,
+            sessions: settings.sessions,
+            throttle: crate::service::throttle::LoginThrottle::new(settings.login),
+            hashing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            ),
             public_origin,
         },
         prepared,

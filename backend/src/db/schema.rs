@@ -42,6 +42,7 @@ diesel::table! {
         account_id -> Integer,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        last_seen_at -> Nullable<Timestamp>,
     }
 }
 

@@ -83,6 +83,7 @@ impl ResponseError for PageError {
             StatusCode::CONFLICT => "Không thực hiện được",
             StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Dữ liệu chưa hợp lệ",
             StatusCode::PAYLOAD_TOO_LARGE => "Tệp quá lớn",
+            StatusCode::TOO_MANY_REQUESTS => "Tạm thời bị chặn",
             _ => "Có lỗi xảy ra",
         };
         let page = ErrorPage {

@@ -18,7 +18,7 @@ use super::{db, field_errors};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::service::CurrentUser;
-use crate::service::session::{self, SESSION_HOURS};
+use crate::service::session;
 
 pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::post().to(login_json))
@@ -35,26 +35,101 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
 
 pub const SESSION_COOKIE: &str = "baocao_session";
 
-/// The session cookie: HTTP-only, sent over HTTPS only when the server is reached by HTTPS.
-pub fn session_cookie(token: &str, https: bool) -> Cookie<'static> {
+/// The session cookie: HTTP-only, sent over HTTPS only when the server is reached by HTTPS,
+/// kept by the browser no longer than the session can last.
+pub fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, token.to_owned())
         .path("/")
         .http_only(true)
-        .secure(https)
+        .secure(state.https())
         .same_site(SameSite::Lax)
-        .max_age(CookieDuration::hours(SESSION_HOURS))
+        .max_age(CookieDuration::hours(state.sessions.hours))
         .finish()
 }
 
-pub fn removal_cookie(https: bool) -> Cookie<'static> {
+pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
     let mut c = Cookie::build(SESSION_COOKIE, "")
         .path("/")
         .http_only(true)
-        .secure(https)
+        .secure(state.https())
         .same_site(SameSite::Lax)
         .finish();
     c.make_removal();
     c
+}
+
+/// The client's address: the connection's, or, when the connection comes from a reverse proxy
+/// on this machine, the address the proxy says it forwards for.
+fn client_address(req: &HttpRequest) -> String {
+    let peer = req.peer_addr().map(|a| a.ip());
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    match (peer, forwarded) {
+        (Some(ip), Some(forwarded)) if ip.is_loopback() => forwarded.to_owned(),
+        (Some(ip), _) => ip.to_string(),
+        (None, _) => "unknown".into(),
+    }
+}
+
+fn throttled(wait: std::time::Duration) -> AppError {
+    let seconds = wait.as_secs().max(1);
+    let when = if seconds < 60 {
+        format!("{seconds} giây")
+    } else {
+        format!("{} phút", seconds.div_ceil(60))
+    };
+    AppError::Throttled {
+        message: format!(
+            "Đăng nhập sai nhiều lần nên tạm thời bị chặn; xin thử lại sau {when}. Nếu quên mật khẩu, xin liên hệ Ban Tuyên giáo cấp trên."
+        ),
+        retry_after: seconds,
+    }
+}
+
+/// Checks a user name and password and opens a session: `None` for a wrong name or password.
+/// Failures are counted by client address and account, and met with growing waits and then a
+/// lock; the password is checked a few at a time and without holding a database connection.
+async fn log_in(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    username: String,
+    password: String,
+) -> AppResult<Option<String>> {
+    let address = client_address(req);
+    if let Some(wait) = state.throttle.wait(&username, &address) {
+        return Err(throttled(wait));
+    }
+    let name = username.clone();
+    let account = db(state, move |conn, _| {
+        session::account_for_login(conn, &name)
+    })
+    .await?;
+    let matches = {
+        let _turn = state
+            .hashing
+            .acquire()
+            .await
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("hashing closed: {e}")))?;
+        let account = account.clone();
+        web::block(move || session::password_matches(&password, account.as_ref()))
+            .await
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("hashing failed: {e}")))?
+    };
+    let Some(account) = account.filter(|_| matches) else {
+        state.throttle.failed(&username, &address);
+        return Ok(None);
+    };
+    state.throttle.succeeded(&username, &address);
+    let token = db(state, move |conn, st| {
+        session::open_session(conn, account.id, &st.sessions)
+    })
+    .await?;
+    Ok(Some(token))
 }
 
 /// The person whose session cookie the request carries, if it names a live session.
@@ -68,7 +143,10 @@ pub async fn current_user(
     if token.is_empty() {
         return Ok(None);
     }
-    db(state, move |conn, _| session::user_for_token(conn, &token)).await
+    db(state, move |conn, st| {
+        session::user_for_token(conn, &token, &st.sessions)
+    })
+    .await
 }
 
 impl FromRequest for CurrentUser {
@@ -106,19 +184,17 @@ pub struct LoginInput {
 
 async fn login_json(
     state: web::Data<AppState>,
+    req: HttpRequest,
     input: web::Json<LoginInput>,
 ) -> AppResult<HttpResponse> {
     let input = input.into_inner();
     input
         .validate()
         .map_err(|e| AppError::invalid(field_errors(&e)))?;
-    let token = db(&state, move |conn, _| {
-        session::login(conn, &input.username, &input.password)
-    })
-    .await?;
+    let token = log_in(&state, &req, input.username, input.password).await?;
     match token {
         Some(token) => Ok(HttpResponse::Ok()
-            .cookie(session_cookie(&token, state.https()))
+            .cookie(session_cookie(&state, &token))
             .json(serde_json::json!({ "ok": true }))),
         None => Err(AppError::BadCredentials),
     }
@@ -129,7 +205,7 @@ async fn logout_json(state: web::Data<AppState>, req: HttpRequest) -> AppResult<
         db(&state, move |conn, _| session::logout(conn, &token)).await?;
     }
     Ok(HttpResponse::NoContent()
-        .cookie(removal_cookie(state.https()))
+        .cookie(removal_cookie(&state))
         .finish())
 }
 
@@ -166,13 +242,13 @@ struct LoginPage {
 /// site carries no such pair, so nobody can log a person in to an account of their choosing.
 const LOGIN_COOKIE: &str = "baocao_login";
 
-fn login_cookie(token: &str, https: bool) -> Cookie<'static> {
+fn login_cookie(state: &AppState, token: &str) -> Cookie<'static> {
     Cookie::build(LOGIN_COOKIE, token.to_owned())
         .path("/dang-nhap")
         .http_only(true)
-        .secure(https)
+        .secure(state.https())
         .same_site(SameSite::Strict)
-        .max_age(CookieDuration::hours(SESSION_HOURS))
+        .max_age(CookieDuration::hours(state.sessions.hours))
         .finish()
 }
 
@@ -194,7 +270,7 @@ fn login_page(
         },
     );
     response
-        .add_cookie(&login_cookie(&csrf, state.https()))
+        .add_cookie(&login_cookie(state, &csrf))
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("login cookie: {e}")))?;
     Ok(response)
 }
@@ -228,21 +304,25 @@ async fn login(
         let error = "Trang đăng nhập đã hết hạn hoặc không được mở từ hệ thống. Xin đăng nhập lại.";
         return login_page(&state, StatusCode::FORBIDDEN, username, Some(error.into()));
     }
-    let name = username.clone();
     let token = if username.trim().is_empty() || password.is_empty() {
-        None
+        Ok(None)
     } else {
-        db(&state, move |conn, _| {
-            session::login(conn, &name, &password)
-        })
-        .await?
+        log_in(&state, &req, username.clone(), password).await
+    };
+    let token = match token {
+        Ok(token) => token,
+        Err(e @ AppError::Throttled { .. }) => {
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            return login_page(&state, status, username, Some(e.user_message()));
+        }
+        Err(e) => return Err(e.into()),
     };
     match token {
         Some(token) => {
-            let mut spent = login_cookie("", state.https());
+            let mut spent = login_cookie(&state, "");
             spent.make_removal();
             Ok(HttpResponse::SeeOther()
-                .cookie(session_cookie(&token, state.https()))
+                .cookie(session_cookie(&state, &token))
                 .cookie(spent)
                 .insert_header((header::LOCATION, "/ky-bao-cao"))
                 .finish())
@@ -268,7 +348,7 @@ async fn logout(
         db(&state, move |conn, _| session::logout(conn, &token)).await?;
     }
     Ok(HttpResponse::SeeOther()
-        .cookie(removal_cookie(state.https()))
+        .cookie(removal_cookie(&state))
         .insert_header((header::LOCATION, "/dang-nhap"))
         .finish())
 }

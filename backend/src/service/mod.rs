@@ -4,7 +4,8 @@
 //!
 //! - [`access`]: who is asking, and what they may see: the round and the unit a request names.
 //! - [`units`]: looking units up, and the tree as it stood on a day.
-//! - [`session`]: passwords, logging in and out.
+//! - [`session`]: passwords, logging in and out, sessions ending when unused.
+//! - [`throttle`]: failed logins remembered, so guessing is slow.
 //! - [`filing`]: a report as its readers see it; saving a draft, submitting.
 //! - [`review`]: accepting, returning and reopening a report.
 //! - [`rollup`]: consolidating a subtree.
@@ -32,6 +33,7 @@ pub mod rollup;
 pub mod rosters;
 pub mod rounds;
 pub mod session;
+pub mod throttle;
 pub mod units;
 pub mod upload;
 

@@ -4,17 +4,16 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use blake2::{Blake2s256, Digest};
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::access::{CurrentUser, reach_of};
+use crate::config::Sessions;
 use crate::db::Conn;
 use crate::db::models::{Account, NewSession, Unit};
 use crate::db::schema::{accounts, sessions, units};
 use crate::domain::{Role, vn};
 use crate::error::AppResult;
-
-pub const SESSION_HOURS: i64 = 12;
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     Argon2::default()
@@ -75,31 +74,61 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Checks the credentials and opens a session; `None` for a wrong name or password.
-pub fn login(conn: &mut Conn, username: &str, password: &str) -> AppResult<Option<String>> {
-    let account: Option<Account> = accounts::table
+/// The active account with `username`, if there is one, for a login to check its password.
+pub fn account_for_login(conn: &mut Conn, username: &str) -> AppResult<Option<Account>> {
+    Ok(accounts::table
         .filter(accounts::username.eq(username.trim()))
         .filter(accounts::active.eq(true))
         .select(Account::as_select())
         .first(conn)
-        .optional()?;
-    let Some(account) = account else {
-        let _ = verify_password(password, dummy_hash());
-        return Ok(None);
-    };
-    if !verify_password(password, &account.password_hash) {
-        return Ok(None);
+        .optional()?)
+}
+
+/// Whether `password` is the account's. An unknown account costs the same time as a wrong
+/// password, so that a login does not reveal which names exist. Needs no database: it runs
+/// without holding a connection.
+pub fn password_matches(password: &str, account: Option<&Account>) -> bool {
+    match account {
+        Some(account) => verify_password(password, &account.password_hash),
+        None => {
+            let _ = verify_password(password, dummy_hash());
+            false
+        }
     }
+}
+
+/// Opens a session for the account and returns its secret token; sessions that have ended
+/// are removed on the way.
+pub fn open_session(conn: &mut Conn, account_id: i32, policy: &Sessions) -> AppResult<String> {
     let token = random_token()?;
     let now = vn::now_utc();
-    diesel::insert_into(sessions::table)
-        .values(NewSession {
-            token_hash: &token_hash(&token),
-            account_id: account.id,
-            created_at: now,
-            expires_at: now + Duration::hours(SESSION_HOURS),
-        })
-        .execute(conn)?;
-    Ok(Some(token))
+    conn.immediate_transaction::<_, crate::error::AppError, _>(|conn| {
+        remove_ended(conn, now, policy)?;
+        diesel::insert_into(sessions::table)
+            .values(NewSession {
+                token_hash: &token_hash(&token),
+                account_id,
+                created_at: now,
+                expires_at: now + Duration::hours(policy.hours),
+            })
+            .execute(conn)?;
+        Ok(())
+    })?;
+    Ok(token)
+}
+
+/// Removes the sessions past their absolute end, or unused for longer than the idle time.
+fn remove_ended(conn: &mut Conn, now: NaiveDateTime, policy: &Sessions) -> AppResult<()> {
+    let idle_since = now - Duration::minutes(policy.idle_minutes);
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)?;
+    diesel::delete(sessions::table.filter(sessions::last_seen_at.lt(idle_since))).execute(conn)?;
+    diesel::delete(
+        sessions::table
+            .filter(sessions::last_seen_at.is_null())
+            .filter(sessions::created_at.lt(idle_since)),
+    )
+    .execute(conn)?;
+    Ok(())
 }
 
 pub fn logout(conn: &mut Conn, token: &str) -> AppResult<()> {
@@ -108,18 +137,44 @@ pub fn logout(conn: &mut Conn, token: &str) -> AppResult<()> {
     Ok(())
 }
 
-pub fn user_for_token(conn: &mut Conn, token: &str) -> AppResult<Option<CurrentUser>> {
-    let row: Option<(Account, Unit)> = sessions::table
+/// How stale a session's last use may be recorded: it is written at most this often, not on
+/// every request.
+const SEEN_EVERY_SECONDS: i64 = 60;
+
+/// The person whose session `token` is, if the session is live: not past its absolute end,
+/// not unused for longer than the idle time, its account active. Using it keeps it alive.
+pub fn user_for_token(
+    conn: &mut Conn,
+    token: &str,
+    policy: &Sessions,
+) -> AppResult<Option<CurrentUser>> {
+    let now = vn::now_utc();
+    let hash = token_hash(token);
+    let row: Option<(Account, Unit, NaiveDateTime, Option<NaiveDateTime>)> = sessions::table
         .inner_join(accounts::table.inner_join(units::table))
-        .filter(sessions::token_hash.eq(token_hash(token)))
-        .filter(sessions::expires_at.gt(vn::now_utc()))
+        .filter(sessions::token_hash.eq(&hash))
+        .filter(sessions::expires_at.gt(now))
         .filter(accounts::active.eq(true))
-        .select((Account::as_select(), Unit::as_select()))
+        .select((
+            Account::as_select(),
+            Unit::as_select(),
+            sessions::created_at,
+            sessions::last_seen_at,
+        ))
         .first(conn)
         .optional()?;
-    let Some((account, unit)) = row else {
+    let Some((account, unit, created_at, last_seen_at)) = row else {
         return Ok(None);
     };
+    let seen = last_seen_at.unwrap_or(created_at);
+    if now - seen > Duration::minutes(policy.idle_minutes) {
+        return Ok(None);
+    }
+    if now - seen > Duration::seconds(SEEN_EVERY_SECONDS) {
+        diesel::update(sessions::table.filter(sessions::token_hash.eq(&hash)))
+            .set(sessions::last_seen_at.eq(Some(now)))
+            .execute(conn)?;
+    }
     let Some(role) = Role::parse(&account.role) else {
         return Ok(None);
     };

@@ -41,7 +41,13 @@ impl TestApp {
 
     /// [`TestApp::spawn`], told the public URL people reach it at.
     pub fn spawn_at(public_url: Option<&str>) -> TestApp {
-        let mut app = TestApp::start(false, public_url);
+        let public_url = public_url.map(str::to_owned);
+        TestApp::spawn_with(move |settings| settings.public_url = public_url)
+    }
+
+    /// [`TestApp::spawn`] with settings of its own.
+    pub fn spawn_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut app = TestApp::start(false, tune);
         let province = app.login(PROVINCE);
         let deadline = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
         let (status, body) = province.post(
@@ -61,22 +67,22 @@ impl TestApp {
 
     /// With `--demo` data: the demo round and its filed reports.
     pub fn spawn_demo() -> TestApp {
-        let mut app = TestApp::start(true, None);
+        let mut app = TestApp::start(true, |_| {});
         app.round_id = 1;
         app
     }
 
-    fn start(demo: bool, public_url: Option<&str>) -> TestApp {
+    fn start(demo: bool, tune: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("baocao.db");
-        let settings = Settings {
+        let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
             database: db_path.to_string_lossy().into_owned(),
             demo,
             schemas: Some(schemas_dir()),
-            public_url: public_url.map(str::to_owned),
             ..Settings::default()
         };
+        tune(&mut settings);
         let (state, _) = prepare(&settings).expect("prepare");
         if !demo {
             let mut conn = state.pool.get().expect("connection");

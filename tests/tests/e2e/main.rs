@@ -14,4 +14,5 @@ mod pages;
 mod reorg;
 mod roster;
 mod rounds;
+mod sessions;
 mod story;

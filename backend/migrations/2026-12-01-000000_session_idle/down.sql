@@ -1,0 +1,2 @@
+DROP INDEX sessions_expires_at;
+ALTER TABLE sessions DROP COLUMN last_seen_at;

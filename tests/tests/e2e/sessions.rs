@@ -1,0 +1,137 @@
+//! Logins and sessions under attack and over time: guessing a password is slowed, then locked
+//! by address and account, while the real user still gets in; sessions end when unused, and
+//! ended sessions are removed.
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::helpers::*;
+
+const ATTACKER: &str = "203.0.113.5";
+const REAL_USER: &str = "198.51.100.7";
+
+fn login_from(app: &TestApp, address: &str, password: &str) -> (u16, serde_json::Value, Client) {
+    let client = app.client().with_header("X-Forwarded-For", address);
+    let (status, body) = client.post(
+        "/api/v1/login",
+        &json!({ "username": COMMUNE, "password": password }),
+    );
+    (status, body, client)
+}
+
+#[test]
+fn guessing_a_password_is_slowed_then_locked_and_the_real_user_still_gets_in() {
+    let app = TestApp::spawn_with(|s| {
+        s.login.free_failures = 3;
+        s.login.pair_failures = 6;
+        s.login.lock_seconds = 3;
+    });
+    for _ in 0..3 {
+        assert_eq!(login_from(&app, ATTACKER, "sai").0, 401);
+    }
+    // The fourth guess comes too soon: it is not even checked.
+    let (status, body, _) = login_from(&app, ATTACKER, "demo");
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "too_many_attempts");
+    assert!(
+        body["message"].as_str().unwrap().contains("thử lại sau"),
+        "{body}"
+    );
+    // 200 guesses in a row: each answered at once, none of them checked.
+    let started = Instant::now();
+    let refused = (0..200)
+        .filter(|_| login_from(&app, ATTACKER, "sai").0 == 429)
+        .count();
+    assert_eq!(refused, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "refusals cost no password check"
+    );
+    // Meanwhile the real user, from their own address, logs in at once.
+    let (status, body, user) = login_from(&app, REAL_USER, "demo");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(user.get("/api/v1/me").0, 200);
+    // Through the login page the attacker reads why, in Vietnamese.
+    let page = app.client().with_header("X-Forwarded-For", ATTACKER);
+    let (status, _, html) =
+        page.post_form("/dang-nhap", &[("username", COMMUNE), ("password", "demo")]);
+    assert_eq!(status, 429);
+    assert!(html.contains("tạm thời bị chặn"), "{html}");
+    // After the window, the address may try again.
+    std::thread::sleep(Duration::from_millis(3200));
+    assert_eq!(login_from(&app, ATTACKER, "demo").0, 200);
+}
+
+#[test]
+fn an_address_guessing_many_accounts_is_locked_out_of_all() {
+    let app = TestApp::spawn_with(|s| {
+        s.login.address_failures = 5;
+        s.login.lock_seconds = 60;
+    });
+    let attacker = app.client().with_header("X-Forwarded-For", ATTACKER);
+    for code in [COMMUNE, COMMUNE_2, DISTRICT, OTHER_DISTRICT, OTHER_COMMUNE] {
+        let (status, _) = attacker.post(
+            "/api/v1/login",
+            &json!({ "username": code, "password": "sai" }),
+        );
+        assert_eq!(status, 401);
+    }
+    let (status, _) = attacker.post(
+        "/api/v1/login",
+        &json!({ "username": PROVINCE, "password": "demo" }),
+    );
+    assert_eq!(status, 429, "even the right password, from that address");
+    let (status, _, _) = login_from(&app, REAL_USER, "demo");
+    assert_eq!(status, 200, "other addresses are not affected");
+}
+
+fn sessions_in(app: &TestApp) -> i64 {
+    let mut conn = SqliteConnection::establish(&app.db_path.to_string_lossy()).unwrap();
+    diesel::sql_query("SELECT COUNT(*) AS n FROM sessions")
+        .get_result::<Count>(&mut conn)
+        .unwrap()
+        .n
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[test]
+fn a_session_unused_past_the_idle_time_ends_and_ended_sessions_are_removed() {
+    let app = TestApp::spawn();
+    let commune = app.login(COMMUNE);
+    assert_eq!(commune.get("/api/v1/me").0, 200);
+    let district = app.login(DISTRICT);
+    assert_eq!(
+        sessions_in(&app),
+        3,
+        "the province's, the commune's, the district's"
+    );
+    // The commune's session was last used two hours ago (the idle time is an hour).
+    let mut conn = SqliteConnection::establish(&app.db_path.to_string_lossy()).unwrap();
+    diesel::sql_query(
+        "UPDATE sessions SET last_seen_at = datetime('now', '-2 hours'), created_at = datetime('now', '-3 hours') \
+         WHERE account_id = (SELECT id FROM accounts WHERE username = ?)",
+    )
+    .bind::<diesel::sql_types::Text, _>(COMMUNE)
+    .execute(&mut conn)
+    .unwrap();
+    let (status, body) = commune.get("/api/v1/me");
+    assert_eq!(status, 401, "{body}");
+    let (status, location, _) = commune.page("/ky-bao-cao");
+    assert_eq!((status, location.as_str()), (303, "/dang-nhap"));
+    // A session in use stays.
+    assert_eq!(district.get("/api/v1/me").0, 200);
+    // The next login clears the ended one away.
+    let _again = app.login(COMMUNE);
+    assert_eq!(
+        sessions_in(&app),
+        3,
+        "the ended session is gone, the new one is there"
+    );
+}
