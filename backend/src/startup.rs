@@ -92,6 +92,7 @@ impl Application {
             }
             App::new()
                 .wrap(from_fn(routes::origin::same_origin_only))
+                .wrap(from_fn(routes::page::keep_the_menu))
                 .wrap(TracingLogger::default())
                 .wrap(Compress::default())
                 .wrap(headers)

@@ -9,6 +9,17 @@ use icu_collator::options::CollatorOptions;
 use icu_collator::{Collator, CollatorBorrowed};
 use unicode_normalization::UnicodeNormalization;
 
+/// Text as typed, as it is stored: control characters (NUL, escapes, ...) removed, but tabs
+/// and line breaks kept, and NFC. Every text a person sends goes through here.
+pub fn clean(s: &str) -> String {
+    let unwanted = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if s.chars().any(unwanted) {
+        nfc(&s.chars().filter(|&c| !unwanted(c)).collect::<String>())
+    } else {
+        nfc(s)
+    }
+}
+
 pub fn nfc(s: &str) -> String {
     // Nearly all text arrives composed already; the quick check spares re-composing it.
     if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
@@ -136,6 +147,14 @@ pub fn today() -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_text_loses_control_characters_but_keeps_its_lines() {
+        assert_eq!(clean("Tổ\u{0}  khoa\u{1b}[31m giáo"), "Tổ  khoa[31m giáo");
+        assert_eq!(clean("dòng 1\r\ndòng 2\tcột"), "dòng 1\r\ndòng 2\tcột");
+        assert_eq!(clean("Hoa\u{300}"), "Hoà", "and NFC");
+        assert_eq!(clean("\u{85}\u{9f}x"), "x", "C1 controls too");
+    }
 
     #[test]
     fn numbers_use_vietnamese_separators() {

@@ -90,7 +90,7 @@ fn problem(field: &str, message: String) -> FieldError {
 
 fn cell_text(d: Option<&Data>) -> String {
     match d {
-        Some(Data::String(s)) => vn::nfc(s.trim()),
+        Some(Data::String(s)) => vn::clean(s.trim()),
         Some(Data::Float(f)) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Some(Data::Float(f)) => f.to_string(),
         Some(Data::Int(i)) => i.to_string(),
@@ -116,7 +116,7 @@ fn raw_value(kind: &IndicatorKind, d: &Data) -> Result<Option<Json>, String> {
             }
         }
         Data::String(s) if s.trim().is_empty() => None,
-        Data::String(s) => Some(Json::String(vn::nfc(s.trim()))),
+        Data::String(s) => Some(Json::String(vn::clean(s.trim()))),
         Data::Bool(b) => Some(Json::Bool(*b)),
         Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => {
             return Err("là ngày tháng, không phải số liệu".into());
@@ -334,7 +334,7 @@ pub fn check_form(
         up.cells.insert(s.key.clone(), at.clone());
         let value = match text.get_value((row, 1)) {
             Some(Data::String(t)) => {
-                legacy_text(vn::nfc(t), hint, &at, &s.title, &mut up.converted)
+                legacy_text(vn::clean(t), hint, &at, &s.title, &mut up.converted)
             }
             Some(other) => cell_text(Some(other)),
             None => String::new(),

@@ -16,7 +16,7 @@ use super::page::{
     CSRF_FIELD, Flash, PageResult, PageUser, UserVm, all_messages, csrf_ok, forged, html, redirect,
 };
 use super::reports::render_report;
-use super::{ProvisionalQuery, on_unit};
+use super::{ProvisionalQuery, on_unit, read_body, too_large, upload_failed};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::service::filing::Entry;
@@ -201,43 +201,6 @@ async fn offline_form_page(
     path: web::Path<(i32, String)>,
 ) -> PageResult {
     Ok(offline_form_response(&state, user, path.into_inner()).await?)
-}
-
-fn too_large(limit: usize) -> AppError {
-    AppError::TooLarge(format!(
-        "Tệp tải lên lớn quá {} MB; không có gì được lưu.",
-        limit >> 20
-    ))
-}
-
-fn upload_failed(e: impl std::fmt::Display) -> AppError {
-    AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e})."))
-}
-
-/// A request body, read up to `limit` bytes and refused past it: a declared length over the
-/// limit is refused before anything is read.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> AppResult<Vec<u8>> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(too_large(limit));
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(upload_failed)?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Every file of a page's multipart form, whole, with its name: each at most `file_limit`

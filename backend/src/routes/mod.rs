@@ -20,8 +20,9 @@ pub mod rounds;
 pub mod session;
 pub mod units;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::StreamExt;
 use report_schemas::FieldError;
 use serde::{Deserialize, Serialize};
 
@@ -163,6 +164,43 @@ impl ProvisionalQuery {
             .flatten()
             .any(|v| matches!(v.as_str(), "1" | "true" | "co"))
     }
+}
+
+pub fn too_large(limit: usize) -> AppError {
+    AppError::TooLarge(format!(
+        "Tệp tải lên lớn quá {} MB; không có gì được lưu.",
+        limit >> 20
+    ))
+}
+
+pub fn upload_failed(e: impl std::fmt::Display) -> AppError {
+    AppError::BadRequest(format!("Tải tệp lên bị lỗi ({e})."))
+}
+
+/// A request body, read up to `limit` bytes and refused past it: a declared length over the
+/// limit is refused before anything is read.
+pub async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> AppResult<Vec<u8>> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(upload_failed)?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// validator's errors as our field errors, keeping its (Vietnamese) messages.

@@ -5,8 +5,10 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use actix_web::dev::Payload;
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use report_schemas::{AggValue, FieldError, IndicatorKind, Template as ReportTemplate};
@@ -14,13 +16,23 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::session::SESSION_COOKIE;
+use crate::AppState;
 use crate::domain::{ReportStatus, vn};
 use crate::error::AppError;
 use crate::service::{CurrentUser, session};
 
-/// The form limits and the stylesheet.
+/// The form limits, the pages' answers to a malformed address, and the static files.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
+    cfg.app_data(web::PathConfig::default().error_handler(|_, _| {
+        PageError(AppError::NotFound("Không tìm thấy trang này.".into())).into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|_, _| {
+        PageError(AppError::BadRequest(
+            "Địa chỉ trang thiếu thông tin hoặc có tham số không hợp lệ.".into(),
+        ))
+        .into()
+    }))
+    .app_data(
         web::FormConfig::default()
             .limit(1 << 20)
             .error_handler(|err, _| {
@@ -86,13 +98,56 @@ impl ResponseError for PageError {
             StatusCode::TOO_MANY_REQUESTS => "Tạm thời bị chặn",
             _ => "Có lỗi xảy ra",
         };
-        let page = ErrorPage {
+        let shown = ShownError {
+            status: self.status_code(),
             title,
             message: self.0.user_message(),
-            user: None,
         };
-        html(self.status_code(), &page)
+        let mut response = html(shown.status, &shown.page(None));
+        response.extensions_mut().insert(shown);
+        response
     }
+}
+
+/// An error page as shown, kept with the response so that [`keep_the_menu`] can show it again
+/// with the person's menu (rendering an error has no request to learn who is asking from).
+#[derive(Debug, Clone)]
+struct ShownError {
+    status: StatusCode,
+    title: &'static str,
+    message: String,
+}
+
+impl ShownError {
+    fn page(&self, user: Option<UserVm>) -> ErrorPage<'static> {
+        ErrorPage {
+            title: self.title,
+            message: self.message.clone(),
+            user,
+        }
+    }
+}
+
+/// Error pages keep the menu and the way to log out, for a signed-in person: a page that
+/// failed is shown again with their header.
+pub async fn keep_the_menu(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let shown = res.response().extensions().get::<ShownError>().cloned();
+    let Some(shown) = shown else {
+        return Ok(res.map_into_left_body());
+    };
+    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(res.map_into_left_body());
+    };
+    let user = match super::session::current_user(&state, res.request()).await {
+        Ok(Some(user)) => user,
+        _ => return Ok(res.map_into_left_body()),
+    };
+    let page = html(shown.status, &shown.page(Some(UserVm::from(&user))));
+    Ok(res.into_response(page).map_into_right_body())
 }
 
 /// A form's failure as its page shows it: the status, the message above the form, and each
@@ -240,30 +295,98 @@ pub struct CheckedForm<T>(pub T);
 #[derive(Debug, Default, Deserialize)]
 pub struct NoFields {}
 
+/// Largest page form accepted: the report form with every narrative written in full.
+const FORM_LIMIT: usize = 1 << 20;
+
+/// A form body's fields, each decoded strictly: a field that is not UTF-8 is refused rather
+/// than silently replaced.
+fn form_fields(body: &[u8]) -> Option<Vec<(String, String)>> {
+    let decode = |part: &[u8]| -> Option<String> {
+        let plus: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        percent_encoding::percent_decode(&plus)
+            .decode_utf8()
+            .ok()
+            .map(|text| text.into_owned())
+    };
+    body.split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &b""[..]),
+            };
+            Some((decode(key)?, decode(value)?))
+        })
+        .collect()
+}
+
+/// The fields of a page's form as posted, without any check of who sent it.
+pub async fn posted_fields(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Vec<(String, String)>, PageError> {
+    let urlencoded = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !urlencoded {
+        return Err(PageError(AppError::BadRequest(
+            "Dữ liệu biểu mẫu không hợp lệ (không phải biểu mẫu của trang).".into(),
+        )));
+    }
+    let body = super::read_body(req, payload, FORM_LIMIT).await?;
+    form_fields(&body).ok_or_else(|| {
+        PageError(AppError::BadRequest(
+            "Dữ liệu gửi lên có ký tự không đọc được (không phải mã UTF-8); không có gì được lưu. Xin gõ lại bằng bộ gõ tiếng Việt Unicode."
+                .into(),
+        ))
+    })
+}
+
+/// Takes the anti-forgery token out of a form's fields and checks it against the session.
+pub fn take_checked(
+    req: &HttpRequest,
+    mut fields: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, PageError> {
+    let sent = fields
+        .iter()
+        .position(|(k, _)| k == CSRF_FIELD)
+        .map(|at| fields.remove(at).1);
+    if csrf_ok(req, sent.as_deref()) {
+        Ok(fields)
+    } else {
+        Err(PageError(forged()))
+    }
+}
+
+/// Reads a form's fields (without the token) as `T`.
+pub fn fields_as<T: DeserializeOwned>(fields: &[(String, String)]) -> Result<T, PageError> {
+    let bad = |e: &dyn std::fmt::Display| {
+        PageError(AppError::BadRequest(format!(
+            "Dữ liệu biểu mẫu không hợp lệ ({e})."
+        )))
+    };
+    let text = serde_urlencoded::to_string(fields).map_err(|e| bad(&e))?;
+    serde_urlencoded::from_str(&text).map_err(|e| bad(&e))
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for CheckedForm<T> {
-    type Error = actix_web::Error;
+    type Error = PageError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let form = web::Form::<Vec<(String, String)>>::from_request(req, payload);
+        let body = web::Payload::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
-            let mut fields = form.await?.into_inner();
-            let sent = fields
-                .iter()
-                .position(|(k, _)| k == CSRF_FIELD)
-                .map(|at| fields.remove(at).1);
-            if !csrf_ok(&req, sent.as_deref()) {
-                return Err(PageError(forged()).into());
-            }
-            let bad = |e: &dyn std::fmt::Display| {
-                PageError(AppError::BadRequest(format!(
-                    "Dữ liệu biểu mẫu không hợp lệ ({e})."
-                )))
-            };
-            let text = serde_urlencoded::to_string(&fields).map_err(|e| bad(&e))?;
-            let value = serde_urlencoded::from_str(&text).map_err(|e| bad(&e))?;
-            Ok(CheckedForm(value))
+            let payload = body
+                .await
+                .map_err(|e| PageError(AppError::BadRequest(format!("{e}"))))?;
+            let fields = take_checked(&req, posted_fields(&req, payload).await?)?;
+            Ok(CheckedForm(fields_as(&fields)?))
         })
     }
 }

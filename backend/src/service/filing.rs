@@ -184,7 +184,7 @@ fn check_overrides(
         if serde_json::to_value(value).ok().as_ref() == Some(from_roster) {
             continue;
         }
-        let reason = vn::nfc(reasons.get(key).map_or("", |r| r.trim()));
+        let reason = vn::clean(reasons.get(key).map_or("", |r| r.trim()));
         let label = template
             .indicator(key)
             .map_or(key.as_str(), |i| i.label.as_str());
@@ -277,11 +277,11 @@ fn stale() -> AppError {
     )
 }
 
-/// Normalises every narrative to NFC, as all stored text is.
-fn nfc_sections(sections: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+/// Every narrative as stored text (see [`vn::clean`]).
+fn clean_sections(sections: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     sections
         .iter()
-        .map(|(k, v)| (k.clone(), vn::nfc(v)))
+        .map(|(k, v)| (k.clone(), vn::clean(v)))
         .collect()
 }
 
@@ -324,7 +324,7 @@ pub(super) fn save_draft_as(
 ) -> AppResult<ReportView> {
     ensure_can_enter(ctx, user, unit, entry)?;
     let consolidated = has_children(conn, unit, ctx.round.period_end)?;
-    let sections = nfc_sections(&input.sections);
+    let sections = clean_sections(&input.sections);
     let checked = if consolidated {
         if !input.values.is_empty() {
             return Err(AppError::invalid(vec![FieldError {

@@ -49,7 +49,7 @@ pub fn review(
             } else {
                 "trả lại"
             };
-            let reason = vn::nfc(reason.trim());
+            let reason = vn::clean(reason.trim());
             if reason.chars().count() < 5 {
                 return Err(AppError::invalid(vec![FieldError {
                     field: "reason".into(),

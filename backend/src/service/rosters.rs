@@ -176,7 +176,7 @@ struct Clean {
 
 fn check(input: &MemberInput, today: NaiveDate) -> AppResult<Clean> {
     let mut errors = Vec::new();
-    let full_name = vn::nfc(input.full_name.trim());
+    let full_name = vn::clean(input.full_name.trim());
     if full_name.is_empty() {
         errors.push(problem("full_name", "Xin nhập họ và tên."));
     } else if full_name.chars().count() > 100 {
@@ -185,7 +185,7 @@ fn check(input: &MemberInput, today: NaiveDate) -> AppResult<Clean> {
     let other_post = input
         .other_post
         .as_deref()
-        .map(|p| vn::nfc(p.trim()))
+        .map(|p| vn::clean(p.trim()))
         .filter(|p| !p.is_empty());
     if other_post.as_ref().is_some_and(|p| p.chars().count() > 200) {
         errors.push(problem(
@@ -295,13 +295,24 @@ pub fn save_member(
             ),
             None => None,
         };
-        if let Some(old) = &old
-            && input.version.is_some_and(|v| v != old.version)
-        {
-            return Err(AppError::conflict(
-                "stale_version",
-                "Thông tin thành viên vừa được người khác sửa. Xin tải lại trang.",
-            ));
+        // An edit says which version it was made on: without it, an older page would silently
+        // overwrite a newer change.
+        if let Some(old) = &old {
+            match input.version {
+                None => {
+                    return Err(AppError::invalid(vec![problem(
+                        "version",
+                        "Thiếu phiên bản của thông tin thành viên đang sửa; xin tải lại trang rồi sửa.",
+                    )]));
+                }
+                Some(v) if v != old.version => {
+                    return Err(AppError::conflict(
+                        "stale_version",
+                        "Thông tin thành viên vừa được người khác sửa. Xin tải lại trang.",
+                    ));
+                }
+                Some(_) => {}
+            }
         }
         let form = TeamMemberForm {
             unit_id: unit.id,

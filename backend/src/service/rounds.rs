@@ -183,7 +183,7 @@ const MAX_TASK: usize = 1_000;
 pub(super) fn clean_tasks(tasks: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
     let tasks: Vec<String> = tasks
         .iter()
-        .map(|t| vn::nfc(t.trim()))
+        .map(|t| vn::clean(t.trim()))
         .filter(|t| !t.is_empty())
         .collect();
     if tasks.len() > MAX_TASKS {
@@ -301,7 +301,7 @@ fn check_input(
         }
         None => None,
     };
-    let orientation = vn::nfc(input.orientation.as_deref().unwrap_or("").trim());
+    let orientation = vn::clean(input.orientation.as_deref().unwrap_or("").trim());
     if orientation.chars().count() > MAX_ORIENTATION {
         errors.push(field(
             "orientation",
@@ -344,7 +344,7 @@ fn check_input(
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty())
-        .map(vn::nfc)
+        .map(vn::clean)
         .unwrap_or_else(|| format!("{} {}", template.title, vn::lower_first(&label)));
     Ok(Checked {
         template_id,

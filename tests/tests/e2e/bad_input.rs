@@ -227,3 +227,66 @@ fn malformed_bodies_are_refused_with_a_vietnamese_message() {
     let (_, now) = commune.get(&path);
     assert_eq!(now["version"], saved["version"]);
 }
+
+#[test]
+fn control_characters_are_removed_and_a_form_that_is_not_utf8_is_refused() {
+    let app = TestApp::spawn();
+    let (commune, path, saved) = with_draft(&app);
+    // NUL, an escape and a bell typed (or pasted) into a narrative are dropped; lines stay.
+    let (status, stored) = commune.put(
+        &path,
+        &json!({
+            "values": full_values(8),
+            "sections": { "ket_qua": "Tổ đã họp\u{0} 6 lần.\u{1b}[0m\u{7}\nĐã tuyên truyền." },
+            "version": saved["version"],
+        }),
+    );
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(
+        stored["sections"]["ket_qua"],
+        "Tổ đã họp 6 lần.[0m\nĐã tuyên truyền."
+    );
+    // A page form whose text is not UTF-8 (a legacy encoding, a broken client) is refused
+    // whole, not stored with its letters replaced.
+    let page = app.client();
+    let (status, _, _) =
+        page.post_form("/dang-nhap", &[("username", COMMUNE), ("password", "demo")]);
+    assert_eq!(status, 303);
+    let (status, _, html) = page.post_encoded(
+        &format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id),
+        &format!(
+            "s.ket_qua=Th%E1i+B%ECnh&version={}&action=save",
+            stored["version"]
+        ),
+    );
+    assert_eq!(status, 400);
+    assert!(html.contains("không phải mã UTF-8"), "{html}");
+    let (_, now) = commune.get(&path);
+    assert_eq!(now["version"], stored["version"], "nothing was saved");
+}
+
+#[test]
+fn a_malformed_address_of_a_page_gets_the_vietnamese_not_found_page() {
+    let app = TestApp::spawn();
+    let page = app.client();
+    let (status, _, _) =
+        page.post_form("/dang-nhap", &[("username", COMMUNE), ("password", "demo")]);
+    assert_eq!(status, 303);
+    for path in [
+        "/ky-bao-cao/abc".to_owned(),
+        format!("/ky-bao-cao/{}x/bao-cao/{COMMUNE}", app.round_id),
+        "/to-khoa-giao/12475/khong-phai-so".to_owned(),
+    ] {
+        let (status, _, html) = page.page(&path);
+        assert_eq!(status, 404, "{path}");
+        assert!(html.contains("Không tìm thấy trang này."), "{path}: {html}");
+        assert!(!html.contains("parse"), "{path}: {html}");
+        assert!(
+            html.contains("action=\"/dang-xuat\""),
+            "the menu and the way to log out stay: {html}"
+        );
+    }
+    let (status, _, html) = page.page(&format!("/ky-bao-cao/{}/so-sanh/{COMMUNE}", app.round_id));
+    assert_eq!(status, 400);
+    assert!(html.contains("Địa chỉ trang thiếu thông tin"), "{html}");
+}

@@ -45,6 +45,7 @@ fn a_request_from_another_site_is_refused_api_and_pages_alike_and_changes_nothin
         let (status, _, html) = forged.post_form_raw(&report_page(&app, COMMUNE), &fields("4"));
         assert_eq!(status, 403, "{header}: {value}");
         assert!(html.contains("trang web khác"), "{html}");
+        assert!(html.contains("Đăng xuất"), "the error page keeps the menu");
         let (status, body) = forged.put(
             &app.report_path(COMMUNE),
             &json!({ "values": { "so_cuoc_hop": 4 }, "version": 0 }),

@@ -79,9 +79,13 @@ fn a_commune_keeps_its_roster_and_bad_entries_are_refused_by_field() {
         "the leader first"
     );
 
-    // An edit with a stale version is refused; a fresh one is kept.
+    // An edit without the version it was made on, or with a stale one, is refused; a fresh one
+    // is kept.
     let id = list["members"][3]["id"].as_i64().unwrap();
     let mut edit = member("Phạm Thị Dung", "thanh_vien", "nu", 1990, "dai_hoc");
+    let (status, err) = commune.put(&format!("{path}/{id}"), &edit);
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["fields"][0]["field"], "version", "{err}");
     edit["version"] = json!(7);
     assert_eq!(commune.put(&format!("{path}/{id}"), &edit).0, 409);
     edit["version"] = json!(1);
