@@ -13,7 +13,9 @@ use askama::Template;
 use serde::Deserialize;
 use validator::Validate;
 
-use super::page::{CheckedForm, NoFields, PageResult, UserVm, html, redirect};
+use super::page::{
+    CSRF_FIELD, CheckedForm, NoFields, PageResult, UserVm, html, posted_fields, redirect,
+};
 use super::{db, field_errors};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
@@ -236,6 +238,27 @@ struct LoginPage {
     error: Option<String>,
     /// The login form's own anti-forgery token, also set as a cookie (there is no session yet).
     csrf: String,
+    /// A form posted after the session ended: where it was going, and what was typed in it,
+    /// carried through the login as hidden fields.
+    carry_to: String,
+    carried: Vec<(String, String)>,
+}
+
+/// The prefix of a carried field's name on the login form.
+const CARRIED: &str = "carry.";
+
+/// What a login page carries: the report form it came from and what was typed in it.
+struct Carried {
+    to: (i32, String),
+    path: String,
+    fields: Vec<(String, String)>,
+}
+
+impl Carried {
+    /// To carry on, when the login must be tried again.
+    fn again(&self) -> (String, Vec<(String, String)>) {
+        (self.path.clone(), self.fields.clone())
+    }
 }
 
 /// The login form's cookie: a random token the form carries too. A login posted from another
@@ -252,14 +275,16 @@ fn login_cookie(state: &AppState, token: &str) -> Cookie<'static> {
         .finish()
 }
 
-/// The login page, with a new form token in it and in its cookie.
+/// The login page, with a new form token in it and in its cookie, and what it carries.
 fn login_page(
     state: &AppState,
     status: StatusCode,
     username: String,
     error: Option<String>,
+    carry: Option<(String, Vec<(String, String)>)>,
 ) -> PageResult {
     let csrf = session::random_token().map_err(AppError::from)?;
+    let (carry_to, carried) = carry.unwrap_or_default();
     let mut response = html(
         status,
         &LoginPage {
@@ -267,6 +292,8 @@ fn login_page(
             username,
             error,
             csrf: csrf.clone(),
+            carry_to,
+            carried,
         },
     );
     response
@@ -276,33 +303,59 @@ fn login_page(
 }
 
 async fn login_form(state: web::Data<AppState>) -> PageResult {
-    login_page(&state, StatusCode::OK, String::new(), None)
+    login_page(&state, StatusCode::OK, String::new(), None, None)
 }
 
-#[derive(Deserialize)]
-struct LoginForm {
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default, rename = "_csrf")]
-    csrf: String,
+/// The login page for a form posted after the session ended: it carries what was typed, so
+/// that after logging in again the person is back on the form with it. Nothing is saved.
+pub fn login_carrying(state: &AppState, path: &str, fields: Vec<(String, String)>) -> PageResult {
+    if super::reports::report_form_path(path).is_none() {
+        return Err(AppError::Unauthenticated.into());
+    }
+    let typed = fields
+        .into_iter()
+        .filter(|(k, _)| k != CSRF_FIELD)
+        .collect();
+    let message = "Phiên đăng nhập đã hết hạn nên báo cáo chưa được lưu. Những gì bạn đã nhập vẫn được giữ: xin đăng nhập lại để tiếp tục.";
+    login_page(
+        state,
+        StatusCode::UNAUTHORIZED,
+        String::new(),
+        Some(message.into()),
+        Some((path.to_owned(), typed)),
+    )
 }
 
-async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    form: web::Form<LoginForm>,
-) -> PageResult {
-    let LoginForm {
-        username,
-        password,
-        csrf,
-    } = form.into_inner();
+async fn login(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> PageResult {
+    let mut username = String::new();
+    let mut password = String::new();
+    let mut csrf = String::new();
+    let mut carry_to = String::new();
+    let mut carried = Vec::new();
+    for (key, value) in posted_fields(&req, payload).await? {
+        match key.as_str() {
+            "username" => username = value,
+            "password" => password = value,
+            CSRF_FIELD => csrf = value,
+            "carry_to" => carry_to = value,
+            _ => {
+                if let Some(field) = key.strip_prefix(CARRIED) {
+                    carried.push((field.to_owned(), value));
+                }
+            }
+        }
+    }
+    let carry = super::reports::report_form_path(&carry_to).map(|to| Carried {
+        to,
+        path: carry_to,
+        fields: carried,
+    });
+    let keep = |carry: &Option<Carried>| carry.as_ref().map(Carried::again);
     let expected = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_owned());
     if !expected.is_some_and(|e| session::tokens_match(&e, &csrf)) {
         let error = "Trang đăng nhập đã hết hạn hoặc không được mở từ hệ thống. Xin đăng nhập lại.";
-        return login_page(&state, StatusCode::FORBIDDEN, username, Some(error.into()));
+        let status = StatusCode::FORBIDDEN;
+        return login_page(&state, status, username, Some(error.into()), keep(&carry));
     }
     let token = if username.trim().is_empty() || password.is_empty() {
         Ok(None)
@@ -310,33 +363,47 @@ async fn login(
         log_in(&state, &req, username.clone(), password).await
     };
     let token = match token {
-        Ok(token) => token,
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            let error = "Tên đăng nhập hoặc mật khẩu không đúng.";
+            let status = StatusCode::UNAUTHORIZED;
+            return login_page(&state, status, username, Some(error.into()), keep(&carry));
+        }
         Err(e @ AppError::Throttled { .. }) => {
             let status = StatusCode::TOO_MANY_REQUESTS;
-            return login_page(&state, status, username, Some(e.user_message()));
+            return login_page(
+                &state,
+                status,
+                username,
+                Some(e.user_message()),
+                keep(&carry),
+            );
         }
         Err(e) => return Err(e.into()),
     };
-    match token {
-        Some(token) => {
-            let mut spent = login_cookie(&state, "");
-            spent.make_removal();
-            Ok(HttpResponse::SeeOther()
-                .cookie(session_cookie(&state, &token))
-                .cookie(spent)
-                .insert_header((header::LOCATION, "/ky-bao-cao"))
-                .finish())
+    let mut spent = login_cookie(&state, "");
+    spent.make_removal();
+    let mut response = match carry {
+        Some(Carried { to, fields, .. }) => {
+            let secret = token.clone();
+            let user = db(&state, move |conn, st| {
+                session::user_for_token(conn, &secret, &st.sessions)
+            })
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+            let notice = "Bạn đã đăng nhập lại. Những gì bạn đã nhập được giữ nguyên nhưng CHƯA được lưu: xin xem lại rồi bấm «Lưu nháp» hoặc «Nộp báo cáo».";
+            super::reports::resume(&state, user, to, fields, notice).await?
         }
-        None => {
-            let error = "Tên đăng nhập hoặc mật khẩu không đúng.";
-            login_page(
-                &state,
-                StatusCode::UNAUTHORIZED,
-                username,
-                Some(error.into()),
-            )
-        }
+        None => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/ky-bao-cao"))
+            .finish(),
+    };
+    for cookie in [session_cookie(&state, &token), spent] {
+        response
+            .add_cookie(&cookie)
+            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("session cookie: {e}")))?;
     }
+    Ok(response)
 }
 
 async fn logout(

@@ -137,3 +137,136 @@ fn a_session_unused_past_the_idle_time_ends_and_ended_sessions_are_removed() {
         "the ended session is gone, the new one is there"
     );
 }
+
+/// The hidden fields of a page's forms, as a browser would post them back.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| {
+        s.replace("&#34;", "\"")
+            .replace("&#39;", "'")
+            .replace("&#60;", "<")
+            .replace("&#62;", ">")
+            .replace("&#38;", "&")
+    };
+    html.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.strip_prefix(" value=\"")?.split('"').next()?;
+            Some((unescape(name), unescape(value)))
+        })
+        .collect()
+}
+
+#[test]
+fn what_was_typed_when_the_session_ended_comes_back_after_logging_in_again() {
+    let app = TestApp::spawn();
+    let commune = app.client();
+    let (status, _, _) =
+        commune.post_form("/dang-nhap", &[("username", COMMUNE), ("password", "demo")]);
+    assert_eq!(status, 303);
+    let form = format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id);
+    let token = commune.csrf_from(&form);
+    // Half an hour of typing; meanwhile the session ends.
+    let narrative = "Tổ đã tổ chức 6 buổi \"tuyên truyền\" & <b>hội nghị</b>.\nDòng thứ hai.";
+    let mut conn = SqliteConnection::establish(&app.db_path.to_string_lossy()).unwrap();
+    diesel::sql_query("DELETE FROM sessions")
+        .execute(&mut conn)
+        .unwrap();
+    let (status, _, html) = commune.post_form_raw(
+        &form,
+        &[
+            ("_csrf", &token),
+            ("v.so_cuoc_hop", "6"),
+            ("s.ket_qua", narrative),
+            ("version", "0"),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(status, 401, "{html}");
+    assert!(html.contains("Những gì bạn đã nhập vẫn được giữ"), "{html}");
+    let carried = hidden_fields(&html);
+    assert!(
+        carried.contains(&("carry.s.ket_qua".to_owned(), narrative.to_owned())),
+        "{carried:?}"
+    );
+    assert!(
+        !carried.iter().any(|(k, _)| k == "carry._csrf"),
+        "the old token is not carried"
+    );
+    // Logging in from that page: back on the form, the text in it, nothing saved yet.
+    let mut login: Vec<(&str, &str)> = carried
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    login.extend([("username", COMMUNE), ("password", "demo")]);
+    let (status, _, html) = commune.post_form_raw("/dang-nhap", &login);
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Bạn đã đăng nhập lại"), "{html}");
+    assert!(
+        html.contains(
+            "Tổ đã tổ chức 6 buổi &#34;tuyên truyền&#34; &#38; &#60;b&#62;hội nghị&#60;/b&#62;."
+        ),
+        "the narrative is back, escaped: {html}"
+    );
+    let api = app.login(COMMUNE);
+    let (_, report) = api.get(&app.report_path(COMMUNE));
+    assert_eq!(
+        report["status"], "not_started",
+        "nothing was saved behind the person's back"
+    );
+    // Saving from the restored form keeps it.
+    let restored = hidden_fields(&html);
+    let version = restored
+        .iter()
+        .find(|(k, _)| k == "version")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    let (status, location, _) = commune.post_form(
+        &form,
+        &[
+            ("v.so_cuoc_hop", "6"),
+            ("s.ket_qua", narrative),
+            ("version", &version),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(status, 303, "{location}");
+    let (_, report) = api.get(&app.report_path(COMMUNE));
+    assert_eq!(report["sections"]["ket_qua"], narrative);
+}
+
+#[test]
+fn a_form_left_open_from_an_earlier_login_is_shown_back_not_saved_nor_lost() {
+    let app = TestApp::spawn();
+    let commune = app.client();
+    let (status, _, _) =
+        commune.post_form("/dang-nhap", &[("username", COMMUNE), ("password", "demo")]);
+    assert_eq!(status, 303);
+    let form = format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id);
+    let old_token = commune.csrf_from(&form);
+    // The person logs in again (another tab): a new session, a new token.
+    let (status, _, _) =
+        commune.post_form("/dang-nhap", &[("username", COMMUNE), ("password", "demo")]);
+    assert_eq!(status, 303);
+    let ours = commune.with_header("Sec-Fetch-Site", "same-origin");
+    let (status, _, html) = ours.post_form_raw(
+        &form,
+        &[
+            ("_csrf", &old_token),
+            ("s.ket_qua", "Viết trong thẻ cũ."),
+            ("version", "0"),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("một lần đăng nhập trước"), "{html}");
+    assert!(html.contains("Viết trong thẻ cũ."), "{html}");
+    let (_, report) = app.login(COMMUNE).get(&app.report_path(COMMUNE));
+    assert_eq!(report["status"], "not_started");
+    // Without the browser saying it is our page, a stale token is just refused.
+    let (status, _, _) = commune.post_form_raw(
+        &form,
+        &[("_csrf", &old_token), ("s.ket_qua", "x"), ("version", "0")],
+    );
+    assert_eq!(status, 403);
+}

@@ -7,7 +7,7 @@ mod view;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -16,8 +16,10 @@ pub use self::view::FormState;
 use self::view::build_report_page;
 use super::on_unit;
 use super::page::{
-    CheckedForm, Flash, NoFields, PageResult, PageUser, UserVm, all_messages, html, redirect,
+    CheckedForm, Flash, NoFields, PageResult, PageUser, UserVm, all_messages, html, posted_fields,
+    redirect, take_checked,
 };
+use super::session::{current_user, login_carrying};
 use crate::AppState;
 use crate::domain::vn;
 use crate::error::{AppError, AppResult};
@@ -263,6 +265,54 @@ pub async fn render_report(
     ))
 }
 
+/// Whether `path` is a report form's address, `/ky-bao-cao/{round}/bao-cao/{unit}`: the only
+/// form whose typing a login carries through.
+pub fn report_form_path(path: &str) -> Option<(i32, String)> {
+    let rest = path.strip_prefix("/ky-bao-cao/")?;
+    let (round, rest) = rest.split_once('/')?;
+    let code = rest.strip_prefix("bao-cao/")?;
+    let round = round.parse().ok()?;
+    let plain =
+        !code.is_empty() && code.len() <= 32 && code.chars().all(|c| c.is_ascii_alphanumeric());
+    plain.then(|| (round, code.to_owned()))
+}
+
+/// Whether the browser says the request comes from one of our own pages.
+fn from_our_page(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        == Some("same-origin")
+}
+
+/// Back on the report form after logging in again, with what was typed before the session
+/// ended: shown, not yet saved.
+pub async fn resume(
+    state: &web::Data<AppState>,
+    user: CurrentUser,
+    path: (i32, String),
+    fields: Vec<(String, String)>,
+    notice: &str,
+) -> PageResult {
+    let typed = Typed::of(fields);
+    let form = FormState {
+        values: typed.values,
+        sections: typed.sections,
+        overrides: typed.overrides,
+        errors: Vec::new(),
+        // Saved against the version it was typed on: a change made meanwhile is not overwritten.
+        version: Some(typed.version),
+    };
+    render_report(
+        state,
+        user,
+        path,
+        Some(form),
+        Flash::notice(Some(notice.into())),
+    )
+    .await
+}
+
 async fn report_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
@@ -273,31 +323,73 @@ async fn report_page(
     render_report(&state, user, path.into_inner(), None, notice).await
 }
 
+/// The report form as typed: figures (`v.`), narratives (`s.`), reasons for differing from
+/// the roster (`r.`), the version it was loaded at, and whether it is to be submitted.
+struct Typed {
+    values: BTreeMap<String, String>,
+    sections: BTreeMap<String, String>,
+    overrides: BTreeMap<String, String>,
+    version: i32,
+    submit: bool,
+}
+
+impl Typed {
+    fn of(fields: Vec<(String, String)>) -> Typed {
+        let mut typed = Typed {
+            values: BTreeMap::new(),
+            sections: BTreeMap::new(),
+            overrides: BTreeMap::new(),
+            version: 0,
+            submit: false,
+        };
+        for (k, v) in fields {
+            if let Some(key) = k.strip_prefix("v.") {
+                typed.values.insert(key.to_owned(), v);
+            } else if let Some(key) = k.strip_prefix("s.") {
+                typed.sections.insert(key.to_owned(), v);
+            } else if let Some(key) = k.strip_prefix("r.") {
+                typed.overrides.insert(key.to_owned(), v);
+            } else if k == "version" {
+                typed.version = v.trim().parse().unwrap_or(-1);
+            } else if k == "action" {
+                typed.submit = v == "submit";
+            }
+        }
+        typed
+    }
+}
+
+/// The report form posted. When the session has ended meanwhile (a long narrative, a phone
+/// left on a desk), nothing is saved and nothing is lost: the login page carries what was
+/// typed, and after logging in again the person is back on the form with it.
 async fn report_post(
     state: web::Data<AppState>,
-    PageUser(user): PageUser,
+    req: HttpRequest,
     path: web::Path<(i32, String)>,
-    CheckedForm(form): CheckedForm<Vec<(String, String)>>,
+    payload: web::Payload,
 ) -> PageResult {
-    let (round_id, code) = path.into_inner();
-    let mut values = BTreeMap::new();
-    let mut sections = BTreeMap::new();
-    let mut overrides = BTreeMap::new();
-    let mut version = 0;
-    let mut submit = false;
-    for (k, v) in form {
-        if let Some(key) = k.strip_prefix("v.") {
-            values.insert(key.to_owned(), v);
-        } else if let Some(key) = k.strip_prefix("s.") {
-            sections.insert(key.to_owned(), v);
-        } else if let Some(key) = k.strip_prefix("r.") {
-            overrides.insert(key.to_owned(), v);
-        } else if k == "version" {
-            version = v.trim().parse().unwrap_or(-1);
-        } else if k == "action" {
-            submit = v == "submit";
+    let fields = posted_fields(&req, payload).await?;
+    let Some(user) = current_user(&state, &req).await? else {
+        return login_carrying(&state, req.path(), fields);
+    };
+    let fields = match take_checked(&req, fields.clone()) {
+        Ok(fields) => fields,
+        // A form of ours (the browser says so) from an earlier session, in a tab left open
+        // while the person logged in again elsewhere: shown back, not saved.
+        Err(_) if from_our_page(&req) => {
+            let notice = "Trang này được mở từ một lần đăng nhập trước nên báo cáo chưa được lưu. Những gì bạn đã nhập được giữ nguyên: xin xem lại rồi bấm «Lưu nháp» hoặc «Nộp báo cáo».";
+            return resume(&state, user, path.into_inner(), fields, notice).await;
         }
-    }
+        Err(e) => return Err(e),
+    };
+    let (round_id, code) = path.into_inner();
+    let Typed {
+        values,
+        sections,
+        overrides,
+        version,
+        submit,
+    } = Typed::of(fields);
     let input = DraftInput {
         values: values
             .iter()
@@ -323,6 +415,7 @@ async fn report_post(
         sections,
         overrides,
         errors,
+        version: None,
     };
     match outcome {
         Ok(()) => Ok(redirect(&format!(

@@ -137,6 +137,8 @@ pub struct FormState {
     pub sections: BTreeMap<String, String>,
     pub overrides: BTreeMap<String, String>,
     pub errors: Vec<FieldError>,
+    /// The version the form was typed on, when it is not the stored one.
+    pub version: Option<i32>,
 }
 
 #[expect(
@@ -291,7 +293,10 @@ pub fn build_report_page(
         status_class: status_class(view.status),
         deadline: vn::datetime(view.deadline),
         overdue: view.deadline < vn::now_utc() && !view.status.is_filed(),
-        version: view.version,
+        version: form
+            .as_ref()
+            .and_then(|f| f.version)
+            .unwrap_or(view.version),
         consolidated: view.consolidated,
         can_edit: view.can_edit,
         can_review: view.can_review,
