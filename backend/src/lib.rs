@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod reorg;
 pub mod routes;
 pub mod seed;
 pub mod service;
+pub mod setup;
 pub mod startup;
 
 /// What every request handler shares.

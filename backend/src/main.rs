@@ -1,11 +1,10 @@
-//! The `baocao` command: the web server and the operator's tools.
+//! The `baocao` command: the web server and the operator's tools. Thin: it parses the command
+//! line and hands over to `baocao::console`.
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use baocao::config::{DataArgs, DatabaseArgs, ServeArgs, Settings};
-use baocao::service;
-use baocao::startup::{Application, prepare};
+use baocao::config::{DatabaseArgs, ServeArgs};
+use baocao::console;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -22,14 +21,42 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the web server.
+    /// Run the web server (on a database set up with `setup`, or with --demo).
     Serve(ServeArgs),
+    /// Set a province up on a new database: its units and the first administrator. Safe to run again.
+    Setup {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The province's GSO code in the national list of 2025-01-04, e.g. 34 (Thái Bình), 01 (Hà Nội).
+        #[arg(long, required_unless_present = "units", conflicts_with = "units")]
+        province: Option<String>,
+        /// Instead: a CSV file `code,name,kind,parent_code` of a tree of one's own, with one root.
+        #[arg(long)]
+        units: Option<PathBuf>,
+        /// The first administrator's user name.
+        #[arg(long, default_value = "admin")]
+        admin_username: String,
+        /// The first administrator's full name.
+        #[arg(long, default_value = "Quản trị hệ thống")]
+        admin_name: String,
+        /// A file whose first line is the administrator's password, for unattended installs
+        /// (or the environment variable BAOCAO_ADMIN_PASSWORD; else it is asked at the terminal).
+        #[arg(long)]
+        admin_password_file: Option<PathBuf>,
+    },
+    /// List the rounds: their numbers (what `export --round` takes), titles, periods, owners.
+    Rounds {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
     /// Write the consolidated workbook of a round for a unit, as the web download does.
     Export {
         #[command(flatten)]
         db: DatabaseArgs,
+        /// The round's number (see `baocao rounds`).
         #[arg(long)]
         round: i32,
+        /// The unit's code, e.g. 34.
         #[arg(long)]
         unit: String,
         #[arg(long)]
@@ -43,8 +70,6 @@ enum Command {
         #[command(subcommand)]
         command: UnitsCommand,
     },
-    /// Apply migrations and load data without serving.
-    Seed(DataArgs),
 }
 
 #[derive(Subcommand)]
@@ -67,22 +92,38 @@ enum UnitsCommand {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
-        Command::Serve(args) => serve(args.into()),
+    let outcome = match Cli::parse().command {
+        Command::Serve(args) => console::serve(args.into()),
+        Command::Setup {
+            db,
+            province,
+            units,
+            admin_username,
+            admin_name,
+            admin_password_file,
+        } => console::setup(
+            db.into(),
+            province,
+            units,
+            admin_username,
+            admin_name,
+            admin_password_file,
+        ),
+        Command::Rounds { db } => console::rounds(db.into()),
         Command::Export {
             db,
             round,
             unit,
             out,
             provisional,
-        } => export(db.into(), round, &unit, &out, provisional),
+        } => console::export(db.into(), round, &unit, &out, provisional),
         Command::Units {
             command:
                 UnitsCommand::Reorganise {
@@ -92,65 +133,13 @@ fn main() -> anyhow::Result<()> {
                     into_name,
                     db,
                 },
-        } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let pool = baocao::db::connect(&db.database)?;
-            let mut conn = pool.get()?;
-            let summary = baocao::reorg::reorganise(
-                &mut conn,
-                &text,
-                on,
-                &baocao::reorg::Placement {
-                    code: into,
-                    name: into_name,
-                },
-            )
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!(
-                "Đã sắp xếp từ ngày {}: {} đơn vị mới, {} đơn vị kết thúc, {} tài khoản chuyển sang đơn vị mới, {} kỳ báo cáo đang mở chuyển sang đơn vị kế tục, {} thành viên Tổ được chuyển theo.",
-                baocao::domain::vn::date_short(on),
-                summary.new_units,
-                summary.closed_units,
-                summary.accounts_moved,
-                summary.rounds_moved,
-                summary.members_carried
-            );
-            Ok(())
-        }
-        Command::Seed(args) => {
-            let (_, prepared) = prepare(&args.into())?;
-            println!("{prepared:?}");
-            Ok(())
+        } => console::reorganise(db.into(), &file, on, into, into_name),
+    };
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Lỗi: {e}");
+            std::process::ExitCode::FAILURE
         }
     }
-}
-
-#[actix_web::main]
-async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let (app, prepared) = Application::build(&settings)?;
-    tracing::info!(?prepared, database = %settings.database, "database ready");
-    println!("baocao đang chạy tại http://{}", settings.bind);
-    if settings.demo {
-        println!(
-            "Dữ liệu mẫu (--demo): mỗi đơn vị có một tài khoản, tên đăng nhập là mã đơn vị, mật khẩu \"demo\".\n  Tỉnh: 34   Huyện Quỳnh Phụ: 338   Xã An Khê: 12475   Quản trị: admin"
-        );
-    }
-    app.run().await?;
-    Ok(())
-}
-
-fn export(
-    settings: Settings,
-    round: i32,
-    unit: &str,
-    out: &std::path::Path,
-    provisional: bool,
-) -> anyhow::Result<()> {
-    let (state, _) = prepare(&settings)?;
-    let mut conn = state.pool.get()?;
-    let len = service::export::to_file(&mut conn, &state.catalog, round, unit, provisional, out)
-        .map_err(|e| anyhow::anyhow!("{}", e.user_message()))?;
-    println!("Đã ghi {} ({len} byte).", out.display());
-    Ok(())
 }

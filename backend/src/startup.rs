@@ -67,9 +67,31 @@ pub struct Application {
 
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server without running it.
+    /// The address is taken first, before anything is written: a busy port changes nothing.
+    /// Without `--demo`, the database must have been set up (`baocao setup`).
     pub fn build(settings: &Settings) -> anyhow::Result<(Application, Prepared)> {
+        let listener = TcpListener::bind(&settings.bind).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AddrInUse {
+                anyhow::anyhow!(
+                    "địa chỉ {} đang được một chương trình khác dùng (có thể là một máy chủ baocao khác). Chọn địa chỉ khác bằng --bind, ví dụ --bind 127.0.0.1:8081.",
+                    settings.bind
+                )
+            } else {
+                anyhow::anyhow!("không mở được địa chỉ {} ({e}); kiểm tra lại --bind.", settings.bind)
+            }
+        })?;
         let (state, prepared) = prepare(settings)?;
-        let listener = TcpListener::bind(&settings.bind)?;
+        if !settings.demo {
+            let mut conn = state.pool.get()?;
+            let admins =
+                crate::setup::administrators(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if admins.is_empty() {
+                let db = crate::db::sqlite_path(&settings.database);
+                anyhow::bail!(
+                    "cơ sở dữ liệu «{db}» chưa được thiết lập: chưa có tài khoản quản trị nào, nên chưa ai đăng nhập được.\nHãy chạy trước:  baocao setup --province MÃ_TỈNH --database {db}\n(ví dụ mã 34 là Tỉnh Thái Bình, 01 là Thành phố Hà Nội), rồi chạy lại lệnh này. Muốn xem thử với dữ liệu mẫu: baocao serve --demo"
+                );
+            }
+        }
         Ok((Application::with_listener(state, listener)?, prepared))
     }
 

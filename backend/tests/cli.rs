@@ -1,5 +1,6 @@
-//! The `baocao` binary itself: `serve --demo` answers over HTTP on a fresh database, and
-//! `export` writes the same workbook as the web download.
+//! The `baocao` binary itself: `serve --demo` answers over HTTP on a fresh database, `export`
+//! writes the same workbook as the web download, `setup` sets a province up for real people, and
+//! the commands fail clearly, in Vietnamese, without leaving anything behind.
 
 use std::io::{BufRead, BufReader, Cursor};
 use std::net::TcpListener;
@@ -118,12 +119,8 @@ fn serve_demo_starts_on_a_fresh_database_and_export_matches_the_download() {
 fn export_of_an_unknown_unit_fails_with_a_vietnamese_message() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("baocao.db");
-    let seeded = Command::new(BIN)
-        .args(["seed", "--demo", "--database"])
-        .arg(&db)
-        .status()
-        .unwrap();
-    assert!(seeded.success());
+    // The demo database, as `serve --demo` makes it.
+    drop(start(&db, free_port(), true));
     let out = Command::new(BIN)
         .args([
             "export",
@@ -160,7 +157,17 @@ fn start(db: &std::path::Path, port: u16, demo: bool) -> Server {
     }
     let server = Server(cmd.spawn().unwrap());
     let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    // The port is taken before the database is prepared: ready is when a page answers.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(2)))
+        .build()
+        .into();
+    while agent
+        .get(format!("http://127.0.0.1:{port}/dang-nhap"))
+        .call()
+        .is_err()
+    {
         assert!(
             started.elapsed() < Duration::from_secs(60),
             "server did not start"
@@ -238,4 +245,154 @@ fn an_acknowledged_save_survives_the_server_being_killed_mid_stream() {
         report["sections"]["ket_qua"],
         format!("Lần lưu thứ {version}.")
     );
+}
+
+fn run(args: &[&str], db: &std::path::Path, env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .arg("--database")
+        .arg(db)
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const STRONG: &str = "đồng lúa chín vàng ươm 2026";
+
+#[test]
+fn setup_sets_a_province_up_once_with_a_password_of_the_operators_choosing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hanam.db");
+    // No password at hand (no terminal, no file, no variable): nothing is created.
+    let (ok, _, err) = run(&["setup", "--province", "35"], &db, &[]);
+    assert!(!ok);
+    assert!(err.contains("Cần mật khẩu cho tài khoản quản trị"), "{err}");
+    // A weak one is refused, with the reason.
+    let (ok, _, err) = run(
+        &["setup", "--province", "35"],
+        &db,
+        &[("BAOCAO_ADMIN_PASSWORD", "hanam12345")],
+    );
+    assert!(!ok);
+    assert!(err.contains("Mật khẩu quá dễ đoán"), "{err}");
+    // An unknown province is named as such, with the list to choose from.
+    let (ok, _, err) = run(
+        &["setup", "--province", "99"],
+        &db,
+        &[("BAOCAO_ADMIN_PASSWORD", STRONG)],
+    );
+    assert!(!ok);
+    assert!(
+        err.contains("Không có tỉnh, thành phố mã «99»") && err.contains("35 Tỉnh Hà Nam"),
+        "{err}"
+    );
+    let (ok, out, err) = run(
+        &["setup", "--province", "35"],
+        &db,
+        &[("BAOCAO_ADMIN_PASSWORD", STRONG)],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("Tỉnh Hà Nam (mã 35)"), "{out}");
+    assert!(out.contains("Đã tạo tài khoản quản trị «admin»"), "{out}");
+    // Again: nothing more is done, and it says so.
+    let (ok, out, err) = run(&["setup", "--province", "35"], &db, &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("trong đó 0 đơn vị mới nạp"), "{out}");
+    assert!(out.contains("Đã có tài khoản quản trị (admin)"), "{out}");
+    // Another province on the same database is refused.
+    let (ok, _, err) = run(
+        &["setup", "--province", "34"],
+        &db,
+        &[("BAOCAO_ADMIN_PASSWORD", STRONG)],
+    );
+    assert!(!ok);
+    assert!(err.contains("đã được thiết lập cho Tỉnh Hà Nam"), "{err}");
+
+    // The administrator logs in with the password chosen.
+    let port = free_port();
+    let _server = start(&db, port, false);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let login = |password: &str| {
+        agent
+            .post(format!("http://127.0.0.1:{port}/api/v1/login"))
+            .send_json(serde_json::json!({ "username": "admin", "password": password }))
+            .unwrap()
+            .status()
+    };
+    assert_eq!(login("demo"), 401, "there is no default password");
+    assert_eq!(login(STRONG), 200);
+}
+
+#[test]
+fn the_server_refuses_a_database_nobody_has_set_up_and_says_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("moi.db");
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{}", free_port()),
+            "--database",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chưa được thiết lập"), "{err}");
+    assert!(err.contains("baocao setup --province"), "{err}");
+}
+
+#[test]
+fn commands_refuse_a_missing_database_and_a_busy_port_before_writing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nham-ten.db");
+    for args in [
+        &["export", "--round", "1", "--unit", "34", "--out", "x.xlsx"][..],
+        &["rounds"][..],
+    ] {
+        let (ok, _, err) = run(args, &missing, &[]);
+        assert!(!ok, "{args:?}");
+        assert!(
+            err.contains("không có tệp cơ sở dữ liệu"),
+            "{args:?}: {err}"
+        );
+        assert!(!missing.exists(), "{args:?} left a database behind");
+    }
+    // A port already taken is named, with the flag to choose another, and nothing is written.
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = Command::new(BIN)
+        .args(["serve", "--demo", "--bind", &addr, "--database"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&addr) && err.contains("--bind"), "{err}");
+    assert!(!missing.exists(), "a busy port wrote a database");
+}
+
+#[test]
+fn rounds_lists_the_rounds_with_the_number_export_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baocao.db");
+    drop(start(&db, free_port(), true));
+    let (ok, out, err) = run(&["rounds"], &db, &[]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Kỳ số 1: Báo cáo định kỳ công tác khoa giáo 6 tháng đầu năm 2025"),
+        "{out}"
+    );
+    assert!(out.contains("do Tỉnh Thái Bình mở, đang mở."), "{out}");
 }

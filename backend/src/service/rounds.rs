@@ -577,3 +577,32 @@ pub fn templates_for(
         .filter(|t| !district_only || t.kind == TemplateKind::Thematic)
         .collect())
 }
+
+/// A round as the operator's console lists it.
+#[derive(Debug, Clone)]
+pub struct RoundLine {
+    pub id: i32,
+    pub title: String,
+    pub period_label: String,
+    pub owner: String,
+    pub open: bool,
+}
+
+/// Every round, newest period first, for the console (which sees everything).
+pub fn catalogue(conn: &mut Conn) -> AppResult<Vec<RoundLine>> {
+    let rows: Vec<(Round, String)> = rounds::table
+        .inner_join(units::table.on(units::id.eq(rounds::owner_unit_id)))
+        .order((rounds::period_end.desc(), rounds::id.desc()))
+        .select((Round::as_select(), units::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(round, owner)| RoundLine {
+            id: round.id,
+            period_label: period_label(&round),
+            open: round.status == "open",
+            title: round.title,
+            owner,
+        })
+        .collect())
+}

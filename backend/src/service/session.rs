@@ -35,6 +35,46 @@ fn token_hash(token: &str) -> String {
         .collect()
 }
 
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// What is wrong with a new password, in Vietnamese, or `None` if it will do: long enough,
+/// and not easy to guess by zxcvbn's estimate (score 3 of 4: about 10^10 guesses), knowing the
+/// person's own names and codes (`hints`), which must not make it up.
+pub fn password_problem(password: &str, hints: &[&str]) -> Option<String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Some(format!(
+            "Mật khẩu cần ít nhất {MIN_PASSWORD_CHARS} ký tự; nên dùng một câu ngắn dễ nhớ, ví dụ ba bốn từ không liền nghĩa."
+        ));
+    }
+    // Names are typed without their marks and spaces as often as with them.
+    let folded: Vec<String> = hints.iter().map(|h| fold(h)).collect();
+    let mut inputs: Vec<&str> = hints.to_vec();
+    inputs.extend(folded.iter().map(String::as_str));
+    inputs.extend(["baocao", "khoagiao", "tuyengiao", "matkhau"]);
+    let estimate = zxcvbn::zxcvbn(password, &inputs);
+    if (estimate.score() as u8) < 3 {
+        return Some(
+            "Mật khẩu quá dễ đoán: xin đừng dùng tên, mã đơn vị, ngày sinh, số điện thoại hay các dãy phím liền nhau; nên dùng ba bốn từ không liền nghĩa, hoặc trộn chữ, số và ký hiệu."
+                .into(),
+        );
+    }
+    None
+}
+
+/// "Thái Bình" → "thaibinh": the letters without their marks, lower case, without spaces.
+fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c) && !c.is_whitespace())
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            other => other,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// The anti-forgery token of a session: derived from the session's secret token, so that only
 /// a page served to that session knows it, it survives a restart of the server, and it changes
 /// with every new login. A form posted without it did not come from one of our pages.
@@ -186,4 +226,32 @@ pub fn user_for_token(
         reach,
         csrf: csrf_token(token),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_password_must_be_long_and_hard_to_guess() {
+        assert!(
+            password_problem("ngan", &[])
+                .unwrap()
+                .contains("ít nhất 10")
+        );
+        for weak in [
+            "1234567890",
+            "matkhau123",
+            "thaibinh2025",
+            "qwertyuiop",
+            "12475abcdef",
+        ] {
+            assert!(
+                password_problem(weak, &["12475", "Thái Bình"]).is_some(),
+                "{weak}"
+            );
+        }
+        assert!(password_problem("sông Trà khúc núi Ấn", &[]).is_none());
+        assert!(password_problem("ruong-lua-xanh-mat-7", &[]).is_none());
+    }
 }

@@ -1,0 +1,225 @@
+//! The operator's commands, as `main` hands them over: each prints what it did as Vietnamese
+//! sentences and fails with a Vietnamese message. Only `serve` and `setup` create a database;
+//! every other command refuses a database file that does not exist (a mistyped `--database`
+//! must not leave an empty database behind).
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+
+use crate::config::Settings;
+use crate::domain::vn;
+use crate::setup::{Admin, SetupError, Source};
+use crate::startup::{Application, Prepared, prepare};
+use crate::{db, reorg, service, setup as province_setup};
+
+/// The database file of `settings`, which must exist.
+fn existing(settings: &Settings) -> anyhow::Result<()> {
+    let path = db::sqlite_path(&settings.database);
+    if !Path::new(path).is_file() {
+        bail!(
+            "không có tệp cơ sở dữ liệu «{path}». Kiểm tra lại --database (hoặc BAOCAO_DATABASE); lệnh này không tạo cơ sở dữ liệu mới, chỉ `baocao setup` và `baocao serve` mới tạo."
+        );
+    }
+    Ok(())
+}
+
+fn said(prepared: &Prepared) -> String {
+    let mut parts = Vec::new();
+    if prepared.templates_added > 0 {
+        parts.push(format!("{} mẫu báo cáo mới", prepared.templates_added));
+    }
+    if prepared.units_added > 0 {
+        parts.push(format!("{} đơn vị", prepared.units_added));
+    }
+    if prepared.accounts_added > 0 {
+        parts.push(format!("{} tài khoản", prepared.accounts_added));
+    }
+    if parts.is_empty() {
+        "Cơ sở dữ liệu sẵn sàng.".into()
+    } else {
+        format!("Cơ sở dữ liệu sẵn sàng; đã nạp {}.", parts.join(", "))
+    }
+}
+
+#[actix_web::main]
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let (app, prepared) = Application::build(&settings)?;
+    tracing::info!(database = %settings.database, "database ready");
+    println!("{}", said(&prepared));
+    println!("baocao đang chạy tại http://{}", settings.bind);
+    if settings.demo {
+        println!(
+            "Dữ liệu mẫu (--demo): mỗi đơn vị có một tài khoản, tên đăng nhập là mã đơn vị, mật khẩu \"demo\".\n  Tỉnh: 34   Huyện Quỳnh Phụ: 338   Xã An Khê: 12475   Quản trị: admin"
+        );
+    }
+    app.run().await?;
+    Ok(())
+}
+
+/// The first administrator's password: from the file, else the environment, else typed twice
+/// at the terminal without echo. Never a default.
+fn admin_password(file: Option<&Path>) -> Result<String, SetupError> {
+    if let Some(file) = file {
+        let text = std::fs::read_to_string(file).map_err(|e| {
+            SetupError(format!(
+                "Không đọc được tệp mật khẩu «{}»: {e}.",
+                file.display()
+            ))
+        })?;
+        return Ok(text.lines().next().unwrap_or_default().to_owned());
+    }
+    if let Ok(password) = std::env::var("BAOCAO_ADMIN_PASSWORD") {
+        return Ok(password);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(SetupError(
+            "Cần mật khẩu cho tài khoản quản trị: gõ tại cửa sổ lệnh, hoặc cho trong tệp (--admin-password-file) hay biến môi trường BAOCAO_ADMIN_PASSWORD.".into(),
+        ));
+    }
+    let typed = rpassword::prompt_password("Mật khẩu cho tài khoản quản trị: ")
+        .map_err(|e| SetupError(format!("Không đọc được mật khẩu: {e}.")))?;
+    let again = rpassword::prompt_password("Gõ lại mật khẩu: ")
+        .map_err(|e| SetupError(format!("Không đọc được mật khẩu: {e}.")))?;
+    if typed != again {
+        return Err(SetupError(
+            "Hai lần gõ mật khẩu không giống nhau; không có gì được tạo. Xin chạy lại.".into(),
+        ));
+    }
+    Ok(typed)
+}
+
+pub fn setup(
+    settings: Settings,
+    province: Option<String>,
+    units: Option<std::path::PathBuf>,
+    admin_username: String,
+    admin_name: String,
+    password_file: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let file_text = match &units {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("không đọc được tệp đơn vị «{}»", path.display()))?,
+        ),
+        None => None,
+    };
+    let source = match (&province, &file_text) {
+        (Some(code), _) => Source::Province(code),
+        (None, Some(text)) => Source::File(text),
+        (None, None) => bail!("cần --province MÃ_TỈNH hoặc --units TỆP.CSV"),
+    };
+    let (state, prepared) = prepare(&settings)?;
+    let mut conn = state.pool.get()?;
+    let admin = Admin {
+        username: admin_username,
+        full_name: admin_name,
+    };
+    let summary = province_setup::setup(&mut conn, &source, &admin, || {
+        admin_password(password_file.as_deref())
+    })
+    .map_err(|e| anyhow!("{e}"))?;
+    if prepared.templates_added > 0 {
+        println!("Đã nạp {} mẫu báo cáo.", prepared.templates_added);
+    }
+    let database = db::sqlite_path(&settings.database);
+    println!(
+        "{} (mã {}) trong «{database}»: {} đơn vị, trong đó {} đơn vị mới nạp{}.",
+        summary.root.name,
+        summary.root.code,
+        vn::int(summary.units_total as i64),
+        vn::int(summary.units_added as i64),
+        if summary.units_added == summary.units_total {
+            ""
+        } else {
+            ", các đơn vị khác đã có từ trước"
+        }
+    );
+    match summary.admin_created {
+        Some(username) => println!(
+            "Đã tạo tài khoản quản trị «{username}». Khởi động máy chủ bằng `baocao serve --database {database}`, đăng nhập bằng tài khoản này để lập tài khoản cho các ban tuyên giáo."
+        ),
+        None => println!(
+            "Đã có tài khoản quản trị ({}); không tạo thêm, mật khẩu giữ nguyên.",
+            summary.admin_existing.join(", ")
+        ),
+    }
+    Ok(())
+}
+
+pub fn rounds(settings: Settings) -> anyhow::Result<()> {
+    existing(&settings)?;
+    let pool = db::connect(&settings.database)?;
+    let mut conn = pool.get()?;
+    let list =
+        service::rounds::catalogue(&mut conn).map_err(|e| anyhow!("{}", e.user_message()))?;
+    if list.is_empty() {
+        println!("Chưa có kỳ báo cáo nào.");
+    }
+    for r in list {
+        println!(
+            "Kỳ số {}: {} ({}), do {} mở, {}.",
+            r.id,
+            r.title,
+            r.period_label,
+            r.owner,
+            if r.open { "đang mở" } else { "đã đóng" }
+        );
+    }
+    Ok(())
+}
+
+pub fn export(
+    settings: Settings,
+    round: i32,
+    unit: &str,
+    out: &Path,
+    provisional: bool,
+) -> anyhow::Result<()> {
+    existing(&settings)?;
+    let (state, _) = prepare(&settings)?;
+    let mut conn = state.pool.get()?;
+    let len = service::export::to_file(&mut conn, &state.catalog, round, unit, provisional, out)
+        .map_err(|e| anyhow!("{}", e.user_message()))?;
+    println!(
+        "Đã ghi {} ({} byte).",
+        out.display(),
+        vn::int(i64::try_from(len).unwrap_or(i64::MAX))
+    );
+    Ok(())
+}
+
+pub fn reorganise(
+    settings: Settings,
+    file: &Path,
+    on: chrono::NaiveDate,
+    into: String,
+    into_name: String,
+) -> anyhow::Result<()> {
+    existing(&settings)?;
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("không đọc được tệp «{}»", file.display()))?;
+    let pool = db::connect(&settings.database)?;
+    let mut conn = pool.get()?;
+    let summary = reorg::reorganise(
+        &mut conn,
+        &text,
+        on,
+        &reorg::Placement {
+            code: into,
+            name: into_name,
+        },
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "Đã sắp xếp từ ngày {}: {} đơn vị mới, {} đơn vị kết thúc, {} tài khoản chuyển sang đơn vị mới, {} kỳ báo cáo đang mở chuyển sang đơn vị kế tục, {} thành viên Tổ được chuyển theo.",
+        vn::date_short(on),
+        summary.new_units,
+        summary.closed_units,
+        summary.accounts_moved,
+        summary.rounds_moved,
+        summary.members_carried
+    );
+    Ok(())
+}
