@@ -223,3 +223,33 @@ pub fn reorganise(
     );
     Ok(())
 }
+
+pub fn backup(settings: Settings, to: &Path) -> anyhow::Result<()> {
+    existing(&settings)?;
+    let pool = db::connect(&settings.database)?;
+    let mut conn = pool.get()?;
+    let taken = crate::backup::backup_to(&mut conn, to)?;
+    println!(
+        "Đã sao lưu cơ sở dữ liệu vào «{}» ({} byte), đã kiểm tra toàn vẹn.",
+        taken.path.display(),
+        vn::int(i64::try_from(taken.bytes).unwrap_or(i64::MAX))
+    );
+    Ok(())
+}
+
+pub fn restore(settings: Settings, from: &Path, force: bool) -> anyhow::Result<()> {
+    let to = Path::new(db::sqlite_path(&settings.database));
+    let kept = crate::backup::restore(from, to, force)?;
+    println!(
+        "Đã khôi phục «{}» từ bản sao lưu «{}» (đã kiểm tra toàn vẹn).",
+        to.display(),
+        from.display()
+    );
+    if let Some(kept) = kept {
+        println!(
+            "Cơ sở dữ liệu trước đó được giữ lại tại «{}».",
+            kept.display()
+        );
+    }
+    Ok(())
+}

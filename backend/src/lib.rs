@@ -1,6 +1,7 @@
 //! baocao: hierarchical reporting and consolidation for the science-and-education teams
 //! (*Tổ khoa giáo*) of commune Party committees, their district boards and the province.
 
+pub mod backup;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -28,6 +29,8 @@ pub struct AppState {
     /// Password hashes are checked a few at a time, off the database pool, so that a flood of
     /// logins waits its turn instead of taking every core and connection.
     pub hashing: tokio::sync::Semaphore,
+    /// What the server's own backups did last.
+    pub backups: backup::SharedStatus,
     /// The public origin, when the server is told it (see [`config::Settings::public_url`]).
     pub public_origin: Option<String>,
 }

@@ -65,6 +65,24 @@ enum Command {
         #[arg(long)]
         provisional: bool,
     },
+    /// Copy the database to FILE, consistently, even while the server writes; checked before it counts.
+    Backup {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The backup file to write (it must not exist yet).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place of the database, after checking it. Stop the server first.
+    Restore {
+        /// The backup file.
+        from: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Replace an existing database (it is kept beside it under another name).
+        #[arg(long)]
+        force: bool,
+    },
     /// Units: reorganisations of the tree.
     Units {
         #[command(subcommand)]
@@ -100,7 +118,7 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let outcome = match Cli::parse().command {
-        Command::Serve(args) => console::serve(args.into()),
+        Command::Serve(args) => args.settings().and_then(console::serve),
         Command::Setup {
             db,
             province,
@@ -108,22 +126,30 @@ fn main() -> std::process::ExitCode {
             admin_username,
             admin_name,
             admin_password_file,
-        } => console::setup(
-            db.into(),
-            province,
-            units,
-            admin_username,
-            admin_name,
-            admin_password_file,
-        ),
-        Command::Rounds { db } => console::rounds(db.into()),
+        } => db.settings().and_then(|settings| {
+            console::setup(
+                settings,
+                province,
+                units,
+                admin_username,
+                admin_name,
+                admin_password_file,
+            )
+        }),
+        Command::Rounds { db } => db.settings().and_then(console::rounds),
         Command::Export {
             db,
             round,
             unit,
             out,
             provisional,
-        } => console::export(db.into(), round, &unit, &out, provisional),
+        } => db
+            .settings()
+            .and_then(|settings| console::export(settings, round, &unit, &out, provisional)),
+        Command::Backup { db, to } => db.settings().and_then(|s| console::backup(s, &to)),
+        Command::Restore { from, db, force } => db
+            .settings()
+            .and_then(|s| console::restore(s, &from, force)),
         Command::Units {
             command:
                 UnitsCommand::Reorganise {
@@ -133,7 +159,9 @@ fn main() -> std::process::ExitCode {
                     into_name,
                     db,
                 },
-        } => console::reorganise(db.into(), &file, on, into, into_name),
+        } => db
+            .settings()
+            .and_then(|settings| console::reorganise(settings, &file, on, into, into_name)),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

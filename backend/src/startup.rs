@@ -50,6 +50,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
             clock: crate::clock::Clock::default(),
             limits: settings.limits,
             sessions: settings.sessions,
+            backups: crate::backup::SharedStatus::default(),
             throttle: crate::service::throttle::LoginThrottle::new(settings.login),
             hashing: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
@@ -92,6 +93,7 @@ impl Application {
                 );
             }
         }
+        crate::backup::start_schedule(state.pool.clone(), &settings.backups, state.backups.clone());
         Ok((Application::with_listener(state, listener)?, prepared))
     }
 

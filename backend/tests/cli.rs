@@ -142,6 +142,10 @@ fn export_of_an_unknown_unit_fails_with_a_vietnamese_message() {
 }
 
 fn start(db: &std::path::Path, port: u16, demo: bool) -> Server {
+    start_with(db, port, demo, &[])
+}
+
+fn start_with(db: &std::path::Path, port: u16, demo: bool, extra: &[&str]) -> Server {
     let mut cmd = Command::new(BIN);
     cmd.args([
         "serve",
@@ -150,6 +154,7 @@ fn start(db: &std::path::Path, port: u16, demo: bool) -> Server {
         "--database",
     ])
     .arg(db)
+    .args(extra)
     .stdout(Stdio::null())
     .stderr(Stdio::null());
     if demo {
@@ -395,4 +400,263 @@ fn rounds_lists_the_rounds_with_the_number_export_takes() {
         "{out}"
     );
     assert!(out.contains("do Tỉnh Thái Bình mở, đang mở."), "{out}");
+}
+
+/// Saves the report of Xã An Hiệp again and again; returns the thread and the last version the
+/// server acknowledged, kept up to date.
+fn keep_saving(
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (
+    std::thread::JoinHandle<i64>,
+    std::sync::Arc<std::sync::atomic::AtomicI64>,
+) {
+    let acked = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let seen = acked.clone();
+    let agent = logged_in(port, "12490");
+    let url = format!("http://127.0.0.1:{port}/api/v1/rounds/1/reports/12490");
+    let writer = std::thread::spawn(move || {
+        let mut version = 0i64;
+        while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            let body = serde_json::json!({
+                "values": { "so_cuoc_hop": (version + 1) % 100 },
+                "sections": { "ket_qua": format!("Lần lưu thứ {}.", version + 1) },
+                "version": version,
+            });
+            let mut res = agent.put(&url).send_json(&body).unwrap();
+            assert_eq!(res.status(), 200);
+            let v: serde_json::Value = res.body_mut().read_json().unwrap();
+            version = v["version"].as_i64().unwrap();
+            seen.store(version, std::sync::atomic::Ordering::SeqCst);
+        }
+        version
+    });
+    (writer, acked)
+}
+
+#[test]
+fn a_backup_taken_under_writes_restores_every_save_acknowledged_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baocao.db");
+    let port = free_port();
+    let _server = start(&db, port, true);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (writer, acked) = keep_saving(port, stop.clone());
+    std::thread::sleep(Duration::from_millis(700));
+    let before = acked.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(before > 3, "saves before the backup: {before}");
+    let backup = dir.path().join("sao-luu.db");
+    let (ok, out, err) = run(&["backup", "--to", backup.to_str().unwrap()], &db, &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("đã kiểm tra toàn vẹn"), "{out}");
+    let during = acked.load(std::sync::atomic::Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let last = writer.join().unwrap();
+    assert!(
+        last > during,
+        "the writes went on during and after the backup"
+    );
+
+    // Restored to a new file: whole, with every save acknowledged before the backup began.
+    let restored = dir.path().join("khoi-phuc.db");
+    let (ok, out, err) = run(&["restore", backup.to_str().unwrap()], &restored, &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Đã khôi phục"), "{out}");
+    {
+        use diesel::prelude::*;
+        let mut conn = diesel::SqliteConnection::establish(restored.to_str().unwrap()).unwrap();
+        #[derive(QueryableByName)]
+        struct Check {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            integrity_check: String,
+        }
+        let check: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(check.len(), 1);
+        assert_eq!(check[0].integrity_check, "ok");
+        #[derive(QueryableByName)]
+        struct Saved {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            version: i32,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            sections_json: String,
+        }
+        let saved: Saved = diesel::sql_query(
+            "SELECT r.version, r.sections_json FROM reports r JOIN units u ON u.id = r.unit_id \
+             WHERE u.code = '12490' AND r.round_id = 1",
+        )
+        .get_result(&mut conn)
+        .unwrap();
+        assert!(
+            i64::from(saved.version) >= before && i64::from(saved.version) <= last,
+            "restored version {} (acknowledged before the backup: {before}, at the end: {last})",
+            saved.version
+        );
+        assert!(
+            saved
+                .sections_json
+                .contains(&format!("Lần lưu thứ {}.", saved.version)),
+            "the report is whole at its version"
+        );
+    }
+    // The restored database serves.
+    drop(_server);
+    let port = free_port();
+    let _again = start(&restored, port, false);
+    assert_eq!(
+        logged_in(port, "12490")
+            .get(format!("http://127.0.0.1:{port}/api/v1/me"))
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[test]
+fn restore_checks_the_backup_and_will_not_overwrite_a_database_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baocao.db");
+    drop(start(&db, free_port(), true));
+    let not_a_backup = dir.path().join("rac.db");
+    std::fs::write(&not_a_backup, b"this is not a database at all, just text").unwrap();
+    let target = dir.path().join("dich.db");
+    let (ok, _, err) = run(&["restore", not_a_backup.to_str().unwrap()], &target, &[]);
+    assert!(!ok);
+    assert!(err.contains("không phải tệp cơ sở dữ liệu"), "{err}");
+    assert!(!target.exists());
+    let backup = dir.path().join("sao-luu.db");
+    assert!(run(&["backup", "--to", backup.to_str().unwrap()], &db, &[]).0);
+    let (ok, _, err) = run(&["backup", "--to", backup.to_str().unwrap()], &db, &[]);
+    assert!(
+        !ok && err.contains("đã có tệp"),
+        "a backup is never overwritten: {err}"
+    );
+    let (ok, _, err) = run(&["restore", backup.to_str().unwrap()], &db, &[]);
+    assert!(!ok);
+    assert!(err.contains("--force"), "{err}");
+    let (ok, out, err) = run(&["restore", backup.to_str().unwrap(), "--force"], &db, &[]);
+    assert!(ok, "{err}");
+    assert!(out.contains("được giữ lại tại"), "{out}");
+}
+
+#[test]
+fn the_server_takes_its_own_backups_and_the_administrator_sees_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baocao.db");
+    let backups = dir.path().join("sao-luu");
+    let port = free_port();
+    let _server = start_with(
+        &db,
+        port,
+        true,
+        &["--backup-dir", backups.to_str().unwrap()],
+    );
+    let admin = logged_in(port, "admin");
+    let started = Instant::now();
+    let overview = loop {
+        let mut res = admin
+            .get(format!("http://127.0.0.1:{port}/api/v1/backups"))
+            .call()
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body: serde_json::Value = res.body_mut().read_json().unwrap();
+        if !body["status"]["last_ok"].is_null() {
+            break body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no backup: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(overview["files"].as_array().unwrap().len(), 1, "{overview}");
+    assert_eq!(std::fs::read_dir(&backups).unwrap().count(), 1);
+    let mut page = admin
+        .get(format!("http://127.0.0.1:{port}/quan-tri"))
+        .call()
+        .unwrap();
+    let html = page.body_mut().read_to_string().unwrap();
+    assert!(html.contains("Lần sao lưu gần nhất"), "{html}");
+    // Nobody else sees them.
+    let commune = logged_in(port, "12475");
+    let res = commune
+        .get(format!("http://127.0.0.1:{port}/api/v1/backups"))
+        .call()
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[test]
+fn the_settings_file_is_read_and_the_environment_and_flags_win_over_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = dir.path().join("baocao.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "bind = \"127.0.0.1:{port}\"\ndatabase = \"du-lieu.db\"\n\n[sessions]\nidle_minutes = 30\n"
+        ),
+    )
+    .unwrap();
+    let mut server = Server(
+        Command::new(BIN)
+            .args(["serve", "--demo", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let started = Instant::now();
+    while agent
+        .get(format!("http://127.0.0.1:{port}/dang-nhap"))
+        .call()
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no server on the file's address"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        dir.path().join("du-lieu.db").exists(),
+        "the database named in the file, beside the file"
+    );
+    let _ = server.0.kill();
+    let _ = server.0.wait();
+    // The environment and a flag win over the file.
+    let (ok, _, err) = run(
+        &["rounds", "--config", config.to_str().unwrap()],
+        &dir.path().join("khac.db"),
+        &[],
+    );
+    assert!(!ok && err.contains("khac.db"), "the flag wins: {err}");
+    let out = Command::new(BIN)
+        .args(["rounds", "--config"])
+        .arg(&config)
+        .env("BAOCAO_DATABASE", dir.path().join("bien.db"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bien.db"));
+    // A misspelt key is named.
+    std::fs::write(&config, "bnid = \"127.0.0.1:1\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["rounds", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("không hợp lệ") && err.contains("bnid"),
+        "{err}"
+    );
 }

@@ -9,8 +9,10 @@
 //! - [`units`]: a unit's page in a round (completeness, consolidation, overdue), comparison.
 //! - [`rosters`]: the team rosters and their review.
 //! - [`excel`]: workbook downloads (export, offline form) and uploads.
+//! - [`admin`]: the administrator's pages (backups).
 //! - [`page`]: what every page shares (the error page, form failures, notices).
 
+pub mod admin;
 pub mod excel;
 pub mod origin;
 pub mod page;
@@ -62,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(units::api)
             .configure(rosters::api)
             .configure(excel::api)
+            .configure(admin::api)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("Không tìm thấy địa chỉ này.".into()))
             })),
@@ -73,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(units::pages)
         .configure(rosters::pages)
         .configure(excel::pages)
+        .configure(admin::pages)
         .default_service(web::to(page::not_found));
 }
 

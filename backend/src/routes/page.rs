@@ -251,6 +251,8 @@ pub struct UserVm {
     pub unit: String,
     pub role: String,
     pub csrf: String,
+    /// The administrator's menu entry.
+    pub admin: bool,
 }
 
 impl From<&CurrentUser> for UserVm {
@@ -260,6 +262,7 @@ impl From<&CurrentUser> for UserVm {
             unit: u.unit.name.clone(),
             role: u.role.label().into(),
             csrf: u.csrf.clone(),
+            admin: u.role == crate::domain::Role::Admin,
         }
     }
 }

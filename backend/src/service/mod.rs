@@ -17,11 +17,13 @@
 //! - [`export`]: the consolidated workbook.
 //! - [`compare`]: two rounds side by side, across a reorganisation.
 //! - [`history`]: a report's history.
+//! - [`backups`]: the administrator's view of the backups.
 //!
 //! This file holds only what they share: the round context, the report lookup, the audit row
 //! and the write transaction.
 
 pub mod access;
+pub mod backups;
 pub mod compare;
 pub mod deadlines;
 pub mod export;

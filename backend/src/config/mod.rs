@@ -1,11 +1,15 @@
-//! Settings in one place: where the server listens, the database, the folder of report
-//! templates, and whether to load the demo data. Each is read from its flag, else from its
-//! environment variable (`BAOCAO_BIND`, `BAOCAO_DATABASE`, `BAOCAO_SCHEMAS`, `BAOCAO_PUBLIC_URL`),
-//! else its default;
-//! the commands share the flags below, so a setting is spelled the same everywhere. The upload
-//! limits are fixed defaults for now.
+//! Settings in one place: where the server listens, the database, the public address, the
+//! folder of report templates, backups, session lifetimes, upload limits. Each is read, from
+//! weakest to strongest, from its default, the settings file (`--config FILE`, TOML, see
+//! [`file`]), its environment variable (`BAOCAO_…`), and its flag ([`args`]); the commands
+//! share the flags, so a setting is spelled the same everywhere.
+
+pub mod args;
+pub mod file;
 
 use std::path::PathBuf;
+
+pub use args::{DataArgs, DatabaseArgs, ServeArgs};
 
 /// What the application is built from.
 #[derive(Debug, Clone)]
@@ -29,6 +33,8 @@ pub struct Settings {
     /// proxy. With `https`, the session cookie is sent over HTTPS only and browsers are told to
     /// use nothing else (HSTS). Requests that change something must come from this origin.
     pub public_url: Option<String>,
+    /// The server's own backups.
+    pub backups: Backups,
 }
 
 impl Default for Settings {
@@ -42,6 +48,28 @@ impl Default for Settings {
             sessions: Sessions::default(),
             login: LoginLimits::default(),
             public_url: None,
+            backups: Backups::default(),
+        }
+    }
+}
+
+/// The backups the server takes itself (`baocao backup` takes one by hand): into a folder, at
+/// start and then every few hours, keeping the newest few.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backups {
+    /// Where; `None`: the server takes none.
+    pub dir: Option<PathBuf>,
+    pub every_hours: u64,
+    /// How many are kept; older ones are removed.
+    pub keep: usize,
+}
+
+impl Default for Backups {
+    fn default() -> Self {
+        Backups {
+            dir: None,
+            every_hours: 24,
+            keep: 14,
         }
     }
 }
@@ -151,68 +179,5 @@ impl Settings {
     }
 }
 
-const DEFAULT_BIND: &str = "127.0.0.1:8080";
-const DEFAULT_DATABASE: &str = "baocao.db";
-
-/// `--database`, for every command that opens the database.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DatabaseArgs {
-    /// The SQLite database file.
-    #[arg(long, default_value = DEFAULT_DATABASE, env = "BAOCAO_DATABASE")]
-    pub database: String,
-}
-
-/// The database and what is loaded into it at start.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DataArgs {
-    #[command(flatten)]
-    pub db: DatabaseArgs,
-    /// Load the demo data: Thái Bình's units, an account per unit (password "demo"), an open round with reports.
-    #[arg(long)]
-    pub demo: bool,
-    /// Directory of report templates (default: report-schemas/schemas, else the built-in ones).
-    #[arg(long, env = "BAOCAO_SCHEMAS")]
-    pub schemas: Option<PathBuf>,
-}
-
-/// Everything `serve` takes.
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// The address to listen on (port 0 picks a free one).
-    #[arg(long, default_value = DEFAULT_BIND, env = "BAOCAO_BIND")]
-    pub bind: String,
-    /// The address people reach the server at, e.g. https://baocao.tinhuy.vn (behind a reverse proxy).
-    #[arg(long, env = "BAOCAO_PUBLIC_URL")]
-    pub public_url: Option<String>,
-    #[command(flatten)]
-    pub data: DataArgs,
-}
-
-impl From<DatabaseArgs> for Settings {
-    fn from(args: DatabaseArgs) -> Self {
-        Settings {
-            database: args.database,
-            ..Settings::default()
-        }
-    }
-}
-
-impl From<DataArgs> for Settings {
-    fn from(args: DataArgs) -> Self {
-        Settings {
-            demo: args.demo,
-            schemas: args.schemas,
-            ..Settings::from(args.db)
-        }
-    }
-}
-
-impl From<ServeArgs> for Settings {
-    fn from(args: ServeArgs) -> Self {
-        Settings {
-            bind: args.bind,
-            public_url: args.public_url,
-            ..Settings::from(args.data)
-        }
-    }
-}
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE: &str = "baocao.db";
