@@ -467,6 +467,7 @@ fn board_user(conn: &mut SqliteConnection, code: &str) -> Result<CurrentUser> {
         role,
         reach,
         csrf: String::new(),
+        session: None,
     })
 }
 

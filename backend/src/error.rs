@@ -28,6 +28,9 @@ pub enum AppError {
     /// A body or upload larger than what is accepted; nothing was read past the limit.
     #[error("{0}")]
     TooLarge(String),
+    /// The person still has a one-time password: nothing but changing it until they do.
+    #[error("Xin đổi mật khẩu dùng một lần trước khi tiếp tục.")]
+    PasswordChangeRequired,
     /// Too many failed logins: try again after `retry_after` seconds.
     #[error("{message}")]
     Throttled { message: String, retry_after: u64 },
@@ -65,6 +68,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::TooLarge(_) => "too_large",
             AppError::Throttled { .. } => "too_many_attempts",
+            AppError::PasswordChangeRequired => "password_change_required",
             AppError::Unexpected(_) => "internal",
         }
     }

@@ -128,6 +128,9 @@ pub fn demo_accounts(conn: &mut Conn) -> anyhow::Result<usize> {
                     role: role.as_str(),
                     active: true,
                     created_at: now,
+                    phone: None,
+                    email: None,
+                    must_change_password: false,
                 })
                 .execute(conn)?;
             added += 1;
@@ -144,6 +147,9 @@ pub fn demo_accounts(conn: &mut Conn) -> anyhow::Result<usize> {
                     role: Role::Admin.as_str(),
                     active: true,
                     created_at: now,
+                    phone: None,
+                    email: None,
+                    must_change_password: false,
                 })
                 .execute(conn)?;
             added += 1;

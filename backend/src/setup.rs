@@ -222,6 +222,9 @@ pub fn setup(
                     role: Role::Admin.as_str(),
                     active: true,
                     created_at: now,
+                    phone: None,
+                    email: None,
+                    must_change_password: false,
                 })
                 .execute(conn)?;
             diesel::insert_into(audit_log::table)

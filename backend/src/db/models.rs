@@ -57,6 +57,14 @@ pub struct Account {
     pub role: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The password is a one-time one, handed out by the board above: the next login must
+    /// choose a new one.
+    pub must_change_password: bool,
+    pub last_login_at: Option<NaiveDateTime>,
+    /// The login before the last, shown to the person as their previous login.
+    pub previous_login_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -69,6 +77,9 @@ pub struct NewAccount<'a> {
     pub role: &'a str,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    pub phone: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -78,6 +89,9 @@ pub struct NewSession<'a> {
     pub account_id: i32,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+    /// The client's address and browser, for the person to recognise the session by.
+    pub address: Option<&'a str>,
+    pub agent: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

@@ -33,6 +33,11 @@ diesel::table! {
         role -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        must_change_password -> Bool,
+        last_login_at -> Nullable<Timestamp>,
+        previous_login_at -> Nullable<Timestamp>,
     }
 }
 
@@ -43,6 +48,8 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         last_seen_at -> Nullable<Timestamp>,
+        address -> Nullable<Text>,
+        agent -> Nullable<Text>,
     }
 }
 

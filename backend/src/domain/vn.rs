@@ -20,6 +20,19 @@ pub fn clean(s: &str) -> String {
     }
 }
 
+/// "Thái Bình" → "thaibinh": the letters without their marks (đ as d), lower case, without
+/// spaces; for matching what people type without a Vietnamese keyboard.
+pub fn fold(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c) && !c.is_whitespace())
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            other => other,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 pub fn nfc(s: &str) -> String {
     // Nearly all text arrives composed already; the quick check spares re-composing it.
     if unicode_normalization::is_nfc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {

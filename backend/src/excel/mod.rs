@@ -1,5 +1,6 @@
 //! Excel both ways (domain.md, "Excel"), as its own room: the consolidated workbook of a round,
-//! the offline form a commune fills in Excel, and reading that form back (with the converter for
+//! the offline form a commune fills in Excel, the account sheets (people in, one-time passwords
+//! out), and reading that form back (with the converter for
 //! text typed in the old TCVN3 and VNI fonts).
 //!
 //! Everything here turns report-schemas types and plain data into bytes and back. It imports
@@ -7,6 +8,7 @@
 //! handing over what to write (the consolidation, as it walks the tree) and taking back what was
 //! read. `scripts/check-layout` keeps it so.
 
+pub mod accounts;
 pub mod export;
 pub mod form;
 pub mod guard;

@@ -9,14 +9,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
-use futures_util::StreamExt;
-use report_schemas::FieldError;
 
-use super::page::{
-    CSRF_FIELD, Flash, PageResult, PageUser, UserVm, all_messages, csrf_ok, forged, html, redirect,
-};
+use super::page::{Flash, PageResult, PageUser, UserVm, all_messages, html, redirect};
 use super::reports::render_report;
-use super::{ProvisionalQuery, on_unit, read_body, too_large, upload_failed};
+use super::{ProvisionalQuery, form_files, on_unit, read_body};
 use crate::AppState;
 use crate::error::{AppError, AppResult};
 use crate::service::filing::Entry;
@@ -203,64 +199,6 @@ async fn offline_form_page(
     Ok(offline_form_response(&state, user, path.into_inner()).await?)
 }
 
-/// Every file of a page's multipart form, whole, with its name: each at most `file_limit`
-/// bytes, all together at most `total_limit`. The form's anti-forgery token is checked too.
-async fn all_files(
-    req: &HttpRequest,
-    mut form: actix_multipart::Multipart,
-    file_limit: usize,
-    total_limit: usize,
-) -> AppResult<Vec<(String, Vec<u8>)>> {
-    let mut files = Vec::new();
-    let mut total = 0usize;
-    let mut token: Option<String> = None;
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(upload_failed)?;
-        let Some(name) = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .map(str::to_owned)
-        else {
-            if field.name() == Some(CSRF_FIELD) {
-                let mut value = Vec::new();
-                while let Some(chunk) = field.next().await {
-                    value.extend_from_slice(&chunk.map_err(upload_failed)?);
-                    if value.len() > 256 {
-                        return Err(forged());
-                    }
-                }
-                token = String::from_utf8(value).ok();
-            }
-            continue;
-        };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(upload_failed)?;
-            total += chunk.len();
-            if total > total_limit {
-                return Err(too_large(total_limit));
-            }
-            if bytes.len() + chunk.len() > file_limit {
-                return Err(too_large(file_limit));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if !name.is_empty() && !bytes.is_empty() {
-            files.push((name, bytes));
-        }
-    }
-    if !csrf_ok(req, token.as_deref()) {
-        return Err(forged());
-    }
-    if files.is_empty() {
-        return Err(AppError::invalid(vec![FieldError {
-            field: "file".into(),
-            message: "Chưa chọn tệp để tải lên.".into(),
-        }]));
-    }
-    Ok(files)
-}
-
 #[derive(Template)]
 #[template(path = "bulk.html")]
 struct BulkPage {
@@ -283,7 +221,7 @@ async fn bulk_upload_page(
     let vm = UserVm::from(&user);
     let (round_id, code) = path.into_inner();
     let limits = state.limits;
-    let files = all_files(&req, form, limits.upload_bytes, limits.upload_bytes).await?;
+    let files = form_files(&req, form, limits.upload_bytes, limits.upload_bytes).await?;
     let (unit_name, results) = on_unit(&state, user, (round_id, code.clone()), |conn, st, s| {
         let results = upload::bulk_upload(conn, &s.user, &s.ctx, &s.unit, files, &st.limits)?;
         Ok((s.unit.name, results))
@@ -314,7 +252,7 @@ async fn upload_page(
     let (round_id, code) = path.into_inner();
     let path = (round_id, code.clone());
     let limit = state.limits.form_bytes;
-    let outcome = match all_files(&req, form, limit, limit).await {
+    let outcome = match form_files(&req, form, limit, limit).await {
         Ok(mut files) => {
             let (_, bytes) = files.swap_remove(0);
             on_unit(&state, user.clone(), path.clone(), move |conn, _, s| {

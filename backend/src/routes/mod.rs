@@ -9,9 +9,11 @@
 //! - [`units`]: a unit's page in a round (completeness, consolidation, overdue), comparison.
 //! - [`rosters`]: the team rosters and their review.
 //! - [`excel`]: workbook downloads (export, offline form) and uploads.
+//! - [`accounts`]: accounts for named people, one-time passwords, changing one's own.
 //! - [`admin`]: the administrator's pages (backups).
 //! - [`page`]: what every page shares (the error page, form failures, notices).
 
+pub mod accounts;
 pub mod admin;
 pub mod excel;
 pub mod origin;
@@ -28,6 +30,7 @@ use futures_util::StreamExt;
 use report_schemas::FieldError;
 use serde::{Deserialize, Serialize};
 
+use self::page::{CSRF_FIELD, csrf_ok, forged};
 use crate::AppState;
 use crate::db::Conn;
 use crate::db::models::Unit;
@@ -65,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(rosters::api)
             .configure(excel::api)
             .configure(admin::api)
+            .configure(accounts::api)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(AppError::NotFound("Không tìm thấy địa chỉ này.".into()))
             })),
@@ -77,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(rosters::pages)
         .configure(excel::pages)
         .configure(admin::pages)
+        .configure(accounts::pages)
         .default_service(web::to(page::not_found));
 }
 
@@ -207,6 +212,64 @@ pub async fn read_body(
     Ok(body)
 }
 
+/// Every file of a page's multipart form, whole, with its name: each at most `file_limit`
+/// bytes, all together at most `total_limit`. The form's anti-forgery token is checked too.
+pub async fn form_files(
+    req: &HttpRequest,
+    mut form: actix_multipart::Multipart,
+    file_limit: usize,
+    total_limit: usize,
+) -> AppResult<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    let mut total = 0usize;
+    let mut token: Option<String> = None;
+    while let Some(field) = form.next().await {
+        let mut field = field.map_err(upload_failed)?;
+        let Some(name) = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned)
+        else {
+            if field.name() == Some(CSRF_FIELD) {
+                let mut value = Vec::new();
+                while let Some(chunk) = field.next().await {
+                    value.extend_from_slice(&chunk.map_err(upload_failed)?);
+                    if value.len() > 256 {
+                        return Err(forged());
+                    }
+                }
+                token = String::from_utf8(value).ok();
+            }
+            continue;
+        };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(upload_failed)?;
+            total += chunk.len();
+            if total > total_limit {
+                return Err(too_large(total_limit));
+            }
+            if bytes.len() + chunk.len() > file_limit {
+                return Err(too_large(file_limit));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if !name.is_empty() && !bytes.is_empty() {
+            files.push((name, bytes));
+        }
+    }
+    if !csrf_ok(req, token.as_deref()) {
+        return Err(forged());
+    }
+    if files.is_empty() {
+        return Err(AppError::invalid(vec![FieldError {
+            field: "file".into(),
+            message: "Chưa chọn tệp để tải lên.".into(),
+        }]));
+    }
+    Ok(files)
+}
+
 /// validator's errors as our field errors, keeping its (Vietnamese) messages.
 pub fn field_errors(errors: &validator::ValidationErrors) -> Vec<FieldError> {
     let mut out: Vec<FieldError> = errors
@@ -240,7 +303,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,

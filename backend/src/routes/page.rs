@@ -86,6 +86,9 @@ impl ResponseError for PageError {
         if matches!(self.0, AppError::Unauthenticated) {
             return redirect("/dang-nhap");
         }
+        if matches!(self.0, AppError::PasswordChangeRequired) {
+            return redirect(CHANGE_PASSWORD_PAGE);
+        }
         if let AppError::Unexpected(e) = &self.0 {
             tracing::error!(error = ?e, "page failed");
         }
@@ -253,6 +256,8 @@ pub struct UserVm {
     pub csrf: String,
     /// The administrator's menu entry.
     pub admin: bool,
+    /// Manages accounts (the administrator and the boards).
+    pub manages: bool,
 }
 
 impl From<&CurrentUser> for UserVm {
@@ -263,9 +268,13 @@ impl From<&CurrentUser> for UserVm {
             role: u.role.label().into(),
             csrf: u.csrf.clone(),
             admin: u.role == crate::domain::Role::Admin,
+            manages: u.role == crate::domain::Role::Admin || u.role.reviews(),
         }
     }
 }
+
+/// Where a person with a one-time password is sent until they choose their own.
+pub const CHANGE_PASSWORD_PAGE: &str = "/doi-mat-khau";
 
 /// The name of the anti-forgery field every form of the pages carries.
 pub const CSRF_FIELD: &str = "_csrf";

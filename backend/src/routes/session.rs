@@ -14,10 +14,11 @@ use serde::Deserialize;
 use validator::Validate;
 
 use super::page::{
-    CSRF_FIELD, CheckedForm, NoFields, PageResult, UserVm, html, posted_fields, redirect,
+    CSRF_FIELD, CheckedForm, NoFields, PageResult, PageUser, UserVm, html, posted_fields, redirect,
 };
 use super::{db, field_errors};
 use crate::AppState;
+use crate::domain::vn;
 use crate::error::{AppError, AppResult};
 use crate::service::CurrentUser;
 use crate::service::session;
@@ -25,14 +26,26 @@ use crate::service::session;
 pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::post().to(login_json))
         .route("/logout", web::post().to(logout_json))
-        .route("/me", web::get().to(me));
+        .route("/me", web::get().to(me))
+        .route("/sessions", web::get().to(sessions_json))
+        .route("/sessions/others", web::delete().to(end_others_json))
+        .route("/sessions/{id}", web::delete().to(end_session_json));
 }
 
 pub fn pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/dang-nhap", web::get().to(login_form))
         .route("/dang-nhap", web::post().to(login))
-        .route("/dang-xuat", web::post().to(logout));
+        .route("/dang-xuat", web::post().to(logout))
+        .route("/phien-dang-nhap", web::get().to(sessions_page))
+        .route(
+            "/phien-dang-nhap/ket-thuc-khac",
+            web::post().to(end_others_page),
+        )
+        .route(
+            "/phien-dang-nhap/{id}/ket-thuc",
+            web::post().to(end_session_page),
+        );
 }
 
 pub const SESSION_COOKIE: &str = "baocao_session";
@@ -127,14 +140,34 @@ async fn log_in(
         return Ok(None);
     };
     state.throttle.succeeded(&username, &address);
+    let client = session::Client {
+        address,
+        agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    };
     let token = db(state, move |conn, st| {
-        session::open_session(conn, account.id, &st.sessions)
+        session::open_session(conn, account.id, &st.sessions, &client)
     })
     .await?;
     Ok(Some(token))
 }
 
-/// The person whose session cookie the request carries, if it names a live session.
+/// What a person with a one-time password may still reach.
+const ALLOWED_BEFORE_CHANGE: [&str; 6] = [
+    "/doi-mat-khau",
+    "/dang-xuat",
+    "/api/v1/me",
+    "/api/v1/logout",
+    "/api/v1/password",
+    "/static/style.css",
+];
+
+/// The person whose session cookie the request carries, if it names a live session. A person
+/// who has not yet changed a one-time password gets `PasswordChangeRequired` anywhere else.
 pub async fn current_user(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -145,10 +178,19 @@ pub async fn current_user(
     if token.is_empty() {
         return Ok(None);
     }
-    db(state, move |conn, st| {
+    let user = db(state, move |conn, st| {
         session::user_for_token(conn, &token, &st.sessions)
     })
-    .await
+    .await?;
+    // A one-time password leads nowhere but to choosing one's own.
+    if user
+        .as_ref()
+        .is_some_and(|u| u.account.must_change_password)
+        && !ALLOWED_BEFORE_CHANGE.contains(&req.path())
+    {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    Ok(user)
 }
 
 impl FromRequest for CurrentUser {
@@ -218,6 +260,8 @@ async fn me(user: CurrentUser) -> HttpResponse {
         "role": user.role,
         "role_label": user.role.label(),
         "unit": { "code": user.unit.code, "name": user.unit.name },
+        "must_change_password": user.account.must_change_password,
+        "previous_login_at": user.account.previous_login_at,
     }))
 }
 
@@ -418,4 +462,123 @@ async fn logout(
         .cookie(removal_cookie(&state))
         .insert_header((header::LOCATION, "/dang-nhap"))
         .finish())
+}
+
+async fn sessions_json(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let list = db(&state, move |conn, st| {
+        session::own_sessions(conn, &user, &st.sessions)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "sessions": list })))
+}
+
+async fn end_session_json(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    path: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    db(&state, move |conn, _| {
+        session::end_own_session(conn, &user, &id)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn end_others_json(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
+    let ended = db(&state, move |conn, _| {
+        session::end_other_sessions(conn, &user)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ended": ended })))
+}
+
+struct SessionRow {
+    id: String,
+    created: String,
+    seen: String,
+    address: String,
+    agent: String,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sessions.html")]
+struct SessionsPage {
+    user: Option<UserVm>,
+    previous: Option<String>,
+    idle: i64,
+    hours: i64,
+    rows: Vec<SessionRow>,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct SessionsQuery {
+    #[serde(default)]
+    ok: Option<String>,
+}
+
+async fn sessions_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    query: web::Query<SessionsQuery>,
+) -> PageResult {
+    let vm = UserVm::from(&user);
+    let previous = user.account.previous_login_at.map(vn::datetime);
+    let list = db(&state, move |conn, st| {
+        session::own_sessions(conn, &user, &st.sessions)
+    })
+    .await?;
+    let notice = query
+        .ok
+        .as_deref()
+        .map(|_| "Đã kết thúc phiên đăng nhập; máy đó phải đăng nhập lại.".to_owned());
+    Ok(html(
+        StatusCode::OK,
+        &SessionsPage {
+            user: Some(vm),
+            previous,
+            idle: state.sessions.idle_minutes,
+            hours: state.sessions.hours,
+            rows: list
+                .into_iter()
+                .map(|s| SessionRow {
+                    created: vn::datetime(s.created_at),
+                    seen: vn::datetime(s.last_seen_at.unwrap_or(s.created_at)),
+                    address: s.address.unwrap_or_default(),
+                    agent: s.agent.unwrap_or_default().chars().take(80).collect(),
+                    current: s.current,
+                    id: s.id,
+                })
+                .collect(),
+            notice,
+        },
+    ))
+}
+
+async fn end_session_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    path: web::Path<String>,
+    _: CheckedForm<NoFields>,
+) -> PageResult {
+    let id = path.into_inner();
+    db(&state, move |conn, _| {
+        session::end_own_session(conn, &user, &id)
+    })
+    .await?;
+    Ok(redirect("/phien-dang-nhap?ok=1"))
+}
+
+async fn end_others_page(
+    state: web::Data<AppState>,
+    PageUser(user): PageUser,
+    _: CheckedForm<NoFields>,
+) -> PageResult {
+    db(&state, move |conn, _| {
+        session::end_other_sessions(conn, &user)
+    })
+    .await?;
+    Ok(redirect("/phien-dang-nhap?ok=1"))
 }

@@ -26,6 +26,8 @@ pub struct CurrentUser {
     /// The token every form of this person's session carries (see [`super::session::csrf_token`]);
     /// empty for the console.
     pub csrf: String,
+    /// The session this request came with (its token's hash); `None` for the console.
+    pub session: Option<String>,
 }
 
 impl CurrentUser {
@@ -42,11 +44,17 @@ impl CurrentUser {
                 role: Role::Admin.as_str().into(),
                 active: true,
                 created_at: vn::now_utc(),
+                phone: None,
+                email: None,
+                must_change_password: false,
+                last_login_at: None,
+                previous_login_at: None,
             },
             reach: vec![unit.clone()],
             unit,
             role: Role::Admin,
             csrf: String::new(),
+            session: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //!
 //! - [`access`]: who is asking, and what they may see: the round and the unit a request names.
 //! - [`units`]: looking units up, and the tree as it stood on a day.
+//! - [`accounts`]: named accounts, administered by the board above; one-time passwords.
 //! - [`session`]: passwords, logging in and out, sessions ending when unused.
 //! - [`throttle`]: failed logins remembered, so guessing is slow.
 //! - [`filing`]: a report as its readers see it; saving a draft, submitting.
@@ -23,6 +24,7 @@
 //! and the write transaction.
 
 pub mod access;
+pub mod accounts;
 pub mod backups;
 pub mod compare;
 pub mod deadlines;

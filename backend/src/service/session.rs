@@ -48,7 +48,7 @@ pub fn password_problem(password: &str, hints: &[&str]) -> Option<String> {
         ));
     }
     // Names are typed without their marks and spaces as often as with them.
-    let folded: Vec<String> = hints.iter().map(|h| fold(h)).collect();
+    let folded: Vec<String> = hints.iter().map(|h| vn::fold(h)).collect();
     let mut inputs: Vec<&str> = hints.to_vec();
     inputs.extend(folded.iter().map(String::as_str));
     inputs.extend(["baocao", "khoagiao", "tuyengiao", "matkhau"]);
@@ -60,19 +60,6 @@ pub fn password_problem(password: &str, hints: &[&str]) -> Option<String> {
         );
     }
     None
-}
-
-/// "Thái Bình" → "thaibinh": the letters without their marks, lower case, without spaces.
-fn fold(text: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    text.nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c) && !c.is_whitespace())
-        .map(|c| match c {
-            'đ' | 'Đ' => 'd',
-            other => other,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// The anti-forgery token of a session: derived from the session's secret token, so that only
@@ -137,11 +124,24 @@ pub fn password_matches(password: &str, account: Option<&Account>) -> bool {
     }
 }
 
-/// Opens a session for the account and returns its secret token; sessions that have ended
-/// are removed on the way.
-pub fn open_session(conn: &mut Conn, account_id: i32, policy: &Sessions) -> AppResult<String> {
+/// Where a login comes from, for the person to recognise their sessions by.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub address: String,
+    pub agent: String,
+}
+
+/// Opens a session for the account and returns its secret token; records the login; sessions
+/// that have ended are removed on the way.
+pub fn open_session(
+    conn: &mut Conn,
+    account_id: i32,
+    policy: &Sessions,
+    client: &Client,
+) -> AppResult<String> {
     let token = random_token()?;
     let now = vn::now_utc();
+    let agent: String = client.agent.chars().take(200).collect();
     conn.immediate_transaction::<_, crate::error::AppError, _>(|conn| {
         remove_ended(conn, now, policy)?;
         diesel::insert_into(sessions::table)
@@ -150,7 +150,15 @@ pub fn open_session(conn: &mut Conn, account_id: i32, policy: &Sessions) -> AppR
                 account_id,
                 created_at: now,
                 expires_at: now + Duration::hours(policy.hours),
+                address: Some(&client.address),
+                agent: Some(&agent),
             })
+            .execute(conn)?;
+        diesel::update(accounts::table.find(account_id))
+            .set((
+                accounts::previous_login_at.eq(accounts::last_login_at),
+                accounts::last_login_at.eq(Some(now)),
+            ))
             .execute(conn)?;
         Ok(())
     })?;
@@ -175,6 +183,98 @@ pub fn logout(conn: &mut Conn, token: &str) -> AppResult<()> {
     diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash(token))))
         .execute(conn)?;
     Ok(())
+}
+
+/// One of a person's live sessions, as they see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionView {
+    /// Names the session without revealing its secret: the start of its token's hash.
+    pub id: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: Option<NaiveDateTime>,
+    pub address: Option<String>,
+    pub agent: Option<String>,
+    /// The session this very request came with.
+    pub current: bool,
+}
+
+const SESSION_ID_CHARS: usize = 16;
+
+/// A session row as listed: its hash, opened, last used, address, browser.
+type SessionRow = (
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The person's live sessions, newest first.
+pub fn own_sessions(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    policy: &Sessions,
+) -> AppResult<Vec<SessionView>> {
+    let now = vn::now_utc();
+    let idle_since = now - Duration::minutes(policy.idle_minutes);
+    let rows: Vec<SessionRow> = sessions::table
+        .filter(sessions::account_id.eq(user.account.id))
+        .filter(sessions::expires_at.gt(now))
+        .order(sessions::created_at.desc())
+        .select((
+            sessions::token_hash,
+            sessions::created_at,
+            sessions::last_seen_at,
+            sessions::address,
+            sessions::agent,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, created, seen, _, _)| seen.unwrap_or(*created) >= idle_since)
+        .map(
+            |(hash, created_at, last_seen_at, address, agent)| SessionView {
+                current: user.session.as_deref() == Some(hash.as_str()),
+                id: hash.chars().take(SESSION_ID_CHARS).collect(),
+                created_at,
+                last_seen_at,
+                address,
+                agent,
+            },
+        )
+        .collect())
+}
+
+/// Ends one of the person's own sessions, named by its id; another person's is never found.
+pub fn end_own_session(conn: &mut Conn, user: &CurrentUser, id: &str) -> AppResult<()> {
+    if id.len() != SESSION_ID_CHARS || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(crate::error::AppError::NotFound(
+            "Không tìm thấy phiên đăng nhập này.".into(),
+        ));
+    }
+    let n = diesel::delete(
+        sessions::table
+            .filter(sessions::account_id.eq(user.account.id))
+            .filter(sessions::token_hash.like(format!("{id}%"))),
+    )
+    .execute(conn)?;
+    if n == 0 {
+        return Err(crate::error::AppError::NotFound(
+            "Không tìm thấy phiên đăng nhập này.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Ends every session of the person but this one.
+pub fn end_other_sessions(conn: &mut Conn, user: &CurrentUser) -> AppResult<usize> {
+    let mut query = diesel::delete(sessions::table)
+        .filter(sessions::account_id.eq(user.account.id))
+        .into_boxed();
+    if let Some(current) = &user.session {
+        query = query.filter(sessions::token_hash.ne(current.clone()));
+    }
+    Ok(query.execute(conn)?)
 }
 
 /// How stale a session's last use may be recorded: it is written at most this often, not on
@@ -225,6 +325,7 @@ pub fn user_for_token(
         role,
         reach,
         csrf: csrf_token(token),
+        session: Some(hash),
     }))
 }
 

@@ -34,6 +34,16 @@ fn the_openapi_document_is_served_without_login_and_lists_every_operation() {
         ("/api/v1/units/{unit}/members/{id}", &["put"]),
         ("/api/v1/units/{unit}/teams", &["get"]),
         ("/api/v1/openapi.json", &["get"]),
+        ("/api/v1/accounts", &["get", "post"]),
+        ("/api/v1/accounts/bulk", &["post"]),
+        ("/api/v1/accounts/{id}/reset", &["post"]),
+        ("/api/v1/accounts/{id}/deactivate", &["post"]),
+        ("/api/v1/accounts/{id}/reactivate", &["post"]),
+        ("/api/v1/password", &["put"]),
+        ("/api/v1/sessions", &["get"]),
+        ("/api/v1/sessions/others", &["delete"]),
+        ("/api/v1/sessions/{id}", &["delete"]),
+        ("/api/v1/backups", &["get"]),
     ] {
         for method in methods {
             assert!(

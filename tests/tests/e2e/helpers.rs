@@ -294,6 +294,42 @@ impl Client {
         self.post_form_raw(path, &fields)
     }
 
+    /// A form post, with its page's token, whose answer is a file: status, type, bytes.
+    pub fn post_form_download(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, Vec<u8>) {
+        let token = self.csrf_for(path);
+        let mut fields = fields.to_vec();
+        fields.push(("_csrf", &token));
+        let mut res = self
+            .extra_headers(self.agent.post(format!("{}{path}", self.base)))
+            .send_form(fields.iter().copied())
+            .expect("POST form");
+        let ctype = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = res
+            .body_mut()
+            .with_config()
+            .limit(10 << 20)
+            .read_to_vec()
+            .expect("body");
+        (res.status().as_u16(), ctype, bytes)
+    }
+
+    pub fn delete(&self, path: &str) -> (u16, Value) {
+        read(
+            self.extra_headers(self.agent.delete(format!("{}{path}", self.base)))
+                .call()
+                .expect("DELETE"),
+        )
+    }
+
     /// A form body sent as it is (already encoded), with the page's token put first.
     pub fn post_encoded(&self, path: &str, encoded: &str) -> (u16, String, String) {
         let token = self.csrf_for(path);

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real server over real HTTP with a real database file.
 
+mod accounts;
 mod api_doc;
 mod approval;
 mod authorization;
