@@ -5,6 +5,8 @@
 //! - [`access`]: who is asking, and what they may see: the round and the unit a request names.
 //! - [`units`]: looking units up, and the tree as it stood on a day.
 //! - [`accounts`]: named accounts, administered by the board above; one-time passwords.
+//! - [`unit_admin`]: the administrator adds, renames and closes units.
+//! - [`audit_trail`]: the audit of administration, by subtree.
 //! - [`session`]: passwords, logging in and out, sessions ending when unused.
 //! - [`throttle`]: failed logins remembered, so guessing is slow.
 //! - [`filing`]: a report as its readers see it; saving a draft, submitting.
@@ -25,6 +27,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit_trail;
 pub mod backups;
 pub mod compare;
 pub mod deadlines;
@@ -38,6 +41,7 @@ pub mod rosters;
 pub mod rounds;
 pub mod session;
 pub mod throttle;
+pub mod unit_admin;
 pub mod units;
 pub mod upload;
 

@@ -44,6 +44,10 @@ fn the_openapi_document_is_served_without_login_and_lists_every_operation() {
         ("/api/v1/sessions/others", &["delete"]),
         ("/api/v1/sessions/{id}", &["delete"]),
         ("/api/v1/backups", &["get"]),
+        ("/api/v1/admin/audit", &["get"]),
+        ("/api/v1/units", &["post"]),
+        ("/api/v1/units/{unit}", &["put"]),
+        ("/api/v1/units/{unit}/close", &["post"]),
     ] {
         for method in methods {
             assert!(

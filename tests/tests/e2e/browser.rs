@@ -341,3 +341,49 @@ fn a_commune_fixes_a_wrong_field_and_submits_and_the_province_counts_it() {
     let file = browser.wait_for_download();
     assert_eq!(total_members(&file), 11.0);
 }
+
+#[test]
+fn a_new_person_logs_in_with_the_slip_and_must_choose_a_password_first() {
+    let app = TestApp::spawn();
+    let district = app.login(DISTRICT);
+    let (status, created) = district.post(
+        "/api/v1/accounts",
+        &json!({ "unit": COMMUNE, "username": "lan.ankhe", "full_name": "Trần Thị Lan" }),
+    );
+    assert_eq!(status, 201, "{created}");
+    let slip = created["password"].as_str().unwrap().to_owned();
+    let browser = Browser::start();
+    let base = &app.base;
+    browser.go(&format!("{base}/dang-nhap"));
+    browser.fill("#username", "lan.ankhe");
+    browser.fill("#password", &slip);
+    browser.click("button[type=submit]");
+    browser.wait_for("#forced");
+    assert!(
+        browser.url().ends_with("/doi-mat-khau"),
+        "{}",
+        browser.url()
+    );
+    // Anywhere else leads back here until the password is changed.
+    browser.go(&format!("{base}/ky-bao-cao"));
+    browser.wait_for("#forced");
+    // A weak password is refused beside its field.
+    browser.fill("#current", &slip);
+    browser.fill("#new", "12345678910");
+    browser.fill("#again", "12345678910");
+    browser.click("#change-password");
+    browser.wait_for("#form-error");
+    assert!(
+        browser
+            .text(".has-error .error-text")
+            .contains("ít nhất 10")
+            || browser.text(".has-error .error-text").contains("dễ đoán")
+    );
+    browser.fill("#current", &slip);
+    browser.fill("#new", "hoa sen trắng ao làng 24");
+    browser.fill("#again", "hoa sen trắng ao làng 24");
+    browser.click("#change-password");
+    browser.wait_for("table.list");
+    assert!(browser.url().ends_with("/ky-bao-cao"), "{}", browser.url());
+    assert!(browser.text("header").contains("Trần Thị Lan"));
+}

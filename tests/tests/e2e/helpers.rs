@@ -72,6 +72,35 @@ impl TestApp {
         app
     }
 
+    /// An empty database set up for the province with GSO code `province`, as `baocao setup`
+    /// does, with the administrator `admin` whose password is `password`: no other account.
+    pub fn set_up(province: &str, password: &str) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_path = dir.path().join("baocao.db");
+        let settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            database: db_path.to_string_lossy().into_owned(),
+            schemas: Some(schemas_dir()),
+            ..Settings::default()
+        };
+        let (state, _) = prepare(&settings).expect("prepare");
+        {
+            let mut conn = state.pool.get().expect("connection");
+            let admin = baocao::setup::Admin {
+                username: "admin".into(),
+                full_name: "Quản trị hệ thống".into(),
+            };
+            baocao::setup::setup(
+                &mut conn,
+                &baocao::setup::Source::Province(province),
+                &admin,
+                || Ok(password.to_owned()),
+            )
+            .expect("setup");
+        }
+        TestApp::serve(state, db_path, dir)
+    }
+
     fn start(demo: bool, tune: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("baocao.db");
@@ -89,6 +118,10 @@ impl TestApp {
             seed::load_units(&mut conn, seed::THAI_BINH_UNITS).expect("units");
             seed::demo_accounts(&mut conn).expect("accounts");
         }
+        TestApp::serve(state, db_path, dir)
+    }
+
+    fn serve(state: baocao::AppState, db_path: PathBuf, dir: TempDir) -> TestApp {
         let clock = state.clock.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();

@@ -8,6 +8,7 @@ mod bad_input;
 mod browser;
 mod export;
 mod forgery;
+mod going_live;
 mod helpers;
 mod hostile;
 mod offline;
