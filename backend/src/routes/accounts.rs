@@ -10,8 +10,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::page::{
-    CHANGE_PASSWORD_PAGE, CheckedForm, NoFields, PageError, PageResult, PageUser, UserVm,
-    all_messages, form_failure, html, redirect,
+    CHANGE_PASSWORD_PAGE, CheckedForm, NoFields, NoticeQuery, PageError, PageResult, PageUser,
+    UserVm, all_messages, form_failure, html, redirect,
 };
 use super::{db, form_files, read_body};
 use crate::AppState;
@@ -264,12 +264,6 @@ async fn render_accounts(
             errors,
         },
     ))
-}
-
-#[derive(Deserialize, Default)]
-struct NoticeQuery {
-    #[serde(default)]
-    ok: Option<String>,
 }
 
 async fn list_page(

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::db;
 use super::page::{
-    CheckedForm, PageResult, PageUser, UserVm, form_date, form_failure, html, redirect,
+    CheckedForm, NoticeQuery, PageResult, PageUser, UserVm, form_date, form_failure, html, redirect,
 };
 use crate::AppState;
 use crate::domain::{Role, vn};
@@ -184,12 +184,6 @@ fn render_admin(
             errors,
         },
     ))
-}
-
-#[derive(Deserialize, Default)]
-struct NoticeQuery {
-    #[serde(default)]
-    ok: Option<String>,
 }
 
 async fn admin_page(

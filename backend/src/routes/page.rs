@@ -247,6 +247,13 @@ async fn bulk_script() -> HttpResponse {
         .body(include_str!("../../templates/bulk.js"))
 }
 
+/// `?ok=…`: the action a page was sent back from, whose notice it shows.
+#[derive(Debug, Deserialize, Default)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    pub ok: Option<String>,
+}
+
 /// The signed-in person as the page header shows them, and the token their forms carry.
 #[derive(Debug, Clone)]
 pub struct UserVm {

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use validator::Validate;
 
 use super::page::{
-    CSRF_FIELD, CheckedForm, NoFields, PageResult, PageUser, UserVm, html, posted_fields, redirect,
+    CSRF_FIELD, CheckedForm, NoFields, NoticeQuery, PageResult, PageUser, UserVm, html,
+    posted_fields, redirect,
 };
 use super::{db, field_errors};
 use crate::AppState;
@@ -513,16 +514,10 @@ struct SessionsPage {
     notice: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-struct SessionsQuery {
-    #[serde(default)]
-    ok: Option<String>,
-}
-
 async fn sessions_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
-    query: web::Query<SessionsQuery>,
+    query: web::Query<NoticeQuery>,
 ) -> PageResult {
     let vm = UserVm::from(&user);
     let previous = user.account.previous_login_at.map(vn::datetime);

@@ -400,17 +400,22 @@ pub fn create(
                 json!({ "username": c.username, "full_name": c.full_name, "role": c.role.as_str() }),
                 now,
             )?;
-            let account: Account = accounts::table
-                .find(id)
-                .select(Account::as_select())
-                .first(conn)?;
             out.push(Handout {
-                account: AccountView::of(account, &c.unit),
+                account: reloaded(conn, id, &c.unit)?,
                 password,
             });
         }
         Ok(out)
     })
+}
+
+/// The account with `id` as it is now, of `unit`.
+fn reloaded(conn: &mut Conn, id: i32, unit: &Unit) -> AppResult<AccountView> {
+    let account: Account = accounts::table
+        .find(id)
+        .select(Account::as_select())
+        .first(conn)?;
+    Ok(AccountView::of(account, unit))
 }
 
 fn end_sessions(conn: &mut Conn, account_id: i32, except: Option<&str>) -> AppResult<usize> {
@@ -459,12 +464,8 @@ pub fn reset_password(
         )?;
         Ok(())
     })?;
-    let account: Account = accounts::table
-        .find(id)
-        .select(Account::as_select())
-        .first(conn)?;
     Ok(Handout {
-        account: AccountView::of(account, &unit),
+        account: reloaded(conn, id, &unit)?,
         password,
     })
 }
@@ -509,11 +510,7 @@ pub fn set_active(
         )?;
         Ok(())
     })?;
-    let account: Account = accounts::table
-        .find(id)
-        .select(Account::as_select())
-        .first(conn)?;
-    Ok(AccountView::of(account, &unit))
+    reloaded(conn, id, &unit)
 }
 
 /// The person changes their own password, giving the current one; their other sessions end.

@@ -171,15 +171,7 @@ fn a_reset_and_a_deactivation_take_effect_at_once() {
     let app = TestApp::spawn();
     let district = app.login(DISTRICT);
     let commune = app.login(COMMUNE);
-    let (_, list) = district.get("/api/v1/accounts");
-    let id = list["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["username"] == COMMUNE)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let id = account_id(&district, COMMUNE);
     let (status, reset) = district.post_empty(&format!("/api/v1/accounts/{id}/reset"));
     assert_eq!(status, 200, "{reset}");
     assert_eq!(

@@ -156,15 +156,7 @@ fn a_province_goes_live_from_an_empty_database_to_a_filed_report() {
     assert_eq!(seen["unit"]["name"], district_name.as_str());
 
     // The board resets the commune's password: its session ends at once; then locks it.
-    let (_, list) = board.get("/api/v1/accounts");
-    let id = list["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["username"] == commune_user)
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let id = account_id(&board, &commune_user);
     let (status, reset) = board.post_empty(&format!("/api/v1/accounts/{id}/reset"));
     assert_eq!(status, 200);
     assert_eq!(

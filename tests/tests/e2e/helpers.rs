@@ -203,6 +203,21 @@ pub struct Client {
     extra: Vec<(String, String)>,
 }
 
+/// A page's answer: its status, Location header and HTML.
+fn page_of(mut res: ureq::http::Response<ureq::Body>) -> (u16, String, String) {
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (
+        res.status().as_u16(),
+        location,
+        res.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
 fn read(mut res: ureq::http::Response<ureq::Body>) -> (u16, Value) {
     let status = res.status().as_u16();
     let text = res.body_mut().read_to_string().unwrap_or_default();
@@ -366,60 +381,30 @@ impl Client {
     /// A form body sent as it is (already encoded), with the page's token put first.
     pub fn post_encoded(&self, path: &str, encoded: &str) -> (u16, String, String) {
         let token = self.csrf_for(path);
-        let mut res = self
+        let res = self
             .extra_headers(self.agent.post(format!("{}{path}", self.base)))
             .header("content-type", "application/x-www-form-urlencoded")
             .send(format!("_csrf={token}&{encoded}"))
             .expect("POST form");
-        let location = res
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        (
-            res.status().as_u16(),
-            location,
-            res.body_mut().read_to_string().unwrap_or_default(),
-        )
+        page_of(res)
     }
 
     /// A form post exactly as given: no token added.
     pub fn post_form_raw(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
-        let mut res = self
+        let res = self
             .extra_headers(self.agent.post(format!("{}{path}", self.base)))
             .send_form(fields.iter().copied())
             .expect("POST form");
-        let location = res
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        (
-            res.status().as_u16(),
-            location,
-            res.body_mut().read_to_string().unwrap_or_default(),
-        )
+        page_of(res)
     }
 
     /// A page: its status, Location header and HTML.
     pub fn page(&self, path: &str) -> (u16, String, String) {
-        let mut res = self
+        let res = self
             .extra_headers(self.agent.get(format!("{}{path}", self.base)))
             .call()
             .expect("GET page");
-        let location = res
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        (
-            res.status().as_u16(),
-            location,
-            res.body_mut().read_to_string().unwrap_or_default(),
-        )
+        page_of(res)
     }
 
     /// A browser's file upload: one file field in a multipart form.
@@ -438,7 +423,7 @@ impl Client {
         .into_bytes();
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let mut res = self
+        let res = self
             .extra_headers(self.agent.post(format!("{}{path}", self.base)))
             .header(
                 "content-type",
@@ -446,17 +431,7 @@ impl Client {
             )
             .send(&body[..])
             .expect("POST file");
-        let location = res
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        (
-            res.status().as_u16(),
-            location,
-            res.body_mut().read_to_string().unwrap_or_default(),
-        )
+        page_of(res)
     }
 
     /// A file as the request body.
@@ -522,6 +497,20 @@ pub fn full_sections() -> Value {
         "ket_qua": "Tổ đã tổ chức 6 cuộc họp và 14 buổi tuyên truyền về y tế, môi trường, giáo dục.",
         "phuong_huong": "Tiếp tục kiện toàn Tổ, đẩy mạnh tuyên truyền về vệ sinh an toàn thực phẩm."
     })
+}
+
+/// The id of the account with `username` among those `board` manages.
+pub fn account_id(board: &Client, username: &str) -> i64 {
+    let (status, list) = board.get("/api/v1/accounts");
+    assert_eq!(status, 200, "{list}");
+    list["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == username)
+        .unwrap_or_else(|| panic!("{username} in {list}"))["id"]
+        .as_i64()
+        .unwrap()
 }
 
 /// Saves a full draft and submits it; returns the submitted report.

@@ -16,8 +16,8 @@ pub use self::view::FormState;
 use self::view::build_report_page;
 use super::on_unit;
 use super::page::{
-    CheckedForm, Flash, NoFields, PageResult, PageUser, UserVm, all_messages, html, posted_fields,
-    redirect, take_checked,
+    CheckedForm, Flash, NoFields, NoticeQuery, PageResult, PageUser, UserVm, all_messages, html,
+    posted_fields, redirect, take_checked,
 };
 use super::session::{current_user, login_carrying};
 use crate::AppState;
@@ -190,12 +190,6 @@ async fn history(
 }
 
 // Pages
-
-#[derive(Deserialize, Default)]
-struct NoticeQuery {
-    #[serde(default)]
-    ok: Option<String>,
-}
 
 fn notice_text(code: Option<&str>) -> Option<String> {
     Some(
