@@ -48,14 +48,30 @@ pub(crate) enum TypedNumber {
     Dec(f64),
 }
 
-/// Reads a number as Vietnamese offices type it: `1.234.567` (dots group thousands), `12,5`
-/// (comma before decimals), and also `12.5` because forms and spreadsheets often send that.
+/// How a typed text reads as a number.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Reading {
+    Number(TypedNumber),
+    /// A single `.` or `,` followed by exactly three digits in a field that may hold decimals:
+    /// `1.234` is 1234 to a Vietnamese reader (the dot groups thousands) and 1.234 to a
+    /// spreadsheet (the dot is the decimal point). Never guessed: the person is asked.
+    Ambiguous {
+        separator: char,
+        grouped: i128,
+        decimal: f64,
+    },
+    NotANumber,
+}
+
+/// Reads a number as Vietnamese offices type it, one way in every field: dots group thousands
+/// (`1.234.567`), a comma comes before the decimals (`12,5`). What reads only one way is read
+/// that way whichever convention it follows: `12.5` (a single dot before one or two digits),
+/// `1,234,567`, `1.234,5` and `1,234.5` (the last separator is the decimal one).
 ///
-/// A single dot is ambiguous: `1.234` is one thousand two hundred thirty-four to a Vietnamese
-/// reader but 1.234 to a spreadsheet. For whole-number fields (`integer_field`) a dot followed
-/// by groups of exactly three digits is read as thousands; elsewhere a single dot is a decimal
-/// point.
-pub(crate) fn parse_typed_number(text: &str, integer_field: bool) -> Option<TypedNumber> {
+/// A single separator before exactly three digits reads two ways. In a whole-number field
+/// only one is a count, so `1.000` and `1,000` are one thousand there; in a field that may
+/// hold decimals the text is [`Reading::Ambiguous`].
+pub(crate) fn read_typed_number(text: &str, integer_field: bool) -> Reading {
     let cleaned: String = text
         .chars()
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
@@ -69,51 +85,72 @@ pub(crate) fn parse_typed_number(text: &str, integer_field: bool) -> Option<Type
             .chars()
             .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
     {
-        return None;
-    }
-    let dots = body.matches('.').count();
-    let commas = body.matches(',').count();
-    let (int_part, frac_part): (String, Option<&str>) = match (dots, commas) {
-        (0, 0) => (body.to_owned(), None),
-        (d, c) if d > 0 && c > 0 => {
-            let pos = body.rfind(['.', ','])?;
-            let decimal = body[pos..].chars().next()?;
-            let grouping = if decimal == '.' { ',' } else { '.' };
-            if body.matches(decimal).count() != 1 {
-                return None;
-            }
-            (ungroup(&body[..pos], grouping)?, Some(&body[pos + 1..]))
-        }
-        (1, 0) if integer_field && ungroup(body, '.').is_some() => (ungroup(body, '.')?, None),
-        (1, 0) => split_decimal(body, '.')?,
-        (0, 1) => split_decimal(body, ',')?,
-        (_, 0) => (ungroup(body, '.')?, None),
-        (0, _) => (ungroup(body, ',')?, None),
-        _ => return None,
-    };
-    if int_part.is_empty() || !int_part.chars().all(|c| c.is_ascii_digit()) {
-        return None;
+        return Reading::NotANumber;
     }
     let sign = if negative { "-" } else { "" };
-    match frac_part {
-        None => match format!("{sign}{int_part}").parse::<i128>() {
-            Ok(value) => Some(TypedNumber::Int(value)),
-            Err(_) => format!("{sign}{int_part}")
-                .parse::<f64>()
-                .ok()
-                .map(TypedNumber::Dec),
-        },
-        Some(frac) if !frac.is_empty() && frac.chars().all(|c| c.is_ascii_digit()) => {
-            let value: f64 = format!("{sign}{int_part}.{frac}").parse().ok()?;
-            value.is_finite().then_some(TypedNumber::Dec(value))
+    let whole = |digits: &str| -> Reading {
+        match format!("{sign}{digits}").parse::<i128>() {
+            Ok(v) => Reading::Number(TypedNumber::Int(v)),
+            Err(_) => Reading::NotANumber,
         }
-        Some(_) => None,
+    };
+    let decimal = |int_part: &str, frac: &str| -> Option<f64> {
+        if int_part.is_empty()
+            || frac.is_empty()
+            || !int_part.chars().all(|c| c.is_ascii_digit())
+            || !frac.chars().all(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        let value: f64 = format!("{sign}{int_part}.{frac}").parse().ok()?;
+        value.is_finite().then_some(value)
+    };
+    let dots = body.matches('.').count();
+    let commas = body.matches(',').count();
+    match (dots, commas) {
+        (0, 0) => whole(body),
+        (d, c) if d > 0 && c > 0 => {
+            // The last separator is the decimal one, and appears once.
+            let Some(pos) = body.rfind(['.', ',']) else {
+                return Reading::NotANumber;
+            };
+            let point = if body[pos..].starts_with('.') {
+                '.'
+            } else {
+                ','
+            };
+            let grouping = if point == '.' { ',' } else { '.' };
+            if body.matches(point).count() != 1 {
+                return Reading::NotANumber;
+            }
+            match ungroup(&body[..pos], grouping).and_then(|i| decimal(&i, &body[pos + 1..])) {
+                Some(v) => Reading::Number(TypedNumber::Dec(v)),
+                None => Reading::NotANumber,
+            }
+        }
+        (1, 0) | (0, 1) => {
+            let separator = if dots == 1 { '.' } else { ',' };
+            let (int_part, frac) = body.split_once(separator).unwrap_or((body, ""));
+            let as_grouped = ungroup(body, separator).filter(|_| !int_part.starts_with('0'));
+            match (as_grouped, decimal(int_part, frac)) {
+                (Some(digits), _) if integer_field => whole(&digits),
+                (Some(digits), Some(value)) => match format!("{sign}{digits}").parse::<i128>() {
+                    Ok(grouped) => Reading::Ambiguous {
+                        separator,
+                        grouped,
+                        decimal: value,
+                    },
+                    Err(_) => Reading::NotANumber,
+                },
+                (Some(digits), None) => whole(&digits),
+                (None, Some(value)) => Reading::Number(TypedNumber::Dec(value)),
+                (None, None) => Reading::NotANumber,
+            }
+        }
+        (_, 0) => ungroup(body, '.').map_or(Reading::NotANumber, |d| whole(&d)),
+        (0, _) => ungroup(body, ',').map_or(Reading::NotANumber, |d| whole(&d)),
+        _ => Reading::NotANumber,
     }
-}
-
-fn split_decimal(body: &str, separator: char) -> Option<(String, Option<&str>)> {
-    let (int_part, frac_part) = body.split_once(separator)?;
-    Some((int_part.to_owned(), Some(frac_part)))
 }
 
 /// `1.234.567` with `.` → `1234567`, only when every group after the first has three digits.
@@ -350,31 +387,50 @@ mod tests {
     }
 
     #[test]
-    fn typed_numbers_are_read_the_vietnamese_way() {
+    fn typed_numbers_are_read_one_way_and_asked_about_when_they_read_two() {
+        use Reading::{Ambiguous, NotANumber, Number};
         use TypedNumber::{Dec, Int};
-        let cases: &[(&str, bool, Option<TypedNumber>)] = &[
-            ("12", true, Some(Int(12))),
-            ("-3", true, Some(Int(-3))),
-            ("1.234", true, Some(Int(1234))),
-            ("1.234", false, Some(Dec(1.234))),
-            ("1.234.567", false, Some(Int(1_234_567))),
-            ("12,5", true, Some(Dec(12.5))),
-            ("12.5", true, Some(Dec(12.5))),
-            ("1.234,5", false, Some(Dec(1234.5))),
-            ("1,234.5", false, Some(Dec(1234.5))),
-            ("1 234", true, Some(Int(1234))),
-            ("abc", true, None),
-            ("12a", true, None),
-            ("1.2.3", true, None),
-            (",5", false, None),
-            ("5,", false, None),
-            ("", true, None),
+        let ambiguous = |separator, grouped, decimal| Ambiguous {
+            separator,
+            grouped,
+            decimal,
+        };
+        // (text, whole-number field, reading)
+        let cases: &[(&str, bool, Reading)] = &[
+            ("12", true, Number(Int(12))),
+            ("-3", true, Number(Int(-3))),
+            ("1.234", true, Number(Int(1234))),
+            ("1,000", true, Number(Int(1000))),
+            ("1.000", true, Number(Int(1000))),
+            ("1.234", false, ambiguous('.', 1234, 1.234)),
+            ("1.000", false, ambiguous('.', 1000, 1.0)),
+            ("1,000", false, ambiguous(',', 1000, 1.0)),
+            ("12,500", false, ambiguous(',', 12500, 12.5)),
+            ("1.234.567", false, Number(Int(1_234_567))),
+            ("1,234,567", false, Number(Int(1_234_567))),
+            ("12,5", true, Number(Dec(12.5))),
+            ("12,5", false, Number(Dec(12.5))),
+            ("12.5", false, Number(Dec(12.5))),
+            ("12,50", false, Number(Dec(12.5))),
+            ("0,125", false, Number(Dec(0.125))),
+            ("0.125", false, Number(Dec(0.125))),
+            ("1234.567", false, Number(Dec(1234.567))),
+            ("1.234,5", false, Number(Dec(1234.5))),
+            ("1,234.5", false, Number(Dec(1234.5))),
+            ("1 234", true, Number(Int(1234))),
+            ("abc", true, NotANumber),
+            ("12a", true, NotANumber),
+            ("1.2.3", true, NotANumber),
+            ("1.234,5.6", false, NotANumber),
+            (",5", false, NotANumber),
+            ("5,", false, NotANumber),
+            ("", true, NotANumber),
         ];
         for (text, integer_field, expected) in cases {
             assert_eq!(
-                parse_typed_number(text, *integer_field),
+                read_typed_number(text, *integer_field),
                 *expected,
-                "input {text:?}"
+                "input {text:?} (whole-number field: {integer_field})"
             );
         }
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::text::{TypedNumber, format_dec, format_int, nfc, parse_typed_number};
+use crate::text::{Reading, TypedNumber, format_dec, format_int, nfc, read_typed_number};
 use crate::{
     FieldError, FilledReport, Indicator, IndicatorKind, Mode, RuleOp, Section, Sections, Template,
     Value, Values,
@@ -229,22 +229,37 @@ fn read_integer(label: &str, raw: &Json) -> Result<i64, String> {
                 n.as_f64().map_or_else(|| Err(not_number()), from_float)
             }
         }
-        Json::String(s) => match parse_typed_number(s.trim(), true) {
-            Some(TypedNumber::Int(i)) => i64::try_from(i).map_err(|_| too_large()),
-            Some(TypedNumber::Dec(f)) => from_float(f),
-            None => Err(not_number()),
+        Json::String(s) => match read_typed_number(s.trim(), true) {
+            Reading::Number(TypedNumber::Int(i)) => i64::try_from(i).map_err(|_| too_large()),
+            Reading::Number(TypedNumber::Dec(f)) => from_float(f),
+            // A whole-number field reads a separator before three digits as thousands.
+            Reading::Ambiguous { grouped, .. } => i64::try_from(grouped).map_err(|_| too_large()),
+            Reading::NotANumber => Err(not_number()),
         },
         _ => Err(not_number()),
     }
 }
 
+/// The message for a text that reads two ways: both readings, and how to type each.
+fn ambiguous(label: &str, text: &str, separator: char, grouped: i128, decimal: f64) -> String {
+    let plain_decimal = format_dec(decimal);
+    format!(
+        "«{label}»: «{text}» đọc được hai cách: {grouped} (dấu «{separator}» ngăn cách hàng nghìn) hoặc {plain_decimal} (dấu «{separator}» là dấu thập phân). Xin gõ rõ: {grouped} hoặc {plain_decimal}."
+    )
+}
+
 fn read_decimal(label: &str, raw: &Json) -> Result<f64, String> {
     let value = match raw {
         Json::Number(n) => n.as_f64(),
-        Json::String(s) => match parse_typed_number(s.trim(), false) {
-            Some(TypedNumber::Int(i)) => Some(i as f64),
-            Some(TypedNumber::Dec(f)) => Some(f),
-            None => None,
+        Json::String(s) => match read_typed_number(s.trim(), false) {
+            Reading::Number(TypedNumber::Int(i)) => Some(i as f64),
+            Reading::Number(TypedNumber::Dec(f)) => Some(f),
+            Reading::Ambiguous {
+                separator,
+                grouped,
+                decimal,
+            } => return Err(ambiguous(label, s.trim(), separator, grouped, decimal)),
+            Reading::NotANumber => None,
         },
         _ => None,
     };

@@ -2,7 +2,10 @@
 
 Usage: fill_form.py IN.xlsx OUT.xlsx INSTRUCTIONS.json
 Instructions: {"values": {key: value}, "sections": {key: text}, "reasons": {key: text},
+               "roster": {key: value}, "cells": [[sheet, "J5", value]],
                "rename_sheet": [old, new], "insert_row_at": n, "meta": {name: value}}
+A value that is a string starting with "=" is written as a formula without a computed value, as
+openpyxl and other scripts write them.
 Rows are found by the indicator key in the hidden column H, as the form records them.
 """
 import json
@@ -22,6 +25,10 @@ for key, value in spec.get("values", {}).items():
     ws.cell(row=rows[key], column=4).value = value
 for key, value in spec.get("reasons", {}).items():
     ws.cell(row=rows[key], column=6).value = value
+for key, value in spec.get("roster", {}).items():
+    ws.cell(row=rows[key], column=5).value = value
+for sheet, ref, value in spec.get("cells", []):
+    wb[sheet][ref].value = value
 text = wb["Thuyết minh"]
 text_rows = {str(text.cell(row=r, column=3).value).replace(".", "_"): r for r in range(1, text.max_row + 1)}
 for key, value in spec.get("sections", {}).items():

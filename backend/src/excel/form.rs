@@ -21,7 +21,7 @@ pub const META_SHEET: &str = "_baocao";
 const HEADER_ROW: u32 = 5;
 pub(super) const COL_LABEL: u16 = 1;
 pub(super) const COL_VALUE: u16 = 3;
-const COL_ROSTER: u16 = 4;
+pub(super) const COL_ROSTER: u16 = 4;
 pub(super) const COL_REASON: u16 = 5;
 pub(super) const COL_KEY: u16 = 7;
 const TEXT_FIRST_ROW: u32 = 4;
@@ -48,6 +48,19 @@ pub struct FormData<'a> {
     pub sections: &'a BTreeMap<String, String>,
     pub roster: &'a BTreeMap<String, Json>,
     pub reasons: &'a BTreeMap<String, String>,
+}
+
+/// A roster figure as it reads back from its cell (see the upload's `cell_text`).
+fn roster_text(kind: &IndicatorKind, v: &Json) -> String {
+    match (text_of(kind, v), v) {
+        (Some(text), _) => text,
+        (None, Json::Number(n)) => match n.as_i64() {
+            Some(i) => i.to_string(),
+            None => n.to_string(),
+        },
+        (None, Json::Bool(b)) => b.to_string(),
+        (None, other) => other.as_str().unwrap_or_default().to_owned(),
+    }
 }
 
 fn text_of(kind: &IndicatorKind, v: &Json) -> Option<String> {
@@ -387,6 +400,14 @@ pub fn form_workbook(data: &FormData) -> anyhow::Result<Vec<u8>> {
             ws.write_string(r, 0, format!("text:{}", encode_key(key)))?;
             ws.write_number(r, 1, f64::from(*row + 1))?;
             r += 1;
+        }
+        // The roster's figures as written beside their rows: a change there is no figure.
+        for ind in &t.indicators {
+            if let Some(v) = data.roster.get(&ind.key) {
+                ws.write_string(r, 0, format!("roster:{}", encode_key(&ind.key)))?;
+                ws.write_string(r, 1, roster_text(&ind.kind, v))?;
+                r += 1;
+            }
         }
         ws.set_hidden(true);
         ws.protect();

@@ -10,8 +10,8 @@ use report_schemas::{FieldError, IndicatorKind, Template};
 use serde_json::Value as Json;
 
 use super::form::{
-    COL_KEY, COL_LABEL, COL_REASON, COL_VALUE, INPUT_SHEET, Identity, META_SHEET, TEXT_SHEET,
-    encode_key,
+    COL_KEY, COL_LABEL, COL_REASON, COL_ROSTER, COL_VALUE, INPUT_SHEET, Identity, META_SHEET,
+    TEXT_SHEET, encode_key,
 };
 use super::guard;
 use super::legacy::{self, Legacy};
@@ -28,7 +28,13 @@ pub struct Upload {
     pub cells: BTreeMap<String, String>,
     /// What was converted from legacy encodings, told to the user.
     pub converted: Vec<String>,
+    /// Cells typed into that are no input (protected, computed, outside the form): ignored,
+    /// and the user is told which.
+    pub ignored: Vec<String>,
 }
+
+/// Most ignored cells named one by one; the rest are counted.
+const IGNORED_NAMED: usize = 10;
 
 /// The legacy Vietnamese fonts named in an .xlsx file's styles, if any.
 fn legacy_fonts(bytes: &[u8]) -> Vec<String> {
@@ -131,6 +137,9 @@ fn raw_value(kind: &IndicatorKind, d: &Data) -> Result<Option<Json>, String> {
 pub struct ReadForm {
     info: BTreeMap<String, String>,
     input: Result<calamine::Range<Data>, Vec<FieldError>>,
+    /// The input sheet's formulas, where the file has them: a formula without a computed value
+    /// is refused, and a computed cell whose formula was replaced is told of.
+    formulas: Option<calamine::Range<String>>,
     text: Result<calamine::Range<Data>, Vec<FieldError>>,
     hint: Option<Legacy>,
 }
@@ -191,9 +200,15 @@ pub fn read_form(bytes: &[u8]) -> Result<ReadForm, Vec<FieldError>> {
     };
     let input = sheet(INPUT_SHEET);
     let text = sheet(TEXT_SHEET);
+    let formulas = if input.is_ok() {
+        wb.worksheet_formula(INPUT_SHEET).ok()
+    } else {
+        None
+    };
     Ok(ReadForm {
         info,
         input,
+        formulas,
         text,
         hint: legacy::font_hint(legacy_fonts(bytes).iter().map(String::as_str)),
     })
@@ -211,9 +226,17 @@ pub fn check_form(
     let ReadForm {
         info,
         input,
+        formulas,
         text,
         hint,
     } = form;
+    let formula_at = |row: u32, col: u16| -> Option<String> {
+        formulas
+            .as_ref()?
+            .get_value((row, u32::from(col)))
+            .filter(|f| !f.trim().is_empty())
+            .cloned()
+    };
     let mut errors = Vec::new();
     let get = |k: &str| info.get(k).cloned().unwrap_or_default();
     if get("unit") != expected.unit_code {
@@ -285,14 +308,50 @@ pub fn check_form(
         }
         let at = cell_ref(INPUT_SHEET, row, COL_VALUE);
         up.cells.insert(ind.key.clone(), at.clone());
+        let typed = input
+            .get_value((row, u32::from(COL_VALUE)))
+            .filter(|d| !matches!(d, Data::Empty));
         if matches!(ind.kind, IndicatorKind::Ratio { .. }) {
+            // Computed in the sheet: a value typed over its formula is not the figure.
+            if formulas.is_some() && typed.is_some() && formula_at(row, COL_VALUE).is_none() {
+                up.ignored.push(format!(
+                    "Ô {at} («{}») được tính tự động từ các ô khác; giá trị gõ vào bị bỏ qua.",
+                    ind.label
+                ));
+            }
             continue;
         }
-        match input
-            .get_value((row, u32::from(COL_VALUE)))
-            .map(|d| raw_value(&ind.kind, d))
-            .transpose()
-        {
+        if typed.is_none() && formula_at(row, COL_VALUE).is_some() {
+            errors.push(problem(
+                &ind.key,
+                format!(
+                    "Ô {at}, chỉ tiêu «{}»: công thức chưa được tính: mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi tải lên.",
+                    ind.label
+                ),
+            ));
+            continue;
+        }
+        if let Some(expected) = info.get(&format!("roster:{}", encode_key(&ind.key))) {
+            let here = cell_text(input.get_value((row, u32::from(COL_ROSTER))));
+            if &here != expected {
+                up.ignored.push(format!(
+                    "Ô {} («{}», theo danh sách Tổ) do hệ thống điền, không sửa ở đây; giá trị gõ vào bị bỏ qua. Nếu số liệu khác danh sách Tổ, xin nhập ở cột «Số liệu» và ghi lý do.",
+                    cell_ref(INPUT_SHEET, row, COL_ROSTER),
+                    ind.label
+                ));
+            }
+        } else if info.keys().any(|k| k.starts_with("roster:")) {
+            // A row without a roster figure has no reason to give.
+            let reason = cell_text(input.get_value((row, u32::from(COL_REASON))));
+            if !reason.is_empty() {
+                up.ignored.push(format!(
+                    "Ô {} («{}»): chỉ ghi lý do cho số liệu lấy từ danh sách Tổ; nội dung bị bỏ qua.",
+                    cell_ref(INPUT_SHEET, row, COL_REASON),
+                    ind.label
+                ));
+            }
+        }
+        match typed.map(|d| raw_value(&ind.kind, d)).transpose() {
             Ok(Some(Some(Json::String(t)))) => {
                 let t = legacy_text(t, hint, &at, &ind.label, &mut up.converted);
                 up.values.insert(ind.key.clone(), Json::String(t));
@@ -310,6 +369,15 @@ pub fn check_form(
         if !reason.is_empty() {
             up.overrides.insert(ind.key.clone(), reason);
         }
+    }
+    outside(&input, INPUT_SHEET, COL_KEY, &mut up.ignored);
+    outside(&text, TEXT_SHEET, 2, &mut up.ignored);
+    if up.ignored.len() > IGNORED_NAMED {
+        let more = up.ignored.len() - IGNORED_NAMED;
+        up.ignored.truncate(IGNORED_NAMED);
+        up.ignored.push(format!(
+            "Và {more} ô khác ngoài các ô nhập liệu cũng bị bỏ qua."
+        ));
     }
     for s in &template.sections {
         let Some(row) = info
@@ -347,6 +415,19 @@ pub fn check_form(
         Ok(up)
     } else {
         Err(errors)
+    }
+}
+
+/// Notes every non-empty cell right of `last_col`, the form's last column: typed outside the form.
+fn outside(sheet: &calamine::Range<Data>, name: &str, last_col: u16, ignored: &mut Vec<String>) {
+    for (row, col, d) in sheet.used_cells() {
+        let col = u16::try_from(col).unwrap_or(u16::MAX);
+        if col > last_col && !matches!(d, Data::Empty) && !cell_text(Some(d)).is_empty() {
+            ignored.push(format!(
+                "Ô {} nằm ngoài các ô nhập liệu của mẫu; nội dung bị bỏ qua.",
+                cell_ref(name, u32::try_from(row).unwrap_or(u32::MAX), col)
+            ));
+        }
     }
 }
 

@@ -156,11 +156,15 @@ async fn upload_json(
     payload: web::Payload,
 ) -> AppResult<HttpResponse> {
     let body = read_body(&req, payload, state.limits.form_bytes).await?;
-    let (view, converted) = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
+    let (view, notes) = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
         upload::upload_form(conn, &s.user, &s.ctx, &s.unit, &body, Entry::Filer)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "report": view, "converted": converted })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "report": view,
+        "converted": notes.converted,
+        "ignored": notes.ignored,
+    })))
 }
 
 /// Many communes' forms at once: the body is one .zip of workbooks (or a single workbook).
@@ -263,10 +267,10 @@ async fn upload_page(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok((_, converted)) if !converted.is_empty() => {
+        Ok((_, notes)) if !notes.is_empty() => {
             let message = format!(
                 "Đã nhận tệp Excel: số liệu đã được lưu thành bản nháp. {}",
-                converted.join(" ")
+                notes.all().collect::<Vec<_>>().join(" ")
             );
             render_report(&state, user, path, None, Flash::notice(Some(message))).await
         }

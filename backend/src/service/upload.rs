@@ -57,6 +57,25 @@ fn identity(ctx: &RoundCtx, unit: &Unit) -> excel::Identity {
     }
 }
 
+/// What the user is told beside a stored upload: cells converted from legacy encodings, and
+/// cells typed into that are no input and were ignored.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UploadNotes {
+    pub converted: Vec<String>,
+    pub ignored: Vec<String>,
+}
+
+impl UploadNotes {
+    pub fn is_empty(&self) -> bool {
+        self.converted.is_empty() && self.ignored.is_empty()
+    }
+
+    /// Every note, converted cells first.
+    pub fn all(self) -> impl Iterator<Item = String> {
+        self.converted.into_iter().chain(self.ignored)
+    }
+}
+
 /// A filled offline form becomes the unit's draft through the same checks as the web form;
 /// a file with any error changes nothing, and each error names its sheet and cell.
 pub fn upload_form(
@@ -66,7 +85,7 @@ pub fn upload_form(
     unit: &Unit,
     bytes: &[u8],
     entry: Entry,
-) -> AppResult<(ReportView, Vec<String>)> {
+) -> AppResult<(ReportView, UploadNotes)> {
     ensure_can_enter(ctx, user, unit, entry)?;
     let form = excel::read_form(bytes).map_err(AppError::invalid)?;
     upload_read(conn, user, ctx, unit, form, entry)
@@ -80,7 +99,7 @@ fn upload_read(
     unit: &Unit,
     form: excel::ReadForm,
     entry: Entry,
-) -> AppResult<(ReportView, Vec<String>)> {
+) -> AppResult<(ReportView, UploadNotes)> {
     ensure_can_enter(ctx, user, unit, entry)?;
     let upload =
         excel::check_form(form, &identity(ctx, unit), &ctx.template).map_err(AppError::invalid)?;
@@ -91,9 +110,12 @@ fn upload_read(
         overrides: upload.overrides,
         version: current,
     };
-    let converted = upload.converted;
+    let notes = UploadNotes {
+        converted: upload.converted,
+        ignored: upload.ignored,
+    };
     save_draft_as(conn, user, ctx, unit, &input, entry)
-        .map(|view| (view, converted))
+        .map(|view| (view, notes))
         .map_err(|e| match e {
             AppError::Invalid { message, fields } => AppError::Invalid {
                 message,
@@ -207,12 +229,12 @@ fn bulk_store(
         };
         result.unit = Some((&unit).into());
         match upload_read(conn, user, ctx, &unit, form, Entry::OnBehalf) {
-            Ok((_, converted)) => {
+            Ok((_, notes)) => {
                 result.stored = true;
                 result
                     .messages
                     .push("Đã lưu thành bản nháp của đơn vị.".into());
-                result.messages.extend(converted);
+                result.messages.extend(notes.all());
             }
             Err(AppError::Invalid { fields, .. }) => {
                 result

@@ -290,3 +290,75 @@ fn a_malformed_address_of_a_page_gets_the_vietnamese_not_found_page() {
     assert_eq!(status, 400);
     assert!(html.contains("Địa chỉ trang thiếu thông tin"), "{html}");
 }
+
+#[test]
+fn a_typed_number_reads_one_way_at_every_door_and_two_way_texts_are_asked_about() {
+    let app = TestApp::spawn();
+    let (commune, path, saved) = with_draft(&app);
+    let mut version = saved["version"].clone();
+    // (what is typed, into which field, what is stored)
+    let readings = [
+        ("1.000", "luot_nguoi_nghe", json!(1000)),
+        ("1,000", "luot_nguoi_nghe", json!(1000)),
+        ("123.456", "luot_nguoi_nghe", json!(123_456)),
+        ("12,5", "kinh_phi", json!(12.5)),
+        ("12.5", "kinh_phi", json!(12.5)),
+        ("1.234,5", "kinh_phi", json!(1234.5)),
+        ("12.345,6", "kinh_phi", json!(12345.6)),
+    ];
+    for (typed, key, stored) in readings {
+        let mut values = full_values(8);
+        values[key] = json!(typed);
+        let (status, body) = commune.put(
+            &path,
+            &json!({ "values": values, "sections": full_sections(), "version": version }),
+        );
+        assert_eq!(status, 200, "{typed} in {key}: {body}");
+        assert_eq!(body["values"][key], stored, "{typed} in {key}");
+        version = body["version"].clone();
+    }
+    // A text that reads two ways in a field with decimals: refused, both readings shown.
+    for (typed, grouped, decimal) in [("1.234", "1234", "1,234"), ("2,500", "2500", "2,5")] {
+        let mut values = full_values(8);
+        values["kinh_phi"] = json!(typed);
+        let (status, body) = commune.put(
+            &path,
+            &json!({ "values": values, "sections": full_sections(), "version": version }),
+        );
+        assert_eq!(status, 422, "{typed}: {body}");
+        let field = &body["fields"][0];
+        assert_eq!(field["field"], "kinh_phi");
+        let said = field["message"].as_str().unwrap();
+        assert!(said.contains("đọc được hai cách"), "{said}");
+        assert!(said.contains(grouped) && said.contains(decimal), "{said}");
+        let (_, now) = commune.get(&path);
+        assert_eq!(now["version"], version, "nothing saved");
+    }
+    // The web form reads the same way, and types a stored decimal back so it reads the same.
+    let page = app.client();
+    page.post_form("/dang-nhap", &[("username", COMMUNE), ("password", "demo")]);
+    let form = format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id);
+    let (status, _, html) = page.post_form(
+        &form,
+        &[
+            ("v.kinh_phi", "1.234"),
+            ("version", &version.to_string()),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(status, 422);
+    assert!(html.contains("đọc được hai cách"), "{html}");
+    let (status, _, _) = page.post_form(
+        &form,
+        &[
+            ("v.kinh_phi", "1,2345"),
+            ("version", &version.to_string()),
+            ("action", "save"),
+        ],
+    );
+    assert_eq!(status, 303);
+    let (_, stored) = commune.get(&path);
+    assert_eq!(stored["values"]["kinh_phi"], 1.2345);
+    let (_, _, html) = page.page(&form);
+    assert!(html.contains("value=\"1,2345\""), "typed back as read");
+}

@@ -572,3 +572,90 @@ fn a_district_uploads_its_communes_forms_at_once_each_stored_or_rejected_on_its_
         403
     );
 }
+
+/// A formula without its computed value (as openpyxl writes one) is refused by cell; with the
+/// value (saved again by LibreOffice) it is the figure; what is typed where nothing is read is
+/// stored without it, and the user is told which cells were ignored.
+#[test]
+fn formulas_without_values_are_refused_and_cells_typed_outside_the_inputs_are_named() {
+    let app = TestApp::spawn();
+    let dir = tempfile::tempdir().unwrap();
+    let commune = app.login(COMMUNE);
+    crate::roster::add_team(&commune);
+    let path = app.report_path(COMMUNE);
+    let blank = form(&commune, &app, COMMUNE);
+    // The full report, with the roster's figures as they are.
+    let prefill = commune.get(&path).1["prefill"].clone();
+    let filled = || {
+        let mut values = filled();
+        for (k, v) in prefill.as_object().unwrap() {
+            values[k] = v.clone();
+        }
+        values
+    };
+
+    let mut values = filled();
+    values["so_cuoc_hop"] = json!("=5+7");
+    let by_script = python_fill(dir.path(), &blank, &json!({ "values": values }));
+    let (status, err) = upload(&commune, &app, COMMUNE, by_script.clone());
+    assert_eq!(status, 422, "{err}");
+    let message = err["fields"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("Ô Nhập liệu!D"), "{message}");
+    assert!(
+        message.contains("«Số cuộc họp của Tổ»: công thức chưa được tính: mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi tải lên"),
+        "{message}"
+    );
+    assert_eq!(commune.get(&path).1["version"], 0, "nothing stored");
+
+    // Saved again by LibreOffice, the formula carries its value: that value is the figure.
+    let script_file = dir.path().join("script.xlsx");
+    std::fs::write(&script_file, &by_script).unwrap();
+    let saved = soffice(dir.path(), &script_file, "xlsx");
+    let (status, body) = upload(&commune, &app, COMMUNE, std::fs::read(saved).unwrap());
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["report"]["values"]["so_cuoc_hop"], 12);
+    assert_eq!(body["ignored"], json!([]));
+
+    // Typed over a computed ratio, over the roster's figure, as a reason where no roster figure
+    // is, and outside the form on both sheets: stored without them, each cell named.
+    let mut values = filled();
+    values["ty_le_kiem_nhiem"] = json!(75);
+    let typed = python_fill(
+        dir.path(),
+        &blank,
+        &json!({
+            "values": values,
+            "roster": { "so_thanh_vien": 9 },
+            "reasons": { "so_cuoc_hop": "họp thêm" },
+            "cells": [["Nhập liệu", "J7", "ghi chú riêng"], ["Thuyết minh", "F5", "nháp"]],
+        }),
+    );
+    let (status, body) = upload(&commune, &app, COMMUNE, typed);
+    assert_eq!(status, 200, "{body}");
+    let report = &body["report"];
+    assert_eq!(report["values"]["so_thanh_vien"], 4);
+    assert!(
+        report["values"].get("ty_le_kiem_nhiem").is_none(),
+        "{report}"
+    );
+    assert_eq!(report["overrides"], json!({}), "{report}");
+    let ignored: Vec<&str> = body["ignored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(ignored.len(), 5, "{ignored:?}");
+    for expected in [
+        "«Tỷ lệ thành viên kiêm nhiệm») được tính tự động",
+        "(«Số thành viên của Tổ khoa giáo», theo danh sách Tổ) do hệ thống điền",
+        "(«Số cuộc họp của Tổ»): chỉ ghi lý do cho số liệu lấy từ danh sách Tổ",
+        "Ô Nhập liệu!J7 nằm ngoài các ô nhập liệu",
+        "Ô Thuyết minh!F5 nằm ngoài các ô nhập liệu",
+    ] {
+        assert!(
+            ignored.iter().any(|m| m.contains(expected)),
+            "{expected}: {ignored:?}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ fn member(name: &str, position: &str, sex: &str, birth_year: i32, education: &st
 }
 
 /// The spawned round is the year 2025: its cut-off is 14/12/2025.
-fn add_team(commune: &Client) {
+pub fn add_team(commune: &Client) {
     let path = format!("/api/v1/units/{COMMUNE}/members");
     for (i, m) in [
         member("Nguyễn Văn An", "to_truong", "nam", 1970, "dai_hoc"),

@@ -109,11 +109,25 @@ fn raw_of(v: &Json) -> String {
         Json::Bool(false) => "khong".into(),
         Json::Number(n) => match n.as_i64() {
             Some(i) => i.to_string(),
-            None => n.as_f64().map(|x| vn::number(x, 6)).unwrap_or_default(),
+            None => n.as_f64().map(typed_back).unwrap_or_default(),
         },
         Json::String(s) => s.clone(),
         _ => String::new(),
     }
+}
+
+/// A stored decimal as the form types it back, so that saving the form again reads it the same:
+/// 1.234 is written "1,2340", since "1,234" would read two ways (see report-schemas' number reading).
+fn typed_back(x: f64) -> String {
+    let mut text = vn::number(x, 6);
+    let ambiguous = text.split_once(',').is_some_and(|(int, frac)| {
+        let int = int.trim_start_matches('-');
+        frac.len() == 3 && !int.contains('.') && int.len() <= 3 && !int.starts_with('0')
+    });
+    if ambiguous {
+        text.push('0');
+    }
+    text
 }
 
 fn display_of(template: &ReportTemplate, key: &str, v: &Json) -> String {
@@ -339,5 +353,19 @@ fn event_vm(step: ReviewStep) -> EventVm {
         action: action_label(&step.action),
         who: step.actor,
         reason: step.reason.unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_back;
+
+    #[test]
+    fn a_decimal_typed_back_reads_one_way() {
+        assert_eq!(typed_back(12.5), "12,5");
+        assert_eq!(typed_back(1.234), "1,2340");
+        assert_eq!(typed_back(-1.234), "-1,2340");
+        assert_eq!(typed_back(1234.5), "1.234,5");
+        assert_eq!(typed_back(0.125), "0,125");
     }
 }
