@@ -191,6 +191,8 @@ pub fn form_workbook(data: &FormData) -> anyhow::Result<Vec<u8>> {
     let mut rows: Vec<(String, u32)> = Vec::new();
     {
         let ws = wb.add_worksheet().set_name(INPUT_SHEET)?;
+        // A ratio with a blank denominator is cached as "", as its formula gives, not as 0.
+        ws.set_formula_result_default("");
         ws.set_column_width(0, 5)?;
         ws.set_column_width(1, 48)?;
         ws.set_column_width(2, 11)?;

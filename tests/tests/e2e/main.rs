@@ -18,3 +18,4 @@ mod roster;
 mod rounds;
 mod sessions;
 mod story;
+mod workbook;

@@ -38,8 +38,14 @@ pub struct ExportData {
 
 impl ExportData {
     /// ASCII, so that every browser and mail program keeps it: `tong-hop-34-ky-1.xlsx`.
+    /// The provisional workbook (accepted and submitted reports) is named apart from the final
+    /// one (accepted only), so that the two are never mistaken for each other in a folder.
     pub fn file_name(&self) -> String {
-        format!("tong-hop-{}-ky-{}.xlsx", self.unit.code, self.round_id)
+        let kind = if self.provisional { "-tam-tinh" } else { "" };
+        format!(
+            "tong-hop-{}-ky-{}{kind}.xlsx",
+            self.unit.code, self.round_id
+        )
     }
 }
 

@@ -121,6 +121,8 @@ pub(super) fn consolidation_sheet(
     leaf_ranges: Option<&[(String, u32, u32)]>,
     subtitle: &str,
 ) -> Result<(), XlsxError> {
+    // A formula whose value is "" is cached as "", not as 0 (the writer's default).
+    ws.set_formula_result_default("");
     let last_col = FIRST_COL + cols.len() as u16 - 1;
     document_header(ws, f, data, last_col, subtitle)?;
     ws.set_column_width(0, 5)?;
@@ -233,9 +235,12 @@ pub(super) fn consolidation_sheet(
                 let t = total_row + 1;
                 Some(format!("=IF(N({dc}{t})=0,\"\",{nc}{t}/{dc}{t}*{scale})"))
             }
-            ColKind::Value(Aggregate::Sum | Aggregate::CountYes) | ColKind::Option(_) => {
-                (!empty).then(|| format!("=SUM({})", range(c)))
-            }
+            // A sum over nothing is blank, as in the API, not 0.
+            ColKind::Value(Aggregate::Sum | Aggregate::CountYes) | ColKind::Option(_) => (!empty)
+                .then(|| {
+                    let range = range(c);
+                    format!("=IF(COUNT({range})=0,\"\",SUM({range}))")
+                }),
             ColKind::Value(agg @ (Aggregate::Average | Aggregate::Min | Aggregate::Max)) => {
                 let func = match agg {
                     Aggregate::Average => "AVERAGE",
@@ -297,6 +302,8 @@ pub(super) fn completeness_sheet(
     data: &ExportData,
     summary: &RollupView,
 ) -> Result<(), XlsxError> {
+    // A formula whose value is "" is cached as "", not as 0 (the writer's default).
+    ws.set_formula_result_default("");
     let heads = [
         "STT",
         "Đơn vị",
