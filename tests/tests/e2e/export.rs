@@ -100,6 +100,18 @@ impl Sheet {
             .unwrap_or_default()
     }
 
+    /// How many cells of the totals row hold a figure.
+    pub fn total_figures(&self) -> usize {
+        (2..self.cells.width() as u32)
+            .filter(|&c| {
+                !matches!(
+                    self.cells.get_value((self.total_row, c)),
+                    None | Some(Data::Empty)
+                ) && !text(self.cells.get_value((self.total_row, c))).is_empty()
+            })
+            .count()
+    }
+
     pub fn unit_names(&self) -> Vec<String> {
         let mut rows: Vec<(&String, &u32)> = self.rows.iter().collect();
         rows.sort_by_key(|(_, r)| **r);

@@ -124,8 +124,8 @@ pub(super) fn document_header(
     last_col: u16,
     subtitle: &str,
 ) -> Result<(), XlsxError> {
-    // The header spans what fits on the first printed page, not the whole width of the table.
-    let width = last_col.clamp(7, PAGE_COLUMNS - 1);
+    // The header spans the table: the sheet prints to the page width.
+    let width = last_col.max(7);
     let right_first = width / 2 + 1;
     let right_last = width;
     // Row by row: the sheets are written in rust_xlsxwriter's low-memory mode, which flushes
@@ -179,21 +179,19 @@ pub(super) fn document_header(
 }
 
 /// Columns that print readably across one A4 landscape page.
-pub(super) const PAGE_COLUMNS: u16 = 14;
+const A4_COLUMNS: u16 = 16;
 
-/// A4 landscape, as many pages wide as the table needs to stay readable (one for most
-/// sheets), the header rows and the unit names repeated on every page, page numbers.
+/// Landscape, fitted to the page width however wide the table (a table cut at the page edge is
+/// a table misread), as many pages long as it needs with the header rows repeated on each, page
+/// numbers. A table wider than A4 holds readably goes on A3, which offices print such tables on.
 pub(super) fn print_setup(
     ws: &mut Worksheet,
     repeat_to: u32,
     columns: u16,
 ) -> Result<(), XlsxError> {
-    ws.set_paper_size(9); // A4
+    ws.set_paper_size(if columns > A4_COLUMNS { 8 } else { 9 }); // A3, A4
     ws.set_landscape();
-    ws.set_print_fit_to_pages(columns.div_ceil(PAGE_COLUMNS).max(1), 0);
-    if columns > PAGE_COLUMNS {
-        ws.set_repeat_columns(0, 1)?;
-    }
+    ws.set_print_fit_to_pages(1, 0);
     ws.set_print_center_horizontally(true);
     ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
     ws.set_repeat_rows(HEADER_ROW.saturating_sub(1), repeat_to)?;

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use report_schemas::{AggValue, Aggregate, IndicatorKind, Template};
-use rust_xlsxwriter::{Chart, ChartType, Formula, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    Chart, ChartAxisCrossing, ChartFormat, ChartSolidFill, ChartType, Formula, Workbook, Worksheet,
+    XlsxError,
+};
 
 use super::ExportData;
 use super::layout::{
@@ -469,6 +472,17 @@ pub(super) fn narrative_sheet(
     Ok(())
 }
 
+/// The bars' colour, set rather than left to the reader's theme.
+const BAR: &str = "#2E75B6";
+/// The row the second chart starts at, on the second page.
+const SECOND_CHART_ROW: u32 = 25;
+/// What of an A4 landscape page (default margins) a chart may take, in pixels at 100 %: counted
+/// at 72 to the inch, as LibreOffice places a chart, which Excel (96) then prints a bit smaller.
+const PAGE_WIDTH_PX: u32 = 720;
+const PAGE_HEIGHT_PX: u32 = 470;
+/// The charts' width in pixels.
+const CHART_WIDTH: u32 = 960;
+
 /// Native charts: completeness by unit, and one indicator by unit, drawn from the sheets' cells.
 pub(super) fn charts_sheet(
     workbook: &mut Workbook,
@@ -487,13 +501,14 @@ pub(super) fn charts_sheet(
         .add_series()
         .set_name("Tỷ lệ đã nộp")
         .set_categories(("Tình hình nộp", first, 1, last, 1))
-        .set_values(("Tình hình nộp", first, 8, last, 8));
+        .set_values(("Tình hình nộp", first, 8, last, 8))
+        .set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(BAR)));
     completeness
         .title()
         .set_name(&format!("Tỷ lệ đơn vị đã nộp báo cáo – {}", data.unit.name));
     completeness.y_axis().set_num_format("0%");
     completeness.legend().set_hidden();
-    completeness.set_width(960).set_height(420);
+    completeness.set_width(CHART_WIDTH).set_height(420);
 
     let chosen = data
         .chart_indicator
@@ -509,6 +524,7 @@ pub(super) fn charts_sheet(
     let ws = workbook.add_worksheet().set_name("Biểu đồ")?;
     ws.merge_range(0, 0, 0, 12, "BIỂU ĐỒ", &f.title)?;
     ws.insert_chart(2, 0, &completeness)?;
+    let mut chart_height = 420;
     if let Some(i) = chosen {
         let col = FIRST_COL + i as u16;
         let label = data
@@ -520,18 +536,30 @@ pub(super) fn charts_sheet(
             .add_series()
             .set_name(label.as_str())
             .set_categories(("Tổng hợp", first, 1, last, 1))
-            .set_values(("Tổng hợp", first, col, last, col));
+            .set_values(("Tổng hợp", first, col, last, col))
+            .set_format(ChartFormat::new().set_solid_fill(ChartSolidFill::new().set_color(BAR)));
         by_unit.title().set_name(&format!("{label} theo đơn vị"));
         by_unit.legend().set_hidden();
-        // A bar chart draws its first category at the bottom; read top-down like the table.
-        by_unit.x_axis().set_reverse();
+        // A bar chart draws its first category at the bottom: the category axis (the vertical
+        // one) is reversed to read top-down like the table, and the value axis, which would
+        // follow it to the top, is kept at the bottom. Bars grow from the left.
         by_unit
-            .set_width(960)
-            .set_height(std::cmp::max(420, 22 * n + 120));
-        ws.insert_chart(25, 0, &by_unit)?;
+            .y_axis()
+            .set_reverse()
+            .set_crossing(ChartAxisCrossing::Max);
+        let height = std::cmp::max(420, 22 * n + 120);
+        by_unit.set_width(CHART_WIDTH).set_height(height);
+        ws.insert_chart(SECOND_CHART_ROW, 0, &by_unit)?;
+        // Each chart on its own page.
+        ws.set_page_breaks(&[SECOND_CHART_ROW])?;
+        chart_height = chart_height.max(height);
     }
+    // Scaled so that each chart fits its page, the long one (many units) included.
+    let scale = (PAGE_WIDTH_PX * 100 / CHART_WIDTH)
+        .min(PAGE_HEIGHT_PX * 100 / chart_height)
+        .clamp(10, 100);
+    ws.set_print_scale(scale as u16);
     ws.set_paper_size(9);
     ws.set_landscape();
-    ws.set_print_fit_to_pages(1, 0);
     Ok(())
 }
