@@ -100,12 +100,17 @@ pub type Sections = BTreeMap<String, String>;
 pub struct FilledReport {
     pub values: Values,
     pub sections: Sections,
+    /// In a draft: the cross-indicator rules it breaks, which only submitting must have solved.
+    /// Always empty after a [`Mode::Submit`] check (they are errors there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<FieldError>,
 }
 
 /// How strict [`Template::validate`] is about missing fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// A commune saves as it goes: required fields may still be empty; everything typed is checked.
+    /// A commune saves as it goes: required fields may still be empty and rules broken (they
+    /// come back as [`FilledReport::pending`]); every value typed is still checked on its own.
     Draft,
     /// Sent up for review: required indicators and sections must be there too.
     Submit,

@@ -57,7 +57,9 @@ pub(crate) fn validate(
     }
 
     // A rule is only judged on values that are there and well-formed: a missing or wrong value
-    // has its own message already, and a rule over it would only add noise.
+    // has its own message already, and a rule over it would only add noise. A draft breaking
+    // a rule is kept, the rule pending; only submitting refuses it.
+    let mut pending = Vec::new();
     for rule in &template.rules {
         let (Some(left), Some(right)) = (
             side_total(&checked, &rule.left),
@@ -68,7 +70,14 @@ pub(crate) fn validate(
         if !holds(left, rule.op, right)
             && let Some(field) = rule.left.first()
         {
-            error(field, rule.message.clone());
+            if mode == Mode::Draft {
+                pending.push(FieldError {
+                    field: field.clone(),
+                    message: rule.message.clone(),
+                });
+            } else {
+                error(field, rule.message.clone());
+            }
         }
     }
 
@@ -93,6 +102,7 @@ pub(crate) fn validate(
         Ok(FilledReport {
             values: checked,
             sections: kept,
+            pending,
         })
     } else {
         Err(errors)

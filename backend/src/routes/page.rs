@@ -43,7 +43,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             }),
     )
     .route("/static/style.css", web::get().to(style))
-    .route("/static/bulk.js", web::get().to(bulk_script));
+    .route("/static/bulk.js", web::get().to(bulk_script))
+    .route("/static/report.js", web::get().to(report_script));
+}
+
+/// "Are you sure?" before an act that cannot be simply undone (submitting, returning, closing
+/// a round): a page of its own, so that it works without JavaScript. The form posts back to
+/// the act's own address with `confirm=1` and what was typed.
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub user: Option<UserVm>,
+    pub title: String,
+    pub question: String,
+    pub details: Vec<String>,
+    pub consequence: String,
+    pub action: String,
+    pub hidden: Vec<(String, String)>,
+    pub yes: String,
+    pub no: String,
+    pub back: String,
+}
+
+/// A posted form's `confirm` field: the act was confirmed on its [`ConfirmPage`].
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfirmField {
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+impl ConfirmField {
+    pub fn confirmed(&self) -> bool {
+        self.confirm.as_deref() == Some("1")
+    }
 }
 
 /// The page for an address that is none of ours.
@@ -245,6 +277,14 @@ async fn bulk_script() -> HttpResponse {
         .content_type("text/javascript; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../../templates/bulk.js"))
+}
+
+/// The report form's summary links, which move the focus to their field.
+async fn report_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(include_str!("../../templates/report.js"))
 }
 
 /// `?ok=…`: the action a page was sent back from, whose notice it shows.

@@ -1,5 +1,6 @@
 //! Filing a report (*lập và nộp báo cáo*): the report as its readers see it, saving a draft
-//! (refused whole when any value is bad), and submitting it after the full check. A unit with
+//! (refused whole when any value is bad; kept with its broken rules and empty required fields,
+//! which it shows), and submitting it after the full check. A unit with
 //! children files its narrative; its figures are its consolidation.
 
 use std::collections::BTreeMap;
@@ -57,6 +58,9 @@ pub struct ReportView {
     pub prefill: BTreeMap<String, Json>,
     /// The reasons given for figures that differ from the roster.
     pub overrides: BTreeMap<String, String>,
+    /// For a draft its filer can still change: what must be solved before it can be submitted
+    /// (required fields, broken rules, missing reasons), by field.
+    pub problems: Vec<FieldError>,
 }
 
 pub fn report_view(
@@ -83,14 +87,7 @@ pub fn report_view(
     } else {
         roster_prefill(conn, ctx, unit)?
     };
-    let overrides: BTreeMap<String, String> =
-        match report.as_ref().and_then(|r| r.prefill_json.as_deref()) {
-            Some(text) => {
-                let stored: Json = serde_json::from_str(text).map_err(anyhow::Error::new)?;
-                serde_json::from_value(stored["reasons"].clone()).unwrap_or_default()
-            }
-            None => BTreeMap::new(),
-        };
+    let overrides = stored_reasons(report.as_ref())?;
     let mut computed = BTreeMap::new();
     if !consolidated {
         let typed: Values = report
@@ -109,6 +106,22 @@ pub fn report_view(
             }
         }
     }
+    let can_edit = ctx.is_open()
+        && user.can_file(unit)
+        && unit.valid_on(ctx.round.period_end)
+        && status.is_editable();
+    let problems = if can_edit && report.is_some() {
+        submit_problems(
+            &ctx.template,
+            consolidated,
+            &values,
+            &sections,
+            &prefill,
+            &overrides,
+        )?
+    } else {
+        Vec::new()
+    };
     Ok(ReportView {
         round_id: ctx.round.id,
         unit: unit.into(),
@@ -132,14 +145,12 @@ pub fn report_view(
         submitted_at: report.as_ref().and_then(|r| r.submitted_at),
         reviewed_at: report.as_ref().and_then(|r| r.reviewed_at),
         updated_at: report.as_ref().map(|r| r.updated_at),
-        can_edit: ctx.is_open()
-            && user.can_file(unit)
-            && unit.valid_on(ctx.round.period_end)
-            && status.is_editable(),
+        can_edit,
         can_review: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Submitted,
         can_reopen: ctx.is_open() && user.can_review(unit) && status == ReportStatus::Accepted,
         prefill,
         overrides,
+        problems,
     })
 }
 
@@ -168,14 +179,16 @@ pub fn roster_prefill(
     Ok(RosterFigures::of(&members, ctx.round.period_end).prefill(&ctx.template))
 }
 
-/// Every figure that differs from the roster needs a reason; returns the reasons kept.
+/// Every figure that differs from the roster needs a reason before the report is submitted;
+/// returns the reasons kept and the figures still without one. A reason too long is refused.
 fn check_overrides(
     template: &Template,
     prefill: &BTreeMap<String, Json>,
     values: &report_schemas::Values,
     reasons: &BTreeMap<String, String>,
-) -> AppResult<BTreeMap<String, String>> {
+) -> AppResult<(BTreeMap<String, String>, Vec<FieldError>)> {
     let mut kept = BTreeMap::new();
+    let mut missing = Vec::new();
     let mut errors = Vec::new();
     for (key, from_roster) in prefill {
         let Some(value) = values.get(key) else {
@@ -194,7 +207,7 @@ fn check_overrides(
             other => other.to_string(),
         };
         if reason.is_empty() {
-            errors.push(FieldError {
+            missing.push(FieldError {
                 field: key.clone(),
                 message: format!(
                     "«{label}» khác với danh sách Tổ tại ngày chốt số liệu ({shown}); xin ghi lý do điều chỉnh."
@@ -210,9 +223,49 @@ fn check_overrides(
         }
     }
     if errors.is_empty() {
-        Ok(kept)
+        Ok((kept, missing))
     } else {
         Err(AppError::invalid(errors))
+    }
+}
+
+/// What stands between a stored report and its submission: required fields still empty,
+/// broken rules, figures changed from the roster without a reason. A consolidated report's
+/// figures come from below; only its narrative is its own.
+fn submit_problems(
+    template: &Template,
+    consolidated: bool,
+    values: &BTreeMap<String, Json>,
+    sections: &BTreeMap<String, String>,
+    prefill: &BTreeMap<String, Json>,
+    reasons: &BTreeMap<String, String>,
+) -> AppResult<Vec<FieldError>> {
+    let values = if consolidated {
+        &BTreeMap::new()
+    } else {
+        values
+    };
+    let mut problems = match template.validate(values, sections, Mode::Submit) {
+        Ok(_) => Vec::new(),
+        Err(errors) => errors,
+    };
+    if consolidated {
+        problems.retain(|e| template.section(&e.field).is_some());
+    } else if let Ok(typed) = template.validate(values, sections, Mode::Draft) {
+        let (_, missing) = check_overrides(template, prefill, &typed.values, reasons)?;
+        problems.extend(missing);
+    }
+    Ok(problems)
+}
+
+/// The reasons stored with a report for its figures that differ from the roster.
+fn stored_reasons(report: Option<&Report>) -> AppResult<BTreeMap<String, String>> {
+    match report.and_then(|r| r.prefill_json.as_deref()) {
+        Some(text) => {
+            let stored: Json = serde_json::from_str(text).map_err(anyhow::Error::new)?;
+            Ok(serde_json::from_value(stored["reasons"].clone()).unwrap_or_default())
+        }
+        None => Ok(BTreeMap::new()),
     }
 }
 
@@ -345,7 +398,9 @@ pub(super) fn save_draft_as(
     } else {
         roster_prefill(conn, ctx, unit)?
     };
-    let reasons = check_overrides(&ctx.template, &prefill, &checked.values, &input.overrides)?;
+    // Broken rules and missing reasons are kept with the draft: the page shows them, only
+    // submitting requires them solved.
+    let (reasons, _) = check_overrides(&ctx.template, &prefill, &checked.values, &input.overrides)?;
     let prefill_json =
         (!prefill.is_empty()).then(|| json!({ "roster": prefill, "reasons": reasons }).to_string());
     let now = ctx.now;
@@ -482,6 +537,11 @@ pub fn submit(
     } else {
         (None, None)
     };
+    let prefill = if consolidated {
+        BTreeMap::new()
+    } else {
+        roster_prefill(conn, ctx, unit)?
+    };
     let now = ctx.now;
     write_transaction(conn, |conn| {
         let existing = find_report(conn, ctx.round.id, unit.id)?;
@@ -490,6 +550,7 @@ pub fn submit(
         if version.is_some_and(|v| v != current_version) {
             return Err(stale());
         }
+        let reasons = stored_reasons(existing.as_ref())?;
         let (raw_values, sections): (BTreeMap<String, Json>, BTreeMap<String, String>) =
             match &existing {
                 Some(r) if !consolidated => {
@@ -498,14 +559,16 @@ pub fn submit(
                 Some(r) => (BTreeMap::new(), parse_map(&r.sections_json)?),
                 None => (BTreeMap::new(), BTreeMap::new()),
             };
-        if let Err(mut errors) = ctx.template.validate(&raw_values, &sections, Mode::Submit) {
-            // A consolidated report's figures come from below; only its narrative is its own.
-            if consolidated {
-                errors.retain(|e| ctx.template.section(&e.field).is_some());
-            }
-            if !errors.is_empty() {
-                return Err(AppError::invalid(errors));
-            }
+        let problems = submit_problems(
+            &ctx.template,
+            consolidated,
+            &raw_values,
+            &sections,
+            &prefill,
+            &reasons,
+        )?;
+        if !problems.is_empty() {
+            return Err(AppError::invalid(problems));
         }
         let Some(report) = existing else {
             // Validation of an empty report always fails on a template with a required

@@ -148,8 +148,18 @@ impl Browser {
             .to_owned()
     }
 
+    /// Clicks an element once it is scrolled to the middle of the window, as a person would
+    /// see it: WebDriver alone scrolls it to the bottom edge, under the form's sticky buttons.
     fn click(&self, css: &str) {
         let id = self.find(css);
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({
+                "script": "arguments[0].scrollIntoView({ block: 'center' });",
+                "args": [{ ELEMENT: id }],
+            })),
+        );
         self.call("POST", &format!("/element/{id}/click"), None);
     }
 
@@ -174,6 +184,15 @@ impl Browser {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Runs a script in the page and returns its value.
+    fn eval(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [] })),
+        )
     }
 
     fn url(&self) -> String {
@@ -297,10 +316,21 @@ fn a_commune_fixes_a_wrong_field_and_submits_and_the_province_counts_it() {
     let kept = browser.find("#v-so_thanh_vien");
     let kept = browser.call("GET", &format!("/element/{kept}/property/value"), None);
     assert_eq!(kept, "11");
+    // The summary above the form has the focus, counts the problems and leads to the field.
+    assert_eq!(browser.eval("return document.activeElement.id"), "summary");
+    assert!(browser.text("#summary").contains("Có 1 lỗi cần sửa"));
+    browser.click("#summary a[href='#v-so_nu']");
+    assert_eq!(browser.eval("return document.activeElement.id"), "v-so_nu");
 
-    // Fixed and submitted.
+    // Fixed, saved, and submitted once confirmed.
     browser.fill("#v-so_nu", "5");
     browser.click("#submit");
+    browser.wait_for("#confirm-yes");
+    assert_eq!(
+        browser.eval("return document.activeElement.id"),
+        "confirm-yes"
+    );
+    browser.click("#confirm-yes");
     browser.wait_for("#notice");
     assert!(browser.text("#notice").contains("Đã nộp báo cáo"));
     assert_eq!(browser.text("#report-status"), "Đã nộp, chờ tiếp nhận");

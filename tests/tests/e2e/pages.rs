@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 
-fn page_login(app: &TestApp, user: &str) -> Client {
+pub fn page_login(app: &TestApp, user: &str) -> Client {
     let client = app.client();
     let (status, location, _) =
         client.post_form("/dang-nhap", &[("username", user), ("password", "demo")]);
@@ -12,7 +12,7 @@ fn page_login(app: &TestApp, user: &str) -> Client {
     client
 }
 
-fn form_fields(values: &serde_json::Value) -> Vec<(String, String)> {
+pub fn form_fields(values: &serde_json::Value) -> Vec<(String, String)> {
     let mut fields: Vec<(String, String)> = values
         .as_object()
         .unwrap()
@@ -83,10 +83,12 @@ fn the_form_shows_each_error_beside_its_field_keeps_what_was_typed_and_saves_not
     assert_eq!(status, 422);
     assert!(html.contains("id=\"err-so_nu\""), "error beside so_nu");
     assert!(html.contains("«Số thành viên nữ» phải là một số."));
-    assert!(
-        html.contains("id=\"err-so_dai_hoc\""),
-        "the broken rule beside so_dai_hoc"
-    );
+    // The summary counts the problems, links each to its field and takes the focus.
+    assert!(html.contains("Có 1 lỗi cần sửa"), "{html}");
+    assert!(html.contains("<a href=\"#v-so_nu\">«Số thành viên nữ» phải là một số.</a>"));
+    assert!(html.contains("id=\"summary\" tabindex=\"-1\" role=\"alert\" autofocus"));
+    // A figure that is no figure stops the save; the broken rule only stops a submission.
+    assert!(!html.contains("id=\"err-so_dai_hoc\""));
     let input: String = html[html.find("id=\"v-so_nu\"").unwrap()..]
         .chars()
         .take(120)
@@ -111,7 +113,24 @@ fn the_form_shows_each_error_beside_its_field_keeps_what_was_typed_and_saves_not
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
+    // Saved, then the submission is confirmed on its own page (no JavaScript needed).
     let (status, location, _) = commune.post_form(&path, &borrowed);
+    assert_eq!(status, 303);
+    assert_eq!(location, format!("{path}/nop"));
+    let (_, report) = app.login(COMMUNE).get(&app.report_path(COMMUNE));
+    assert_eq!(report["status"], "draft", "saved, not yet submitted");
+    let (status, _, question) = commune.page(&location);
+    assert_eq!(status, 200);
+    assert!(
+        question.contains("Nộp báo cáo của Xã An Khê lên cấp trên?"),
+        "{question}"
+    );
+    assert!(question.contains("Thuyết minh: đã viết"));
+    let version = report["version"].to_string();
+    let (status, location, _) = commune.post_form(
+        &format!("{path}/nop"),
+        &[("version", version.as_str()), ("confirm", "1")],
+    );
     assert_eq!(status, 303);
     assert_eq!(location, format!("{path}?ok=nop"));
     let (_, _, html) = commune.page(&location);
@@ -144,9 +163,21 @@ fn a_district_returns_and_accepts_through_the_page_and_a_stranger_cannot() {
     let (status, _, html) = district.post_form(&format!("{path}/tra-lai"), &[("reason", " ")]);
     assert_eq!(status, 422);
     assert!(html.contains("Xin ghi rõ lý do trả lại"));
-    let (status, location, _) = district.post_form(
+    // The return is confirmed first, its reason shown back; until then nothing changes.
+    let (status, _, question) = district.post_form(
         &format!("{path}/tra-lai"),
         &[("reason", "Thiếu phần tồn tại, hạn chế.")],
+    );
+    assert_eq!(status, 200);
+    assert!(question.contains("Trả lại báo cáo của Xã An Khê để đơn vị sửa?"));
+    assert!(question.contains("Lý do: Thiếu phần tồn tại, hạn chế."));
+    assert_eq!(
+        app.login(COMMUNE).get(&app.report_path(COMMUNE)).1["status"],
+        "submitted"
+    );
+    let (status, location, _) = district.post_form(
+        &format!("{path}/tra-lai"),
+        &[("reason", "Thiếu phần tồn tại, hạn chế."), ("confirm", "1")],
     );
     assert_eq!(status, 303);
     let (_, _, html) = district.page(&location);

@@ -132,29 +132,34 @@ fn the_report_starts_from_the_roster_at_the_cut_off_and_a_change_needs_a_reason(
     );
     assert_eq!(status, 200, "{body}");
 
-    // A different figure without a reason is refused, naming the field and the roster's figure.
+    // A different figure without a reason is kept as a draft, the missing reason named with the
+    // roster's figure; the report cannot be submitted until it is given.
     values["so_thanh_vien"] = json!(5);
-    let (status, err) = commune.put(&path, &json!({ "values": values, "version": 1 }));
+    let (status, draft) = commune.put(
+        &path,
+        &json!({ "values": values, "sections": full_sections(), "version": 1 }),
+    );
+    assert_eq!(status, 200, "{draft}");
+    let problem = draft["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["field"] == "so_thanh_vien")
+        .unwrap_or_else(|| panic!("{draft}"));
+    let message = problem["message"].as_str().unwrap();
+    assert!(
+        message.contains("danh sách Tổ") && message.contains("(4)"),
+        "{message}"
+    );
+    let (status, err) = commune.post(&format!("{path}/submit"), &json!({ "version": 2 }));
     assert_eq!(status, 422, "{err}");
     assert_eq!(err["fields"][0]["field"], "so_thanh_vien");
-    assert!(
-        err["fields"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("danh sách Tổ")
-    );
-    assert!(
-        err["fields"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("(4)")
-    );
 
     // With a reason it is kept, with the reason, in the report and in its history.
     let reason = "Một đồng chí mới được Đảng ủy phân công, chưa cập nhật danh sách.";
     let (status, saved) = commune.put(
         &path,
-        &json!({ "values": values, "sections": full_sections(), "overrides": { "so_thanh_vien": reason }, "version": 1 }),
+        &json!({ "values": values, "sections": full_sections(), "overrides": { "so_thanh_vien": reason }, "version": 2 }),
     );
     assert_eq!(status, 200, "{saved}");
     assert_eq!(saved["values"]["so_thanh_vien"], 5);

@@ -2,6 +2,7 @@
 //! beside its field and what was typed kept), saving and submitting it, the reviewer's
 //! decision (accept, return, reopen), and its history.
 
+mod confirm;
 mod view;
 
 use std::collections::BTreeMap;
@@ -62,6 +63,14 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
     .route(
         "/ky-bao-cao/{round}/bao-cao/{unit}",
         web::post().to(report_post),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/nop",
+        web::get().to(confirm::submit_question),
+    )
+    .route(
+        "/ky-bao-cao/{round}/bao-cao/{unit}/nop",
+        web::post().to(confirm::submit_confirmed),
     )
     .route(
         "/ky-bao-cao/{round}/bao-cao/{unit}/tiep-nhan",
@@ -195,7 +204,7 @@ fn notice_text(code: Option<&str>) -> Option<String> {
     Some(
         match code? {
             "luu" => "Đã lưu bản nháp.",
-            "nop" => "Đã nộp báo cáo. Ban tuyên giáo cấp trên sẽ xem và tiếp nhận.",
+            "nop" => "Đã nộp báo cáo. Ban Tuyên giáo cấp trên sẽ xem và tiếp nhận.",
             "tiep-nhan" => "Đã tiếp nhận báo cáo.",
             "tra-lai" => "Đã trả lại báo cáo kèm lý do.",
             "mo-lai" => "Đã mở lại báo cáo; đơn vị lập báo cáo có thể sửa và nộp lại.",
@@ -397,9 +406,16 @@ async fn report_post(
     let path = (round_id, code.clone());
     let outcome = on_unit(&state, user.clone(), path.clone(), move |conn, _, s| {
         let saved = filing::save_draft(conn, &s.user, &s.ctx, &s.unit, &input)?;
-        if submit {
-            // The draft is kept even when the submission still lacks something.
-            filing::submit(conn, &s.user, &s.ctx, &s.unit, Some(saved.version))?;
+        // The draft is kept even when the submission still lacks something; what it lacks is
+        // shown beside the fields. Otherwise the submission is confirmed on its own page.
+        if submit && !saved.problems.is_empty() {
+            return Err(AppError::Invalid {
+                message: format!(
+                    "Bản nháp đã được lưu nhưng chưa nộp được: còn {} vấn đề phải giải quyết.",
+                    saved.problems.len()
+                ),
+                fields: saved.problems,
+            });
         }
         Ok(())
     })
@@ -412,9 +428,11 @@ async fn report_post(
         version: None,
     };
     match outcome {
+        Ok(()) if submit => Ok(redirect(&format!(
+            "/ky-bao-cao/{round_id}/bao-cao/{code}/nop"
+        ))),
         Ok(()) => Ok(redirect(&format!(
-            "/ky-bao-cao/{round_id}/bao-cao/{code}?ok={}",
-            if submit { "nop" } else { "luu" }
+            "/ky-bao-cao/{round_id}/bao-cao/{code}?ok=luu"
         ))),
         Err(AppError::Invalid { message, fields }) => {
             let flash = Flash::error(message, StatusCode::UNPROCESSABLE_ENTITY);
@@ -468,23 +486,43 @@ async fn accept_page(
 #[derive(Deserialize)]
 struct ReturnForm {
     reason: String,
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
+/// Returning a report: the reason is shown back for confirmation first.
 async fn return_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
     CheckedForm(form): CheckedForm<ReturnForm>,
 ) -> PageResult {
-    let reason = form.reason;
-    decide_page(state, user, path.into_inner(), Decision::Return { reason }).await
+    let path = path.into_inner();
+    let reason = vn::clean(form.reason.trim());
+    if form.confirm.as_deref() != Some("1") && !reason.is_empty() {
+        let vm = UserVm::from(&user);
+        let view = on_unit(&state, user.clone(), path.clone(), |conn, _, s| {
+            filing::report_view(conn, &s.user, &s.ctx, &s.unit)
+        })
+        .await?;
+        if view.can_review {
+            let page = confirm::return_question(vm, path, &view.unit.name, &reason);
+            return Ok(html(StatusCode::OK, &page));
+        }
+    }
+    decide_page(state, user, path, Decision::Return { reason }).await
+}
+
+#[derive(Deserialize)]
+struct ReopenForm {
+    reason: String,
 }
 
 async fn reopen_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
-    CheckedForm(form): CheckedForm<ReturnForm>,
+    CheckedForm(form): CheckedForm<ReopenForm>,
 ) -> PageResult {
     let reason = form.reason;
     decide_page(state, user, path.into_inner(), Decision::Reopen { reason }).await

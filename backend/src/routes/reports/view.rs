@@ -29,6 +29,9 @@ struct FieldVm {
     display: String,
     options: Vec<(String, String)>,
     error: Option<String>,
+    /// In a saved draft: what must be solved before submitting (a broken rule, a required
+    /// field still empty, a missing reason).
+    problem: Option<String>,
     required: bool,
     /// The roster's figure, for an indicator pre-filled from it.
     roster: Option<String>,
@@ -47,9 +50,25 @@ struct SectionVm {
     help: String,
     value: String,
     error: Option<String>,
+    problem: Option<String>,
     required: bool,
     max_chars: usize,
     max_chars_text: String,
+}
+
+/// One line of the summary above the form: the field it is about (a link to it) and what.
+struct SummaryItem {
+    anchor: String,
+    message: String,
+}
+
+/// The summary above the form: the errors that kept a save from happening, or what a saved
+/// draft still lacks before it can be submitted. It takes the focus when the page opens.
+struct SummaryVm {
+    /// "error" or "pending".
+    kind: &'static str,
+    heading: String,
+    items: Vec<SummaryItem>,
 }
 
 struct EventVm {
@@ -81,6 +100,7 @@ pub struct ReportPage {
     return_reason: Option<String>,
     groups: Vec<GroupVm>,
     sections: Vec<SectionVm>,
+    summary: Option<SummaryVm>,
     notice: Option<String>,
     error: Option<String>,
     events: Vec<EventVm>,
@@ -172,17 +192,23 @@ pub fn build_report_page(
     orientation: Orientation,
 ) -> ReportPage {
     let t = &ctx.template;
-    let error_for = |key: &str| {
-        form.as_ref().and_then(|f| {
-            let msgs: Vec<&str> = f
-                .errors
-                .iter()
-                .filter(|e| e.field == key)
-                .map(|e| e.message.as_str())
-                .collect();
-            (!msgs.is_empty()).then(|| msgs.join(" "))
-        })
+    let joined = |list: &[FieldError], key: &str| {
+        let msgs: Vec<&str> = list
+            .iter()
+            .filter(|e| e.field == key)
+            .map(|e| e.message.as_str())
+            .collect();
+        (!msgs.is_empty()).then(|| msgs.join(" "))
     };
+    let error_for = |key: &str| form.as_ref().and_then(|f| joined(&f.errors, key));
+    // A saved draft's problems, shown while it is not being re-shown with errors.
+    let pending: &[FieldError] = if form.is_none() && view.can_edit {
+        &view.problems
+    } else {
+        &[]
+    };
+    let problem_for = |key: &str| joined(pending, key);
+    let summary = summary_of(t, form.as_ref().map_or(&[][..], |f| &f.errors), pending);
     let groups = t
         .groups
         .iter()
@@ -251,6 +277,7 @@ pub fn build_report_page(
                         display,
                         options,
                         error: error_for(&ind.key),
+                        problem: problem_for(&ind.key),
                         required: ind.required,
                         roster: from_roster.map(|v| display_of(t, &ind.key, v)),
                         reason: match &form {
@@ -274,6 +301,7 @@ pub fn build_report_page(
                 None => view.sections.get(&s.key).cloned().unwrap_or_default(),
             },
             error: error_for(&s.key),
+            problem: problem_for(&s.key),
             required: s.required,
             max_chars: s.max_chars,
             max_chars_text: vn::int(i64::try_from(s.max_chars).unwrap_or(i64::MAX)),
@@ -321,6 +349,7 @@ pub fn build_report_page(
             .filter(|_| view.status == ReportStatus::Returned),
         groups,
         sections,
+        summary,
         notice,
         error,
         events: events.into_iter().map(event_vm).collect(),
@@ -345,6 +374,50 @@ fn action_label(action: &str) -> String {
         other => other,
     }
     .into()
+}
+
+/// The summary of `errors` (a save refused) or else of `pending` (a draft's open problems), in
+/// the form's order, each linked to its field.
+fn summary_of(
+    t: &ReportTemplate,
+    errors: &[FieldError],
+    pending: &[FieldError],
+) -> Option<SummaryVm> {
+    let (kind, list) = if !errors.is_empty() {
+        ("error", errors)
+    } else if !pending.is_empty() {
+        ("pending", pending)
+    } else {
+        return None;
+    };
+    let fields = t
+        .indicators
+        .iter()
+        .map(|i| (i.key.as_str(), "v"))
+        .chain(t.sections.iter().map(|s| (s.key.as_str(), "s")));
+    let mut items = Vec::new();
+    for (key, prefix) in fields {
+        for e in list.iter().filter(|e| e.field == key) {
+            items.push(SummaryItem {
+                anchor: format!("{prefix}-{key}"),
+                message: e.message.clone(),
+            });
+        }
+    }
+    if items.is_empty() {
+        return None;
+    }
+    let n = items.len();
+    let heading = if kind == "error" {
+        format!("Có {n} lỗi cần sửa; những gì đã nhập vẫn được giữ trên trang:")
+    } else {
+        format!("Bản nháp đã được lưu. Còn {n} vấn đề phải giải quyết trước khi nộp:")
+    };
+    Some(SummaryVm {
+        kind,
+        heading,
+        items,
+    })
 }
 
 fn event_vm(step: ReviewStep) -> EventVm {

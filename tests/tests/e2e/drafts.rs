@@ -1,0 +1,167 @@
+//! Nothing typed is lost: a half-finished report is parked as a draft with its broken rules
+//! and empty required fields, which the draft shows beside the fields; only submitting needs
+//! them solved. A value that is no valid figure is still refused, with everything typed kept.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::pages::{form_fields, page_login};
+
+fn problems_of(report: &Value) -> Vec<(String, String)> {
+    report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["field"].as_str().unwrap().to_owned(),
+                p["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+const RULE: &str =
+    "Số thành viên có trình độ đại học trở lên không được vượt quá số thành viên của Tổ.";
+
+#[test]
+fn a_draft_is_parked_with_its_broken_rules_and_empty_fields_and_only_submitting_needs_them() {
+    let app = TestApp::spawn();
+    let commune = app.login(COMMUNE);
+    let path = app.report_path(COMMUNE);
+
+    // Through the API: half a report with a broken rule is stored as it is.
+    let (status, draft) = commune.put(
+        &path,
+        &json!({ "values": { "so_thanh_vien": 5, "so_dai_hoc": "6" }, "version": 0 }),
+    );
+    assert_eq!(status, 200, "{draft}");
+    assert_eq!(
+        draft["values"],
+        json!({ "so_thanh_vien": 5, "so_dai_hoc": 6 })
+    );
+    let problems = problems_of(&draft);
+    assert!(
+        problems.contains(&("so_dai_hoc".into(), RULE.into())),
+        "{problems:?}"
+    );
+    assert!(problems.contains(&("so_nu".into(), "Chưa nhập «Số thành viên nữ».".into())));
+    assert!(problems.contains(&("ket_qua".into(), "Chưa nhập «Kết quả đạt được».".into())));
+    // Submitting is what needs them solved.
+    let (status, err) = commune.post_empty(&format!("{path}/submit"));
+    assert_eq!(status, 422, "{err}");
+    assert!(
+        err["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["message"] == RULE)
+    );
+    assert_eq!(commune.get(&path).1["status"], "draft");
+
+    // The page shows each problem beside its field, and a summary that counts and links them.
+    let page = page_login(&app, COMMUNE);
+    let address = format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id);
+    let (status, _, html) = page.page(&address);
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!(
+        "Bản nháp đã được lưu. Còn {} vấn đề phải giải quyết trước khi nộp:",
+        problems.len()
+    )));
+    assert!(html.contains(&format!("<a href=\"#v-so_dai_hoc\">{RULE}</a>")));
+    assert!(html.contains(&format!(
+        "<p class=\"problem-text\" id=\"pb-so_dai_hoc\">{RULE}</p>"
+    )));
+    assert!(html.contains("class=\"field has-problem\" id=\"field-so_dai_hoc\""));
+    assert!(html.contains("<a href=\"#s-ket_qua\">Chưa nhập «Kết quả đạt được».</a>"));
+    // A draft's problems are no error: the summary does not take the focus from the form.
+    assert!(!html.contains("role=\"alert\" autofocus"));
+
+    // The whole form typed on the page, the rule still broken: "save" parks it ...
+    let mut values = full_values(5);
+    values["so_dai_hoc"] = json!(6);
+    let version = commune.get(&path).1["version"].to_string();
+    let mut fields = form_fields(&values);
+    fields.push(("version".into(), version));
+    fields.push(("action".into(), "save".into()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (status, location, _) = page.post_form(&address, &borrowed);
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{address}?ok=luu").as_str())
+    );
+    let (_, stored) = commune.get(&path);
+    assert_eq!(stored["values"]["so_dai_hoc"], 6);
+    assert_eq!(
+        problems_of(&stored),
+        [("so_dai_hoc".to_owned(), RULE.to_owned())]
+    );
+
+    // ... and "submit" saves it too but goes no further, saying why beside the field.
+    let version = stored["version"].to_string();
+    let mut fields = form_fields(&values);
+    fields.push(("version".into(), version));
+    fields.push(("action".into(), "submit".into()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (status, _, html) = page.post_form(&address, &borrowed);
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("Bản nháp đã được lưu nhưng chưa nộp được: còn 1 vấn đề phải giải quyết.")
+    );
+    assert!(html.contains(&format!(
+        "<p class=\"error-text\" id=\"err-so_dai_hoc\">{RULE}</p>"
+    )));
+    assert!(
+        html.contains("value=\"6\""),
+        "what was typed is on the page"
+    );
+    // The confirmation page is not offered while problems remain, nor can it be forged past.
+    let (status, location, _) = page.page(&format!("{address}/nop"));
+    assert_eq!((status, location.as_str()), (303, address.as_str()));
+    let version = commune.get(&path).1["version"].to_string();
+    let (status, _, html) = page.post_form(
+        &format!("{address}/nop"),
+        &[("version", version.as_str()), ("confirm", "1")],
+    );
+    assert_eq!(status, 422);
+    assert!(html.contains(RULE));
+    assert_eq!(commune.get(&path).1["status"], "draft");
+
+    // Solved, it is submitted once confirmed.
+    values["so_dai_hoc"] = json!(3);
+    let mut fields = form_fields(&values);
+    fields.push(("version".into(), version));
+    fields.push(("action".into(), "submit".into()));
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (status, location, _) = page.post_form(&address, &borrowed);
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{address}/nop").as_str())
+    );
+    let version = commune.get(&path).1["version"].to_string();
+    // Without the confirmation nothing is submitted: the question is asked again.
+    let (status, location, _) =
+        page.post_form(&format!("{address}/nop"), &[("version", version.as_str())]);
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{address}/nop").as_str())
+    );
+    assert_eq!(commune.get(&path).1["status"], "draft");
+    let (status, _, _) = page.post_form(
+        &format!("{address}/nop"),
+        &[("version", version.as_str()), ("confirm", "1")],
+    );
+    assert_eq!(status, 303);
+    let (_, submitted) = commune.get(&path);
+    assert_eq!(submitted["status"], "submitted");
+    assert_eq!(submitted["problems"], json!([]));
+}
