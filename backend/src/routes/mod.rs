@@ -20,6 +20,7 @@ pub mod origin;
 pub mod page;
 pub mod reports;
 pub mod rosters;
+pub mod round_life;
 pub mod rounds;
 pub mod session;
 pub mod units;
@@ -63,6 +64,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/openapi.json", web::get().to(openapi))
             .configure(session::api)
             .configure(rounds::api)
+            .configure(round_life::api)
             .configure(reports::api)
             .configure(units::api)
             .configure(rosters::api)
@@ -76,6 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(page::configure)
         .configure(session::pages)
         .configure(rounds::pages)
+        .configure(round_life::pages)
         .configure(reports::pages)
         .configure(units::pages)
         .configure(rosters::pages)

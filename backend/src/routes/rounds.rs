@@ -8,8 +8,8 @@ use report_schemas::{FieldError, PeriodType, TemplateKind};
 use serde::Deserialize;
 
 use super::page::{
-    CheckedForm, NoFields, PageError, PageResult, PageUser, UserVm, form_date, form_failure, html,
-    redirect, status_class,
+    CheckedForm, PageError, PageResult, PageUser, UserVm, form_date, form_failure, html, redirect,
+    status_class,
 };
 use super::{db, on_round, on_unit};
 use crate::AppState;
@@ -38,7 +38,6 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .route("/ky-bao-cao/{round}", web::get().to(round_home))
         .route("/ky-bao-cao/{round}/sua", web::get().to(edit_round_form))
         .route("/ky-bao-cao/{round}/sua", web::post().to(edit_round))
-        .route("/ky-bao-cao/{round}/dong", web::post().to(close_round_page))
         .route(
             "/ky-bao-cao/{round}/nhiem-vu/{unit}",
             web::post().to(set_tasks_page),
@@ -264,13 +263,35 @@ struct RoundForm {
     orientation: String,
     #[serde(default)]
     tasks: String,
+    /// The form as it was when its preview was shown: opened only if nothing changed since.
+    #[serde(default)]
+    preview_of: String,
 }
 
 impl RoundForm {
+    /// What the preview depends on, to tell whether the form changed after it was shown.
+    fn fingerprint(&self) -> String {
+        [
+            &self.template,
+            &self.period_type,
+            &self.year,
+            &self.index,
+            &self.start,
+            &self.end,
+            &self.commune_deadline,
+            &self.district_deadline,
+            &self.title,
+        ]
+        .iter()
+        .map(|f| f.trim())
+        .collect::<Vec<_>>()
+        .join("|")
+    }
+
     fn from_round(ctx: &RoundCtx, tasks: &[String]) -> RoundForm {
         let r = &ctx.round;
         let window = r.period_type == "window";
-        let date = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+        let date = vn::date_short;
         RoundForm {
             template: ctx.template.key.clone(),
             period_type: r.period_type.clone(),
@@ -295,6 +316,7 @@ impl RoundForm {
             title: r.title.clone(),
             orientation: r.orientation.clone(),
             tasks: tasks.join("\n"),
+            preview_of: String::new(),
         }
     }
 
@@ -374,6 +396,47 @@ struct RoundFormPage {
     period_types: Vec<(String, &'static str)>,
     form: RoundForm,
     district_only: bool,
+    preview: Option<PreviewVm>,
+}
+
+/// The round as it would be opened, shown before it is.
+struct PreviewVm {
+    title: String,
+    window: String,
+    deadlines: String,
+    warning: Option<String>,
+}
+
+impl PreviewVm {
+    fn of(p: &service::RoundPreview) -> PreviewVm {
+        let warning = match (p.commune_past, p.district_past) {
+            (false, false) => None,
+            (true, false) => Some(format!(
+                "Hạn nộp của cấp xã ({}) đã qua: khi mở kỳ, mọi xã chưa nộp đều bị tính trễ hạn ngay. Xin xem lại hạn nộp, hoặc xác nhận nếu đúng như vậy.",
+                vn::datetime(p.commune_deadline)
+            )),
+            _ => Some(format!(
+                "Các hạn nộp đã qua (cấp xã {}, cấp huyện {}): khi mở kỳ, mọi đơn vị chưa nộp đều bị tính trễ hạn ngay. Xin xem lại hạn nộp, hoặc xác nhận nếu đúng như vậy.",
+                vn::datetime(p.commune_deadline),
+                vn::datetime(p.district_deadline)
+            )),
+        };
+        PreviewVm {
+            title: p.title.clone(),
+            window: format!(
+                "Số liệu từ ngày {} đến ngày {} ({})",
+                vn::date_short(p.start),
+                vn::date_short(p.end),
+                vn::lower_first(&p.label)
+            ),
+            deadlines: format!(
+                "Hạn nộp: cấp xã {}; cấp huyện {}",
+                vn::datetime(p.commune_deadline),
+                vn::datetime(p.district_deadline)
+            ),
+            warning,
+        }
+    }
 }
 
 const PERIOD_TYPES: [PeriodType; 6] = [
@@ -399,6 +462,7 @@ async fn render_round_form(
     frame: RoundFormFrame,
     form: RoundForm,
     failure: Option<AppError>,
+    preview: Option<PreviewVm>,
 ) -> PageResult {
     let district_only = user.role == Role::District;
     let asker = user.clone();
@@ -435,6 +499,7 @@ async fn render_round_form(
                 .collect(),
             form,
             district_only,
+            preview,
         },
     ))
 }
@@ -470,7 +535,7 @@ async fn new_round_form(state: web::Data<AppState>, PageUser(user): PageUser) ->
         year: vn::today().format("%Y").to_string(),
         ..RoundForm::default()
     };
-    render_round_form(&state, &user, new_frame(), form, None).await
+    render_round_form(&state, &user, new_frame(), form, None, None).await
 }
 
 async fn new_round(
@@ -481,8 +546,36 @@ async fn new_round(
     ensure_opener(&user)?;
     let input = match form.to_input() {
         Ok(input) => input,
-        Err(e) => return render_round_form(&state, &user, new_frame(), form, Some(e)).await,
+        Err(e) => return render_round_form(&state, &user, new_frame(), form, Some(e), None).await,
     };
+    // First the round as it would be: its data window and deadlines, and a warning if they
+    // have passed. It is opened when confirmed unchanged.
+    if form.preview_of != form.fingerprint() {
+        let (actor, typed) = (user.clone(), input.clone());
+        let preview = db(&state, move |conn, st| {
+            service::preview_round(conn, &st.catalog, &actor, &typed, st.clock.now())
+        })
+        .await;
+        let mut form = form;
+        return match preview {
+            Ok(p) => {
+                form.preview_of = form.fingerprint();
+                let frame = RoundFormFrame {
+                    button: if p.commune_past {
+                        "Vẫn mở kỳ báo cáo"
+                    } else {
+                        "Xác nhận mở kỳ báo cáo"
+                    },
+                    ..new_frame()
+                };
+                render_round_form(&state, &user, frame, form, None, Some(PreviewVm::of(&p))).await
+            }
+            Err(e @ (AppError::Invalid { .. } | AppError::Forbidden(_))) => {
+                render_round_form(&state, &user, new_frame(), form, Some(e), None).await
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     let actor = user.clone();
     let outcome = db(&state, move |conn, st| {
         service::open_round(
@@ -498,7 +591,7 @@ async fn new_round(
     match outcome {
         Ok(id) => Ok(redirect(&format!("/ky-bao-cao/{id}"))),
         Err(e @ AppError::Invalid { .. }) => {
-            render_round_form(&state, &user, new_frame(), form, Some(e)).await
+            render_round_form(&state, &user, new_frame(), form, Some(e), None).await
         }
         Err(e) => Err(e.into()),
     }
@@ -529,7 +622,7 @@ async fn edit_round_form(
         Ok(RoundForm::from_round(&ctx, &tasks))
     })
     .await?;
-    render_round_form(&state, &user, edit_frame(round_id), form, None).await
+    render_round_form(&state, &user, edit_frame(round_id), form, None, None).await
 }
 
 async fn edit_round(
@@ -542,7 +635,8 @@ async fn edit_round(
     let input = match form.to_input() {
         Ok(input) => input,
         Err(e) => {
-            return render_round_form(&state, &user, edit_frame(round_id), form, Some(e)).await;
+            return render_round_form(&state, &user, edit_frame(round_id), form, Some(e), None)
+                .await;
         }
     };
     let outcome = on_round(
@@ -555,24 +649,10 @@ async fn edit_round(
     match outcome {
         Ok(()) => Ok(redirect(&format!("/ky-bao-cao/{round_id}"))),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
-            render_round_form(&state, &user, edit_frame(round_id), form, Some(e)).await
+            render_round_form(&state, &user, edit_frame(round_id), form, Some(e), None).await
         }
         Err(e) => Err(e.into()),
     }
-}
-
-async fn close_round_page(
-    state: web::Data<AppState>,
-    PageUser(user): PageUser,
-    path: web::Path<i32>,
-    _: CheckedForm<NoFields>,
-) -> PageResult {
-    let round_id = path.into_inner();
-    on_round(&state, user, round_id, |conn, _, user, ctx| {
-        service::close_round(conn, &user, &ctx)
-    })
-    .await?;
-    Ok(redirect(&format!("/ky-bao-cao/{round_id}")))
 }
 
 #[derive(Deserialize)]

@@ -10,7 +10,9 @@ use askama::Template;
 use report_schemas::AggValue;
 use serde::Deserialize;
 
-use super::page::{PageResult, PageUser, UserVm, display_agg, html, redirect, status_class};
+use super::page::{
+    NoticeQuery, PageResult, PageUser, UserVm, display_agg, html, redirect, status_class,
+};
 use super::{ProvisionalQuery, Scope, db, on_unit};
 use crate::AppState;
 use crate::domain::{RollupRow, RollupView, vn};
@@ -18,6 +20,7 @@ use crate::error::AppResult;
 use crate::service::access::{round_for, unit_for};
 use crate::service::filing::{self, ReportView};
 use crate::service::orientation::{self, Orientation};
+use crate::service::round_life::{self, RoundEvent};
 use crate::service::units::{has_children, unit_by_id};
 use crate::service::{CurrentUser, RoundCtx, compare, deadlines, rollup, rounds};
 
@@ -158,6 +161,16 @@ struct UnitPage {
     overdue: Vec<OverdueVm>,
     /// Other rounds this consolidation can be compared with: (id, title).
     others: Vec<(i32, String)>,
+    /// For the round's owner: the round's history.
+    history: Vec<RoundEventVm>,
+    notice: Option<String>,
+}
+
+struct RoundEventVm {
+    at: String,
+    who: String,
+    action: &'static str,
+    details: Vec<String>,
 }
 
 struct OverdueVm {
@@ -177,6 +190,8 @@ struct UnitExtras {
     own_tasks: Vec<String>,
     overdue: Vec<deadlines::Overdue>,
     others: Vec<(i32, String)>,
+    history: Vec<RoundEvent>,
+    notice: Option<String>,
 }
 
 fn child_row(round_id: i32, row: &RollupRow, provisional: bool) -> ChildRow {
@@ -215,9 +230,17 @@ async fn unit_page(
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
     query: web::Query<ProvisionalQuery>,
+    notice: web::Query<NoticeQuery>,
 ) -> PageResult {
     let round_id = path.0;
     let provisional = query.provisional();
+    let notice = match notice.ok.as_deref() {
+        Some("gia-han") => {
+            Some("Đã gia hạn nộp báo cáo; các đơn vị thấy hạn mới và lý do.".to_owned())
+        }
+        Some("mo-lai-ky") => Some("Đã mở lại kỳ báo cáo.".to_owned()),
+        _ => None,
+    };
     let vm = UserVm::from(&user);
     let result = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
         let Scope { user, ctx, unit } = s;
@@ -235,9 +258,16 @@ async fn unit_page(
             _ => None,
         };
         let files_own = user.can_file(&unit) && ctx.owner.id != unit.id;
+        let owned = ctx.owner.id == unit.id && user.unit.id == unit.id && user.role.reviews();
         let extras = UnitExtras {
             orientation: orientation::orientation_for(conn, &ctx, &unit)?,
-            owned: ctx.owner.id == unit.id && user.unit.id == unit.id && user.role.reviews(),
+            owned,
+            history: if owned {
+                round_life::round_history(conn, &ctx)?
+            } else {
+                Vec::new()
+            },
+            notice,
             can_set_tasks: ctx.is_open()
                 && user.unit.id == unit.id
                 && user.role.reviews()
@@ -352,6 +382,17 @@ fn build_unit_page(
         own_task_count: extras.own_tasks.len(),
         own_tasks: extras.own_tasks.join("\n"),
         others: extras.others,
+        history: extras
+            .history
+            .into_iter()
+            .map(|e| RoundEventVm {
+                at: vn::datetime(e.at),
+                who: e.actor.unwrap_or_else(|| "Hệ thống".into()),
+                action: e.action_label,
+                details: e.details,
+            })
+            .collect(),
+        notice: extras.notice,
         overdue: extras
             .overdue
             .into_iter()

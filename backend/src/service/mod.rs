@@ -13,6 +13,7 @@
 //! - [`review`]: accepting, returning and reopening a report.
 //! - [`rollup`]: consolidating a subtree.
 //! - [`rounds`]: listing, opening, editing and closing rounds.
+//! - [`round_life`]: extending a round's deadlines, reopening it, its history.
 //! - [`orientation`]: the orientation and key tasks that flow down with a round.
 //! - [`deadlines`]: reminders before a deadline, the overdue list after it.
 //! - [`rosters`]: the team rosters and their review.
@@ -38,6 +39,7 @@ pub mod orientation;
 pub mod review;
 pub mod rollup;
 pub mod rosters;
+pub mod round_life;
 pub mod rounds;
 pub mod session;
 pub mod throttle;

@@ -393,6 +393,45 @@ pub(super) fn replace_tasks(
     Ok(old)
 }
 
+/// A round as it would be opened: its data window, deadlines and title, computed from what was
+/// typed, and whether its deadlines have already passed; shown before it is opened.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundPreview {
+    pub title: String,
+    pub label: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub commune_deadline: NaiveDateTime,
+    pub district_deadline: NaiveDateTime,
+    /// The communes' deadline is already past at `now`: every unit would be late at once.
+    pub commune_past: bool,
+    pub district_past: bool,
+}
+
+pub fn preview_round(
+    conn: &mut Conn,
+    catalog: &Catalog,
+    user: &CurrentUser,
+    input: &RoundInput,
+    now: NaiveDateTime,
+) -> AppResult<RoundPreview> {
+    let c = check_input(conn, catalog, Some(user), &user.unit, input)?;
+    let (commune, district) = (
+        end_of_day(c.commune_deadline),
+        end_of_day(c.district_deadline),
+    );
+    Ok(RoundPreview {
+        title: c.title,
+        label: c.label,
+        start: c.start,
+        end: c.end,
+        commune_deadline: commune,
+        district_deadline: district,
+        commune_past: commune < now,
+        district_past: district < now,
+    })
+}
+
 pub fn open_round(
     conn: &mut Conn,
     catalog: &Catalog,
@@ -439,12 +478,12 @@ pub fn open_round(
     })
 }
 
-fn ensure_owner(user: &CurrentUser, ctx: &RoundCtx) -> AppResult<()> {
+pub(super) fn ensure_owner(user: &CurrentUser, ctx: &RoundCtx) -> AppResult<()> {
     if user.unit.id == ctx.owner.id && user.role.reviews() {
         Ok(())
     } else {
         Err(AppError::Forbidden(
-            "Chỉ đơn vị đã mở kỳ báo cáo mới được sửa hay đóng kỳ này.".into(),
+            "Chỉ đơn vị đã mở kỳ báo cáo mới được sửa, gia hạn, đóng hay mở lại kỳ này.".into(),
         ))
     }
 }

@@ -16,6 +16,7 @@ mod offline;
 mod pages;
 mod reorg;
 mod roster;
+mod round_life;
 mod rounds;
 mod sessions;
 mod story;

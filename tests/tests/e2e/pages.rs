@@ -229,6 +229,29 @@ fn boards_open_rounds_through_the_form_and_a_district_is_offered_thematic_templa
     );
     let mut fields = fields.to_vec();
     fields[3] = ("index", "2");
+    // First the round as it would be: its data window, its deadlines, and (the second quarter
+    // of 2026 being over) the warning that they have passed. Nothing is opened yet.
+    let (status, _, html) = province.post_form("/ky-bao-cao/moi", &fields);
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Số liệu từ ngày 15/03/2026 đến ngày 14/06/2026 (quý II/2026)."),
+        "{html}"
+    );
+    assert!(
+        html.contains("Hạn nộp: cấp xã 23:59 ngày 17/06/2026; cấp huyện 23:59 ngày 22/06/2026.")
+    );
+    assert!(html.contains("id=\"preview-warning\""));
+    assert!(html.contains("Vẫn mở kỳ báo cáo"));
+    assert_eq!(
+        app.login(PROVINCE).get("/api/v1/rounds").1["rounds"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let marker = "name=\"preview_of\" value=\"";
+    let at = html.find(marker).unwrap() + marker.len();
+    let preview_of = html[at..at + html[at..].find('"').unwrap()].replace("&#124;", "|");
+    fields.push(("preview_of", preview_of.as_str()));
     let (status, location, _) = province.post_form("/ky-bao-cao/moi", &fields);
     assert_eq!(status, 303);
     let (status, unit_page, _) = province.page(&location);

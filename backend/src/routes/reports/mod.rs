@@ -28,7 +28,7 @@ use crate::service::filing::{self, DraftInput};
 use crate::service::history::{self, Change};
 use crate::service::review::{self, Decision};
 use crate::service::units::unit_by_id;
-use crate::service::{CurrentUser, orientation, rollup};
+use crate::service::{CurrentUser, orientation, rollup, round_life};
 
 pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.route("/rounds/{round}/reports/{unit}", web::get().to(get_report))
@@ -224,7 +224,7 @@ pub async fn render_report(
     flash: Flash,
 ) -> PageResult {
     let vm = UserVm::from(&user);
-    let (ctx, view, rollup, events, back, orientation) =
+    let (ctx, view, rollup, events, back, (orientation, extension)) =
         on_unit(state, user, (round_id, code), move |conn, _, s| {
             let (user, unit) = (&s.user, &s.unit);
             let view = filing::report_view(conn, user, &s.ctx, unit)?;
@@ -235,6 +235,9 @@ pub async fn render_report(
             };
             let events = history::review_steps(conn, user, &s.ctx, unit)?;
             let orientation = orientation::orientation_for(conn, &s.ctx, unit)?;
+            let extension = round_life::extension(conn, s.ctx.round.id)?
+                .filter(|_| view.can_edit)
+                .map(|e| e.message(!view.consolidated));
             let back = if user.unit.id == unit.id && !view.consolidated {
                 "/ky-bao-cao".to_owned()
             } else if view.consolidated {
@@ -248,7 +251,7 @@ pub async fn render_report(
                     None => "/ky-bao-cao".to_owned(),
                 }
             };
-            Ok((s.ctx, view, rollup, events, back, orientation))
+            Ok((s.ctx, view, rollup, events, back, (orientation, extension)))
         })
         .await?;
     Ok(html(
@@ -264,6 +267,7 @@ pub async fn render_report(
             events,
             back,
             orientation,
+            extension,
         ),
     ))
 }

@@ -106,6 +106,8 @@ pub struct ReportPage {
     events: Vec<EventVm>,
     due: Option<String>,
     due_overdue: bool,
+    /// The round's deadlines were extended: from what, and why.
+    extension: Option<String>,
     orientation: Orientation,
     open_orientation: bool,
     included: Option<Included>,
@@ -190,6 +192,7 @@ pub fn build_report_page(
     events: Vec<ReviewStep>,
     back_link: String,
     orientation: Orientation,
+    extension: Option<String>,
 ) -> ReportPage {
     let t = &ctx.template;
     let joined = |list: &[FieldError], key: &str| {
@@ -355,6 +358,7 @@ pub fn build_report_page(
         events: events.into_iter().map(event_vm).collect(),
         due: view.due.as_ref().map(DueNotice::message),
         due_overdue: view.due.as_ref().is_some_and(|d| d.overdue),
+        extension,
         open_orientation: view.can_edit,
         orientation,
         included: view.included.clone(),
