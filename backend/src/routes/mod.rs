@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod excel;
+pub mod home;
 pub mod origin;
 pub mod page;
 pub mod reports;
@@ -77,6 +78,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
     cfg.configure(page::configure)
         .configure(session::pages)
+        .configure(home::pages)
         .configure(rounds::pages)
         .configure(round_life::pages)
         .configure(reports::pages)

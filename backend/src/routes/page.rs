@@ -502,6 +502,8 @@ pub struct Flash {
     pub notice: Option<String>,
     pub error: Option<String>,
     pub status: StatusCode,
+    /// After a review decision: the unit whose report is next to review.
+    pub next_review: Option<String>,
 }
 
 impl Flash {
@@ -510,6 +512,7 @@ impl Flash {
             notice,
             error: None,
             status: StatusCode::OK,
+            next_review: None,
         }
     }
 
@@ -518,6 +521,7 @@ impl Flash {
             notice: None,
             error: Some(message),
             status,
+            next_review: None,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Rounds (*kỳ báo cáo*): the list, opening one, its home (which sends a filer to its report and
 //! a board to its unit page), editing and closing it, and a board's own key tasks.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use report_schemas::{FieldError, PeriodType, TemplateKind};
@@ -9,14 +9,12 @@ use serde::Deserialize;
 
 use super::page::{
     CheckedForm, PageError, PageResult, PageUser, UserVm, form_date, form_failure, html, redirect,
-    status_class,
 };
 use super::{db, on_round, on_unit};
 use crate::AppState;
 use crate::domain::period::{period_type_str, type_label};
 use crate::domain::{Role, vn};
 use crate::error::{AppError, AppResult};
-use crate::service::deadlines::DueNotice;
 use crate::service::orientation::{orientation_for, own_tasks, set_tasks as set_unit_tasks};
 use crate::service::rounds::{self as service, RoundInput};
 use crate::service::units::has_children;
@@ -32,8 +30,7 @@ pub fn api(cfg: &mut web::ServiceConfig) {
 }
 
 pub fn pages(cfg: &mut web::ServiceConfig) {
-    cfg.route("/ky-bao-cao", web::get().to(rounds))
-        .route("/ky-bao-cao/moi", web::get().to(new_round_form))
+    cfg.route("/ky-bao-cao/moi", web::get().to(new_round_form))
         .route("/ky-bao-cao/moi", web::post().to(new_round))
         .route("/ky-bao-cao/{round}", web::get().to(round_home))
         .route("/ky-bao-cao/{round}/sua", web::get().to(edit_round_form))
@@ -152,70 +149,6 @@ async fn set_tasks(
 }
 
 // Pages
-
-struct RoundRow {
-    id: i32,
-    /// The person's unit files in this round (it is not the unit that opened it).
-    files: bool,
-    owner: String,
-    kind: &'static str,
-    due: Option<String>,
-    due_overdue: bool,
-    title: String,
-    period: String,
-    deadline: String,
-    overdue: bool,
-    open: bool,
-    my_status: String,
-    my_status_class: &'static str,
-}
-
-#[derive(Template)]
-#[template(path = "rounds.html")]
-struct RoundsPage {
-    user: Option<UserVm>,
-    rows: Vec<RoundRow>,
-    can_open: bool,
-}
-
-async fn rounds(state: web::Data<AppState>, PageUser(user): PageUser) -> PageResult {
-    let vm = UserVm::from(&user);
-    let can_open = user.role.reviews();
-    let (list, now) = db(&state, move |conn, st| {
-        let now = st.clock.now();
-        Ok((service::list_rounds(conn, &user, now)?, now))
-    })
-    .await?;
-    let rows = list
-        .into_iter()
-        .map(|r| RoundRow {
-            id: r.id,
-            files: r.files,
-            owner: r.owner.name.clone(),
-            kind: match r.template_kind {
-                TemplateKind::Periodic => "Định kỳ",
-                TemplateKind::Thematic => "Chuyên đề",
-            },
-            due: r.due.as_ref().map(DueNotice::message),
-            due_overdue: r.due.as_ref().is_some_and(|d| d.overdue),
-            overdue: r.files && r.my_deadline < now && !r.my_status.is_filed(),
-            deadline: vn::datetime(r.my_deadline),
-            open: r.status == "open",
-            my_status: r.my_status.label().into(),
-            my_status_class: status_class(r.my_status),
-            period: r.period_label,
-            title: r.title,
-        })
-        .collect();
-    Ok(html(
-        StatusCode::OK,
-        &RoundsPage {
-            user: Some(vm),
-            rows,
-            can_open,
-        },
-    ))
-}
 
 async fn round_home(
     state: web::Data<AppState>,

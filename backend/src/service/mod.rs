@@ -11,6 +11,7 @@
 //! - [`throttle`]: failed logins remembered, so guessing is slow.
 //! - [`filing`]: a report as its readers see it; saving a draft, submitting.
 //! - [`review`]: accepting, returning and reopening a report.
+//! - [`queue`]: a board's work in a round, and the next report to review.
 //! - [`rollup`]: consolidating a subtree.
 //! - [`rounds`]: listing, opening, editing and closing rounds.
 //! - [`round_life`]: extending a round's deadlines, reopening it, its history.
@@ -36,6 +37,7 @@ pub mod export;
 pub mod filing;
 pub mod history;
 pub mod orientation;
+pub mod queue;
 pub mod review;
 pub mod rollup;
 pub mod rosters;

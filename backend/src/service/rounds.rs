@@ -59,6 +59,8 @@ pub struct RoundSummary {
     /// Whether the asking person's board opened it (and may edit or close it).
     pub owned: bool,
     pub my_status: ReportStatus,
+    /// Why the unit's own report was returned, while it is.
+    pub my_return_reason: Option<String>,
     pub due: Option<DueNotice>,
 }
 
@@ -94,8 +96,13 @@ pub fn list_rounds(
         };
         let mine = filing_unit(user, &owner, round.period_end).unwrap_or(&user.unit);
         let leaf = !has_children(conn, mine, round.period_end)?;
-        let my_status = find_report(conn, round.id, mine.id)?
+        let my_report = find_report(conn, round.id, mine.id)?;
+        let my_status = my_report
+            .as_ref()
             .map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
+        let my_return_reason = my_report
+            .and_then(|r| r.return_reason)
+            .filter(|_| my_status == ReportStatus::Returned);
         let my_deadline = if leaf {
             round.commune_deadline
         } else {
@@ -125,6 +132,7 @@ pub fn list_rounds(
             owner: (&owner).into(),
             files,
             my_status,
+            my_return_reason,
         });
     }
     Ok(out)

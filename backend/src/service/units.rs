@@ -68,6 +68,15 @@ pub fn has_children(conn: &mut Conn, unit: &Unit, day: chrono::NaiveDate) -> App
     Ok(n > 0)
 }
 
+/// The units directly below `unit` on `day`, in Vietnamese order.
+pub fn children_on(conn: &mut Conn, unit: &Unit, day: chrono::NaiveDate) -> AppResult<Vec<Unit>> {
+    let mut children: Vec<Unit> = valid_on!(units::table.filter(units::parent_id.eq(unit.id)), day)
+        .select(Unit::as_select())
+        .load(conn)?;
+    children.sort_by(|a, b| vn::compare(&a.name, &b.name));
+    Ok(children)
+}
+
 pub struct Tree {
     pub units: Vec<Unit>,
     pub children: HashMap<i32, Vec<usize>>,

@@ -14,6 +14,7 @@ mod helpers;
 mod hostile;
 mod offline;
 mod pages;
+mod queue;
 mod reorg;
 mod roster;
 mod round_life;

@@ -28,7 +28,7 @@ use crate::service::filing::{self, DraftInput};
 use crate::service::history::{self, Change};
 use crate::service::review::{self, Decision};
 use crate::service::units::unit_by_id;
-use crate::service::{CurrentUser, orientation, rollup, round_life};
+use crate::service::{CurrentUser, access, orientation, queue, rollup, round_life};
 
 pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.route("/rounds/{round}/reports/{unit}", web::get().to(get_report))
@@ -224,7 +224,8 @@ pub async fn render_report(
     flash: Flash,
 ) -> PageResult {
     let vm = UserVm::from(&user);
-    let (ctx, view, rollup, events, back, (orientation, extension)) =
+    let next_review = flash.next_review.clone();
+    let (ctx, view, rollup, events, back, (orientation, extension, next)) =
         on_unit(state, user, (round_id, code), move |conn, _, s| {
             let (user, unit) = (&s.user, &s.unit);
             let view = filing::report_view(conn, user, &s.ctx, unit)?;
@@ -235,6 +236,14 @@ pub async fn render_report(
             };
             let events = history::review_steps(conn, user, &s.ctx, unit)?;
             let orientation = orientation::orientation_for(conn, &s.ctx, unit)?;
+            // The next report to review, named (a code outside the person's reach is no link).
+            let next = match next_review.as_deref() {
+                Some(code) => access::unit_for(conn, user, &s.ctx, code)
+                    .ok()
+                    .filter(|u| user.can_review(u))
+                    .map(|u| (report_address(round_id, &u.code), u.name)),
+                None => None,
+            };
             let extension = round_life::extension(conn, s.ctx.round.id)?
                 .filter(|_| view.can_edit)
                 .map(|e| e.message(!view.consolidated));
@@ -251,7 +260,14 @@ pub async fn render_report(
                     None => "/ky-bao-cao".to_owned(),
                 }
             };
-            Ok((s.ctx, view, rollup, events, back, (orientation, extension)))
+            Ok((
+                s.ctx,
+                view,
+                rollup,
+                events,
+                back,
+                (orientation, extension, next),
+            ))
         })
         .await?;
     Ok(html(
@@ -268,8 +284,13 @@ pub async fn render_report(
             back,
             orientation,
             extension,
+            next,
         ),
     ))
+}
+
+fn report_address(round_id: i32, code: &str) -> String {
+    format!("/ky-bao-cao/{round_id}/bao-cao/{code}")
 }
 
 /// Whether `path` is a report form's address, `/ky-bao-cao/{round}/bao-cao/{unit}`: the only
@@ -320,13 +341,22 @@ pub async fn resume(
     .await
 }
 
+/// `?tiep=CODE`: after a review decision, the unit whose report is next to review.
+#[derive(Debug, Deserialize, Default)]
+struct NextQuery {
+    #[serde(default)]
+    tiep: Option<String>,
+}
+
 async fn report_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
     query: web::Query<NoticeQuery>,
+    next: web::Query<NextQuery>,
 ) -> PageResult {
-    let notice = Flash::notice(notice_text(query.ok.as_deref()));
+    let mut notice = Flash::notice(notice_text(query.ok.as_deref()));
+    notice.next_review = next.into_inner().tiep;
     render_report(&state, user, path.into_inner(), None, notice).await
 }
 
@@ -463,12 +493,15 @@ async fn decide_page(
     };
     let path = (round_id, code.clone());
     let outcome = on_unit(&state, user.clone(), path.clone(), move |conn, _, s| {
-        review::review(conn, &s.user, &s.ctx, &s.unit, &decision)
+        review::review(conn, &s.user, &s.ctx, &s.unit, &decision)?;
+        queue::next_to_review(conn, &s.user, &s.ctx, &s.unit)
     })
     .await;
     match outcome {
-        Ok(_) => Ok(redirect(&format!(
-            "/ky-bao-cao/{round_id}/bao-cao/{code}?ok={ok}"
+        Ok(next) => Ok(redirect(&format!(
+            "/ky-bao-cao/{round_id}/bao-cao/{code}?ok={ok}{}",
+            next.map(|u| format!("&tiep={}", u.code))
+                .unwrap_or_default()
         ))),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             let flash = Flash::error(all_messages(&e), e.status_code());

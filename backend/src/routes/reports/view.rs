@@ -108,6 +108,8 @@ pub struct ReportPage {
     due_overdue: bool,
     /// The round's deadlines were extended: from what, and why.
     extension: Option<String>,
+    /// After a decision: the next report to review (link, unit name).
+    next: Option<(String, String)>,
     orientation: Orientation,
     open_orientation: bool,
     included: Option<Included>,
@@ -193,6 +195,7 @@ pub fn build_report_page(
     back_link: String,
     orientation: Orientation,
     extension: Option<String>,
+    next: Option<(String, String)>,
 ) -> ReportPage {
     let t = &ctx.template;
     let joined = |list: &[FieldError], key: &str| {
@@ -359,6 +362,7 @@ pub fn build_report_page(
         due: view.due.as_ref().map(DueNotice::message),
         due_overdue: view.due.as_ref().is_some_and(|d| d.overdue),
         extension,
+        next,
         open_orientation: view.can_edit,
         orientation,
         included: view.included.clone(),
