@@ -107,12 +107,30 @@ async fn export_response(
         .body(SizedStream::new(len, chunks)))
 }
 
-/// The offline form download, shared by the API and the pages.
+/// The offline form download, shared by the API and the pages; `CODE.zip` is the forms of
+/// every commune below the unit at once.
 async fn offline_form_response(
     state: &web::Data<AppState>,
     user: CurrentUser,
     path: (i32, String),
 ) -> AppResult<HttpResponse> {
+    if let Some(code) = path.1.strip_suffix(".zip") {
+        let (bytes, file_name) = on_unit(state, user, (path.0, code.to_owned()), |conn, _, s| {
+            let bytes = upload::forms_zip(conn, &s.user, &s.ctx, &s.unit)?;
+            Ok((
+                bytes,
+                format!("mau-nhap-{}-ky-{}.zip", s.unit.code, s.ctx.round.id),
+            ))
+        })
+        .await?;
+        return Ok(HttpResponse::Ok()
+            .content_type("application/zip")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ))
+            .body(bytes));
+    }
     let (bytes, file_name) = on_unit(state, user, xlsx_path(path)?, |conn, _, s| {
         let bytes = upload::offline_form(conn, &s.user, &s.ctx, &s.unit)?;
         let name = format!("mau-nhap-{}-ky-{}.xlsx", s.unit.code, s.ctx.round.id);

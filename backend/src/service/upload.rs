@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::access::CurrentUser;
 use super::filing::{DraftInput, Entry, ReportView, ensure_can_enter, report_view, save_draft_as};
 use super::rounds::period_label;
-use super::units::unit_by_code;
+use super::units::{children_on, has_children, unit_by_code};
 use super::{RoundCtx, ensure_open, find_report};
 use crate::config::Limits;
 use crate::db::Conn;
@@ -46,6 +46,56 @@ pub fn offline_form(
         reasons: &view.overrides,
     };
     Ok(excel::form_workbook(&data)?)
+}
+
+/// The offline forms of every commune directly below `board`, in one .zip: a district hands
+/// them out at once (each as the commune's report stands, blank for one not started). Named
+/// `CODE-name.xlsx`, the name without marks so that any unzipper shows it.
+pub fn forms_zip(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    board: &Unit,
+) -> AppResult<Vec<u8>> {
+    use std::io::Write;
+    if !user.can_read(board) {
+        return Err(AppError::forbidden());
+    }
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    // The workbooks are compressed already.
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut written = 0;
+    for unit in children_on(conn, board, ctx.round.period_end)? {
+        if has_children(conn, &unit, ctx.round.period_end)? {
+            continue;
+        }
+        let form = offline_form(conn, user, ctx, &unit)?;
+        let name = format!("{}-{}.xlsx", unit.code, file_part(&unit.name));
+        zip.start_file(name, options).map_err(anyhow::Error::new)?;
+        zip.write_all(&form).map_err(anyhow::Error::new)?;
+        written += 1;
+    }
+    if written == 0 {
+        return Err(AppError::NotFound(
+            "Đơn vị này không có xã nào trực thuộc để tải mẫu nhập liệu.".into(),
+        ));
+    }
+    Ok(zip.finish().map_err(anyhow::Error::new)?.into_inner())
+}
+
+/// "Xã An Khê" → "xa-an-khe".
+fn file_part(name: &str) -> String {
+    name.split_whitespace()
+        .map(vn::fold)
+        .map(|w| {
+            w.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn identity(ctx: &RoundCtx, unit: &Unit) -> excel::Identity {

@@ -9,6 +9,7 @@ mod browser;
 mod drafts;
 mod export;
 mod forgery;
+mod forms_zip;
 mod going_live;
 mod helpers;
 mod hostile;

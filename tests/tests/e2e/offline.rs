@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-fn python_fill(dir: &Path, form: &[u8], spec: &Value) -> Vec<u8> {
+pub fn python_fill(dir: &Path, form: &[u8], spec: &Value) -> Vec<u8> {
     let src = dir.join("form.xlsx");
     let dst = dir.join("filled.xlsx");
     let spec_path = dir.join("spec.json");
@@ -97,7 +97,7 @@ fn upload(client: &Client, app: &TestApp, unit: &str, bytes: Vec<u8>) -> (u16, V
 }
 
 /// The full report as a person fills the form: yes/no and choices by their Vietnamese labels.
-fn filled() -> Value {
+pub fn filled() -> Value {
     let mut v = full_values(9);
     for (k, text) in [
         ("co_to_truong", "Có"),
