@@ -347,7 +347,7 @@ fn a_commune_fixes_a_wrong_field_and_submits_and_the_province_counts_it() {
     assert!(browser.url().contains(&format!("/don-vi/{PROVINCE}")));
     let row = browser.text("#completeness tbody tr:nth-child(4)");
     assert!(row.starts_with("Huyện Quỳnh Phụ"), "{row}");
-    assert!(row.contains("35 1 0 0 34"), "{row}");
+    assert!(row.contains("1/35 0 0 34 2,9%"), "{row}");
     browser.click("#provisional");
     browser.wait_for(".badge.warn");
     let total = browser.text("#rollup tbody tr:nth-child(2) td.total");

@@ -325,3 +325,66 @@ fn a_commune_keeps_its_roster_through_the_page_and_others_cannot() {
         "one member is still too few"
     );
 }
+
+#[test]
+fn the_consolidation_reads_at_a_glance_yes_no_as_counts_and_a_choice_by_option() {
+    let app = TestApp::spawn();
+    file_report(&app, &app.login(COMMUNE), COMMUNE, 8);
+    let other = app.login(COMMUNE_2);
+    let path = app.report_path(COMMUNE_2);
+    let mut values = full_values(9);
+    values["sk_nq06_giao_duc"] = serde_json::json!(true);
+    values["muc_do_hoan_thanh"] = serde_json::json!("xuat_sac");
+    let (_, saved) = other.put(
+        &path,
+        &serde_json::json!({ "values": values, "sections": full_sections(), "version": 0 }),
+    );
+    let (status, _) = other.post(
+        &format!("{path}/submit"),
+        &serde_json::json!({ "version": saved["version"] }),
+    );
+    assert_eq!(status, 200);
+    let district = page_login(&app, DISTRICT);
+    let (_, _, html) = district.page(&format!(
+        "/ky-bao-cao/{}/don-vi/{DISTRICT}?tam-tinh=1",
+        app.round_id
+    ));
+    let label = "Đã sơ kết, tổng kết Nghị quyết 06-NQ/TU về giáo dục - đào tạo giai đoạn 2001–2010";
+    let row = &html[html
+        .find(&format!("{label} (có/số trả lời)"))
+        .expect("the yes/no row")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    // "1/2" over the district; each commune's own answer in its column.
+    assert!(row.contains("<td class=\"num total\">1/2</td>"), "{row}");
+    assert!(
+        row.contains("<td class=\"num\">Có</td>") && row.contains("<td class=\"num\">Không</td>")
+    );
+    // A choice: a small row per option, with its count.
+    let option = &html[html
+        .find("<tr class=\"option\"><th class=\"sticky\">Hoàn thành xuất sắc nhiệm vụ</th>")
+        .expect("an option row")..];
+    let option = &option[..option.find("</tr>").unwrap()];
+    assert!(
+        option.contains("<td class=\"num total\">1</td>"),
+        "{option}"
+    );
+    // The completeness of communes shows status and dates, not counts of 1 and 0.
+    let table = &html[html.find("id=\"completeness\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(
+        table.contains("<th>Trạng thái</th><th>Nộp lúc</th><th>Thời hạn</th>"),
+        "{table}"
+    );
+    assert!(!table.contains("Phải nộp") && !table.contains("100%"));
+    assert!(table.contains("Đúng hạn"));
+    // The province's districts: how many of each district's communes filed, and the rate.
+    let province = page_login(&app, PROVINCE);
+    let (_, _, html) = province.page(&format!(
+        "/ky-bao-cao/{}/don-vi/{PROVINCE}?tam-tinh=1",
+        app.round_id
+    ));
+    assert!(
+        html.contains("<td class=\"num\" data-label=\"Đã nộp\">2/35</td>"),
+        "{html}"
+    );
+}

@@ -2,6 +2,8 @@
 //! section listed per child, the overdue list, the orientation), its rollup as JSON, and the
 //! comparison of two rounds.
 
+mod grid;
+
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
@@ -117,14 +119,6 @@ struct ChildRow {
     rate: String,
 }
 
-struct IndicatorRow {
-    group: Option<String>,
-    label: String,
-    unit: String,
-    cells: Vec<String>,
-    total: String,
-}
-
 struct NarrativeBlock {
     title: String,
     entries: Vec<(String, String)>,
@@ -146,8 +140,11 @@ struct UnitPage {
     own_status_class: &'static str,
     total: ChildRow,
     children: Vec<ChildRow>,
+    /// Every child files its own figures (a district's communes): the table shows each one's
+    /// status and dates, not counts that are always 1 or 0.
+    leaves_only: bool,
     child_names: Vec<String>,
-    indicators: Vec<IndicatorRow>,
+    indicators: Vec<grid::IndicatorRow>,
     narratives: Vec<NarrativeBlock>,
     commune_deadline: String,
     district_deadline: String,
@@ -303,37 +300,7 @@ fn build_unit_page(
     extras: UnitExtras,
 ) -> UnitPage {
     let t = &ctx.template;
-    let mut last_group = None;
-    let indicators = t
-        .indicators
-        .iter()
-        .map(|ind| {
-            let group = (last_group.as_ref() != Some(&ind.group)).then(|| {
-                last_group = Some(ind.group.clone());
-                t.groups
-                    .iter()
-                    .find(|g| g.key == ind.group)
-                    .map_or_else(|| ind.group.clone(), |g| g.title.clone())
-            });
-            IndicatorRow {
-                group,
-                label: ind.label.clone(),
-                unit: ind.unit.clone().unwrap_or_default(),
-                cells: view
-                    .rows
-                    .iter()
-                    .map(|r| {
-                        display_agg(t, &ind.key, r.values.get(&ind.key).and_then(Option::as_ref))
-                    })
-                    .collect(),
-                total: display_agg(
-                    t,
-                    &ind.key,
-                    view.total.values.get(&ind.key).and_then(Option::as_ref),
-                ),
-            }
-        })
-        .collect();
+    let indicators = grid::indicator_rows(t, view);
     let narratives = t
         .sections
         .iter()
@@ -370,6 +337,7 @@ fn build_unit_page(
             .map(|r| child_row(ctx.round.id, r, view.provisional))
             .collect(),
         child_names: view.rows.iter().map(|r| r.unit.name.clone()).collect(),
+        leaves_only: view.rows.iter().all(|r| r.leaf),
         indicators,
         narratives,
         commune_deadline: vn::datetime(ctx.round.commune_deadline),
