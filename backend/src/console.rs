@@ -138,7 +138,7 @@ pub fn setup(
     );
     match summary.admin_created {
         Some(username) => println!(
-            "Đã tạo tài khoản quản trị «{username}». Khởi động máy chủ bằng `baocao serve --database {database}`, đăng nhập bằng tài khoản này để lập tài khoản cho các ban tuyên giáo."
+            "Đã tạo tài khoản quản trị «{username}». Khởi động máy chủ bằng `baocao serve --database {database}`, đăng nhập bằng tài khoản này để lập tài khoản cho các Ban Tuyên giáo."
         ),
         None => println!(
             "Đã có tài khoản quản trị ({}); không tạo thêm, mật khẩu giữ nguyên.",

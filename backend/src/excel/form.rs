@@ -40,6 +40,7 @@ pub struct FormData<'a> {
     pub identity: Identity,
     pub template: &'a Template,
     pub round_title: &'a str,
+    /// The period, when the round's title does not already say it (else empty).
     pub period: String,
     pub unit_name: &'a str,
     pub deadline: String,
@@ -207,7 +208,11 @@ pub fn form_workbook(data: &FormData) -> anyhow::Result<Vec<u8>> {
             0,
             1,
             6,
-            &format!("{} – {}", data.round_title, data.period),
+            &if data.period.is_empty() {
+                data.round_title.to_owned()
+            } else {
+                format!("{} – {}", data.round_title, data.period)
+            },
             &bold,
         )?;
         ws.merge_range(

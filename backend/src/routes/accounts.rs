@@ -240,7 +240,7 @@ async fn render_accounts(
     let (list, units) = db(state, move |conn, _| {
         if user.role != Role::Admin && !user.role.reviews() {
             return Err(AppError::Forbidden(
-                "Chỉ ban tuyên giáo cấp trên và quản trị hệ thống mới quản lý tài khoản.".into(),
+                "Chỉ Ban Tuyên giáo cấp trên và quản trị hệ thống mới quản lý tài khoản.".into(),
             ));
         }
         Ok((

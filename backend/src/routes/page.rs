@@ -43,6 +43,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             }),
     )
     .route("/static/style.css", web::get().to(style))
+    .route("/favicon.svg", web::get().to(favicon))
+    .route("/favicon.ico", web::get().to(favicon))
     .route("/static/bulk.js", web::get().to(bulk_script))
     .route("/static/report.js", web::get().to(report_script));
 }
@@ -201,7 +203,8 @@ pub fn form_failure(
     }
 }
 
-/// A date typed in a form (ISO from a date picker, or dd/mm/yyyy); a problem is noted by field.
+/// A date typed in a form: dd/mm/yyyy as the pages show it, whatever the browser's locale (ISO is
+/// read too, from scripts); a problem is noted by field.
 pub fn form_date(
     field: &str,
     text: &str,
@@ -269,6 +272,14 @@ async fn style() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(include_str!("../../templates/style.css"))
+}
+
+/// The tab's icon: a report in the Party's red (browsers ask for /favicon.ico too).
+async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(include_str!("../../templates/favicon.svg"))
 }
 
 /// The upload progress of the bulk form (the pages run no inline script: the policy forbids it).

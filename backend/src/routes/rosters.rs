@@ -184,11 +184,8 @@ impl MemberForm {
             birth_year: m.birth_year.to_string(),
             education: m.education.clone(),
             theory: m.theory.clone(),
-            joined_on: m.joined_on.format("%Y-%m-%d").to_string(),
-            left_on: m
-                .left_on
-                .map(|d| d.format("%Y-%m-%d").to_string())
-                .unwrap_or_default(),
+            joined_on: vn::date_short(m.joined_on),
+            left_on: m.left_on.map(vn::date_short).unwrap_or_default(),
             version: m.version.to_string(),
         }
     }
@@ -288,7 +285,7 @@ async fn render(
                 sex: "nam".into(),
                 education: "dai_hoc".into(),
                 theory: "trung_cap".into(),
-                joined_on: today.format("%Y-%m-%d").to_string(),
+                joined_on: vn::date_short(today),
                 ..MemberForm::default()
             },
             format!("/to-khoa-giao/{}/them", unit.code),

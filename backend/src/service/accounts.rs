@@ -87,7 +87,7 @@ pub struct AccountInput {
 
 fn not_managed() -> AppError {
     AppError::Forbidden(
-        "Bạn không quản lý tài khoản của đơn vị này: ban tuyên giáo cấp trên trực tiếp hoặc quản trị hệ thống mới quản lý.".into(),
+        "Bạn không quản lý tài khoản của đơn vị này: Ban Tuyên giáo cấp trên trực tiếp hoặc quản trị hệ thống mới quản lý.".into(),
     )
 }
 

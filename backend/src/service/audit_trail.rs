@@ -76,7 +76,7 @@ pub fn administration(
 ) -> AppResult<Vec<AuditEntry>> {
     if user.role != Role::Admin && !user.role.reviews() {
         return Err(AppError::Forbidden(
-            "Chỉ quản trị và ban tuyên giáo mới xem nhật ký quản trị.".into(),
+            "Chỉ quản trị và Ban Tuyên giáo mới xem nhật ký quản trị.".into(),
         ));
     }
     let actions: Vec<&str> = ACTS.iter().map(|(a, _)| *a).collect();

@@ -26,7 +26,7 @@ pub fn set_tasks(
 ) -> AppResult<()> {
     if user.unit.id != unit.id || !user.role.reviews() || unit.id == ctx.owner.id {
         return Err(AppError::Forbidden(
-            "Chỉ ban tuyên giáo của đơn vị này mới được bổ sung nhiệm vụ cho các đơn vị trực thuộc.".into(),
+            "Chỉ Ban Tuyên giáo của đơn vị này mới được bổ sung nhiệm vụ cho các đơn vị trực thuộc.".into(),
         ));
     }
     ensure_open(ctx)?;

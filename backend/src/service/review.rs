@@ -37,7 +37,7 @@ pub fn review(
 ) -> AppResult<ReportView> {
     if !user.can_review(unit) {
         return Err(AppError::Forbidden(
-            "Chỉ ban tuyên giáo cấp trên trực tiếp mới được tiếp nhận, trả lại hay mở lại báo cáo này."
+            "Chỉ Ban Tuyên giáo cấp trên trực tiếp mới được tiếp nhận, trả lại hay mở lại báo cáo này."
                 .into(),
         ));
     }

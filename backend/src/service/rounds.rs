@@ -23,6 +23,17 @@ use crate::domain::period::{self, parse_period_type, period_type_str};
 use crate::domain::{ReportStatus, Role, UnitRef, vn};
 use crate::error::{AppError, AppResult};
 
+/// The period as a page adds it beside the round's title: empty when the title already says
+/// it ("… 6 tháng đầu năm 2026" needs no "· 6 tháng đầu năm 2026" after it).
+pub fn period_beside_title(round: &Round) -> String {
+    let period = period_label(round);
+    if vn::fold(&round.title).contains(&vn::fold(&period)) {
+        String::new()
+    } else {
+        period
+    }
+}
+
 pub fn period_label(round: &Round) -> String {
     match parse_period_type(&round.period_type) {
         Some(kind) => period::label(

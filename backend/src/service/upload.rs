@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::access::CurrentUser;
 use super::filing::{DraftInput, Entry, ReportView, ensure_can_enter, report_view, save_draft_as};
-use super::rounds::period_label;
+use super::rounds::period_beside_title;
 use super::units::{children_on, has_children, unit_by_code};
 use super::{RoundCtx, ensure_open, find_report};
 use crate::config::Limits;
@@ -37,7 +37,7 @@ pub fn offline_form(
         identity: identity(ctx, unit),
         template: &ctx.template,
         round_title: &ctx.round.title,
-        period: period_label(&ctx.round),
+        period: period_beside_title(&ctx.round),
         unit_name: &unit.name,
         deadline: vn::datetime(view.deadline),
         values: &values,
@@ -198,7 +198,7 @@ pub fn bulk_upload(
 ) -> AppResult<Vec<BulkResult>> {
     if !(user.role.reviews() && user.reach.iter().any(|r| r.id == board.id)) {
         return Err(AppError::Forbidden(
-            "Chỉ ban tuyên giáo của đơn vị này mới được tải lên báo cáo của các đơn vị trực thuộc."
+            "Chỉ Ban Tuyên giáo của đơn vị này mới được tải lên báo cáo của các đơn vị trực thuộc."
                 .into(),
         ));
     }

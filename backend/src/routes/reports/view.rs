@@ -16,7 +16,7 @@ use crate::service::filing::ReportView;
 use crate::service::history::ReviewStep;
 use crate::service::orientation::Orientation;
 use crate::service::rollup::Included;
-use crate::service::rounds::period_label;
+use crate::service::rounds::period_beside_title;
 
 struct FieldVm {
     key: String,
@@ -333,7 +333,7 @@ pub fn build_report_page(
         user: Some(user),
         round_id: ctx.round.id,
         round_title: ctx.round.title.clone(),
-        period: period_label(&ctx.round),
+        period: period_beside_title(&ctx.round),
         unit_name: view.unit.name.clone(),
         unit_code: view.unit.code.clone(),
         back_link,

@@ -321,7 +321,7 @@ fn build_unit_page(
         user: Some(user),
         round_id: ctx.round.id,
         round_title: ctx.round.title.clone(),
-        period: rounds::period_label(&ctx.round),
+        period: rounds::period_beside_title(&ctx.round),
         unit_name: view.unit.name.clone(),
         unit_code: view.unit.code.clone(),
         parent_link,
