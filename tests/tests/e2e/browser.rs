@@ -14,7 +14,7 @@ use crate::helpers::*;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-struct Browser {
+pub(crate) struct Browser {
     agent: ureq::Agent,
     session: String,
     driver: Child,
@@ -40,7 +40,7 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
-    fn start() -> Browser {
+    pub(crate) fn start() -> Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -98,7 +98,7 @@ impl Browser {
         }
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let url = format!("{}{path}", self.session);
         let mut res = match (method, body) {
             ("GET", _) => self.agent.get(&url).call(),
@@ -115,11 +115,11 @@ impl Browser {
         value["value"].clone()
     }
 
-    fn go(&self, url: &str) {
+    pub(crate) fn go(&self, url: &str) {
         self.call("POST", "/url", Some(json!({ "url": url })));
     }
 
-    fn find(&self, css: &str) -> String {
+    pub(crate) fn find(&self, css: &str) -> String {
         let v = self.call(
             "POST",
             "/element",
@@ -131,7 +131,7 @@ impl Browser {
             .to_owned()
     }
 
-    fn exists(&self, css: &str) -> bool {
+    pub(crate) fn exists(&self, css: &str) -> bool {
         let v = self.call(
             "POST",
             "/elements",
@@ -140,7 +140,7 @@ impl Browser {
         !v.as_array().unwrap().is_empty()
     }
 
-    fn text(&self, css: &str) -> String {
+    pub(crate) fn text(&self, css: &str) -> String {
         let id = self.find(css);
         self.call("GET", &format!("/element/{id}/text"), None)
             .as_str()
@@ -150,7 +150,7 @@ impl Browser {
 
     /// Clicks an element once it is scrolled to the middle of the window, as a person would
     /// see it: WebDriver alone scrolls it to the bottom edge, under the form's sticky buttons.
-    fn click(&self, css: &str) {
+    pub(crate) fn click(&self, css: &str) {
         let id = self.find(css);
         self.call(
             "POST",
@@ -163,7 +163,7 @@ impl Browser {
         self.call("POST", &format!("/element/{id}/click"), None);
     }
 
-    fn fill(&self, css: &str, text: &str) {
+    pub(crate) fn fill(&self, css: &str, text: &str) {
         let id = self.find(css);
         self.call("POST", &format!("/element/{id}/clear"), None);
         self.call(
@@ -174,7 +174,7 @@ impl Browser {
     }
 
     /// Waits for an element: a click that submits a form returns before the next page loads.
-    fn wait_for(&self, css: &str) {
+    pub(crate) fn wait_for(&self, css: &str) {
         let started = Instant::now();
         while !self.exists(css) {
             assert!(
@@ -187,7 +187,7 @@ impl Browser {
     }
 
     /// Runs a script in the page and returns its value.
-    fn eval(&self, script: &str) -> Value {
+    pub(crate) fn eval(&self, script: &str) -> Value {
         self.call(
             "POST",
             "/execute/sync",
@@ -195,11 +195,53 @@ impl Browser {
         )
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.call("GET", "/url", None).as_str().unwrap().to_owned()
     }
 
-    fn login(&self, base: &str, user: &str) {
+    /// Sets the window to `width` x `height` CSS pixels, as a phone's screen would be.
+    pub(crate) fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        );
+    }
+
+    /// Saves a picture of the window to `$BAOCAO_SCREENSHOTS/name.png` when that variable is
+    /// set, for a person to look at; a test run without it takes none.
+    pub(crate) fn screenshot(&self, name: &str) {
+        let Some(dir) = std::env::var_os("BAOCAO_SCREENSHOTS") else {
+            return;
+        };
+        use base64::Engine as _;
+        // The whole page, not just the window: the window is stretched to the page's height
+        // for the picture and then put back.
+        let rect = self.call("GET", "/window/rect", None);
+        let chrome =
+            rect["height"].as_f64().unwrap() - self.eval("return innerHeight").as_f64().unwrap();
+        let page = self
+            .eval("return document.documentElement.scrollHeight")
+            .as_f64()
+            .unwrap();
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": rect["width"], "height": (page + chrome).min(8000.0) })),
+        );
+        let data = self.call("GET", "/screenshot", None);
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": rect["width"], "height": rect["height"] })),
+        );
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().unwrap())
+            .unwrap();
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub(crate) fn login(&self, base: &str, user: &str) {
         self.go(&format!("{base}/dang-nhap"));
         self.fill("#username", user);
         self.fill("#password", "demo");
@@ -212,7 +254,11 @@ impl Browser {
         );
     }
 
-    fn logout(&self) {
+    pub(crate) fn logout(&self) {
+        // On a phone the button is behind «Menu».
+        if self.eval("return document.querySelector('header nav').offsetHeight === 0") == true {
+            self.click("header label[for=menu-toggle]");
+        }
         self.click("header form button");
         self.wait_for("#username");
     }

@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod offline;
 mod pages;
+mod phone;
 mod queue;
 mod reorg;
 mod roster;
