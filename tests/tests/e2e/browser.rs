@@ -365,6 +365,7 @@ fn a_commune_fixes_a_wrong_field_and_submits_and_the_province_counts_it() {
     // The summary above the form has the focus, counts the problems and leads to the field.
     assert_eq!(browser.eval("return document.activeElement.id"), "summary");
     assert!(browser.text("#summary").contains("Có 1 lỗi cần sửa"));
+    browser.screenshot("desktop-commune-form-error");
     browser.click("#summary a[href='#v-so_nu']");
     assert_eq!(browser.eval("return document.activeElement.id"), "v-so_nu");
 
@@ -376,6 +377,13 @@ fn a_commune_fixes_a_wrong_field_and_submits_and_the_province_counts_it() {
         browser.eval("return document.activeElement.id"),
         "confirm-yes"
     );
+    // The round's title already says its period: it is not said twice.
+    let asked = browser.text("main");
+    assert!(
+        asked.contains("Kỳ báo cáo: Báo cáo định kỳ công tác khoa giáo năm 2025\n"),
+        "{asked}"
+    );
+    browser.screenshot("desktop-confirm");
     browser.click("#confirm-yes");
     browser.wait_for("#notice");
     assert!(browser.text("#notice").contains("Đã nộp báo cáo"));
@@ -398,6 +406,7 @@ fn a_commune_fixes_a_wrong_field_and_submits_and_the_province_counts_it() {
     browser.wait_for(".badge.warn");
     let total = browser.text("#rollup tbody tr:nth-child(2) td.total");
     assert_eq!(total, "11");
+    browser.screenshot("desktop-province-unit");
     browser.click(&format!(
         "a[href='/ky-bao-cao/{}/don-vi/{DISTRICT}?tam-tinh=1']",
         app.round_id

@@ -15,7 +15,7 @@ use crate::routes::page::{
     CheckedForm, ConfirmPage, Flash, PageResult, PageUser, UserVm, all_messages, html, redirect,
 };
 use crate::service::filing;
-use crate::service::rounds::period_label;
+use crate::service::rounds::period_beside_title;
 
 fn report_address(round_id: i32, code: &str) -> String {
     format!("/ky-bao-cao/{round_id}/bao-cao/{code}")
@@ -42,11 +42,10 @@ pub(super) async fn submit_question(
     let t = &ctx.template;
     let mut details = vec![
         format!("Đơn vị: {}", view.unit.name),
-        format!(
-            "Kỳ báo cáo: {} ({})",
-            ctx.round.title,
-            period_label(&ctx.round)
-        ),
+        match period_beside_title(&ctx.round) {
+            period if period.is_empty() => format!("Kỳ báo cáo: {}", ctx.round.title),
+            period => format!("Kỳ báo cáo: {} ({period})", ctx.round.title),
+        },
     ];
     if view.consolidated {
         details.push(
