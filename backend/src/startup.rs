@@ -41,6 +41,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
         prepared.accounts_added = seed::demo_accounts(&mut conn)?;
         seed::demo_rosters(&mut conn)?;
         prepared.demo_round = seed::demo_round(&mut conn, &catalog)?;
+        seed::demo_history(&mut conn, &catalog)?;
     }
     drop(conn);
     Ok((

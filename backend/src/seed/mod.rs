@@ -4,21 +4,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use report_schemas::{IndicatorKind, Mode, Template};
 use serde_json::{Value as Json, json};
 
-use crate::catalog::Catalog;
 use crate::db::Conn;
-use crate::db::models::{NewAccount, NewAuditEntry, NewReport, NewReviewEvent, NewUnit, Unit};
-use crate::db::schema::{accounts, audit_log, reports, review_events, rounds, units};
+use crate::db::models::{NewAccount, NewUnit, Unit};
+use crate::db::schema::{accounts, units};
 use crate::domain::{Role, vn};
-use crate::service::rounds::RoundInput;
-use crate::service::{self, CurrentUser};
+use crate::service;
 
 /// The official list of Thái Bình's units (GSO, 2025-01-04), shipped inside the binary.
-pub const THAI_BINH_UNITS: &str = include_str!("../../seeds/thai_binh_units.csv");
+pub const THAI_BINH_UNITS: &str = include_str!("../../../seeds/thai_binh_units.csv");
 
 pub const DEMO_PASSWORD: &str = "demo";
 
@@ -255,7 +252,7 @@ pub fn demo_rosters(conn: &mut Conn) -> anyhow::Result<usize> {
 }
 
 /// A small deterministic generator, so the demo is the same on every machine.
-struct Rng(u64);
+pub(super) struct Rng(u64);
 
 impl Rng {
     fn new(seed: &str) -> Rng {
@@ -329,6 +326,17 @@ fn demo_values(
     rng: &mut Rng,
     roster: &BTreeMap<String, Json>,
 ) -> anyhow::Result<(BTreeMap<String, Json>, BTreeMap<String, String>)> {
+    let values = draw_values(template, rng, roster);
+    finish_values(template, rng, values)
+}
+
+/// The figures a commune would type, before the template's rules are looked at: the roster's
+/// where the template links them, made-up ones elsewhere.
+fn draw_values(
+    template: &Template,
+    rng: &mut Rng,
+    roster: &BTreeMap<String, Json>,
+) -> BTreeMap<String, Json> {
     let mut values: BTreeMap<String, Json> = BTreeMap::new();
     for ind in &template.indicators {
         if let Some(v) = roster.get(&ind.key) {
@@ -370,6 +378,54 @@ fn demo_values(
         };
         values.insert(ind.key.clone(), v);
     }
+    values
+}
+
+/// `values` with every count and every sum of money (not the roster's figures, not scores)
+/// multiplied by `scale` and by a little noise of its own (±15%), within each field's bounds:
+/// the same commune in another period, busier or quieter.
+fn scaled_values(
+    template: &Template,
+    rng: &mut Rng,
+    roster: &BTreeMap<String, Json>,
+    mut values: BTreeMap<String, Json>,
+    scale: f64,
+) -> BTreeMap<String, Json> {
+    for ind in &template.indicators {
+        if roster.contains_key(&ind.key) {
+            continue;
+        }
+        let noise = 0.85 + (rng.next() % 301) as f64 / 1000.0;
+        let Some(v) = values.get_mut(&ind.key) else {
+            continue;
+        };
+        match &ind.kind {
+            IndicatorKind::Integer { min, max } => {
+                if let Some(n) = v.as_i64() {
+                    let x = (n as f64 * scale * noise).round() as i64;
+                    *v = json!(x.max(*min).min(max.unwrap_or(i64::MAX)));
+                }
+            }
+            IndicatorKind::Decimal { min, max }
+                if ind.unit.as_deref().is_some_and(|u| u.contains("triệu")) =>
+            {
+                if let Some(n) = v.as_f64() {
+                    let x = ((n * scale * noise) * 10.0).round() / 10.0;
+                    *v = json!(x.max(min.unwrap_or(0.0)).min(max.unwrap_or(f64::MAX)));
+                }
+            }
+            _ => {}
+        }
+    }
+    values
+}
+
+/// The narrative and the mended figures of a report on `template` that passes its checks.
+fn finish_values(
+    template: &Template,
+    rng: &mut Rng,
+    mut values: BTreeMap<String, Json>,
+) -> anyhow::Result<(BTreeMap<String, Json>, BTreeMap<String, String>)> {
     let sections: BTreeMap<String, String> = template
         .sections
         .iter()
@@ -409,232 +465,6 @@ fn demo_values(
     anyhow::bail!("demo values could not be made to pass the template's rules")
 }
 
-/// Opens the demo round (6 tháng đầu năm 2025, when the three-level tree still stood) and
-/// files reports for part of the communes: accepted, submitted, returned, late, drafts, missing.
-pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i32>> {
-    let Some(province) =
-        service::units::unit_by_code(conn, "34", None).map_err(|e| anyhow::anyhow!("{e}"))?
-    else {
-        return Ok(None);
-    };
-    let exists: i64 = rounds::table
-        .filter(rounds::owner_unit_id.eq(province.id))
-        .filter(rounds::period_type.eq("half_year"))
-        .filter(rounds::period_year.eq(2025))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
-        return Ok(None);
-    }
-    let input = RoundInput {
-        template: "dinh-ky".into(),
-        period_type: "half_year".into(),
-        year: 2025,
-        orientation: Some(DEMO_ORIENTATION.into()),
-        tasks: DEMO_TASKS.iter().map(|t| (*t).to_owned()).collect(),
-        ..RoundInput::default()
-    };
-    let round_id =
-        service::rounds::open_round(conn, catalog, None, &province, &input, vn::now_utc())
-            .map_err(|e| anyhow::anyhow!("opening the demo round: {e}"))?;
-    let round = rounds::table
-        .find(round_id)
-        .select(crate::db::models::Round::as_select())
-        .first(conn)?;
-    let template = catalog
-        .get(conn, round.template_id)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let all: Vec<Unit> = units::table
-        .filter(units::path.like(format!("{}%", province.path)))
-        .select(Unit::as_select())
-        .load(conn)?;
-    let account_of: HashMap<i32, i32> = accounts::table
-        .select((accounts::unit_id, accounts::id))
-        .filter(accounts::role.ne("admin"))
-        .load::<(i32, i32)>(conn)?
-        .into_iter()
-        .collect();
-    let deadline = round.commune_deadline;
-    conn.immediate_transaction(|conn| {
-        for unit in all.iter().filter(|u| u.kind == "commune") {
-            let mut rng = Rng::new(&unit.code);
-            let roll = rng.range(0, 99);
-            // 45% accepted, 20% submitted, 5% returned, 10% drafts, 20% missing; a fifth of the
-            // filed ones came in late.
-            let status = match roll {
-                0..=44 => "accepted",
-                45..=64 => "submitted",
-                65..=69 => "returned",
-                70..=79 => "draft",
-                _ => continue,
-            };
-            let members = service::rosters::members_of(conn, unit).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let roster =
-                service::rosters::RosterFigures::of(&members, round.period_end).prefill(&template);
-            let (values, sections) = demo_values(&template, &mut rng, &roster)?;
-            let checked = template
-                .validate(&values, &sections, Mode::Submit)
-                .map_err(|e| anyhow::anyhow!("demo report invalid: {e:?}"))?;
-            let late = rng.chance(20);
-            let submitted: Option<NaiveDateTime> = (status != "draft").then(|| {
-                if late {
-                    deadline + Duration::hours(rng.range(2, 240))
-                } else {
-                    deadline - Duration::hours(rng.range(2, 200))
-                }
-            });
-            let filer = account_of.get(&unit.id).copied();
-            let reviewer = unit.parent_id.and_then(|p| account_of.get(&p).copied());
-            let reviewed = matches!(status, "accepted" | "returned")
-                .then(|| submitted.map(|t| t + Duration::hours(rng.range(4, 72))))
-                .flatten();
-            let reason = (status == "returned").then_some(
-                "Số thành viên nữ và số thành viên trên 60 tuổi chưa khớp với danh sách Tổ; đề nghị rà soát lại và bổ sung phần tồn tại, hạn chế.",
-            );
-            let updated = reviewed.or(submitted).unwrap_or(deadline - Duration::days(3));
-            let report_id: i32 = diesel::insert_into(reports::table)
-                .values(NewReport {
-                    round_id,
-                    unit_id: unit.id,
-                    status,
-                    values_json: &serde_json::to_string(&checked.values)?,
-                    sections_json: &serde_json::to_string(&checked.sections)?,
-                    version: if status == "draft" { 1 } else { 2 },
-                    first_submitted_at: submitted,
-                    submitted_at: submitted,
-                    reviewed_at: reviewed,
-                    reviewed_by: reviewed.and(reviewer),
-                    return_reason: reason,
-                    updated_at: updated,
-                    updated_by: filer,
-                    included_json: None,
-                    prefill_json: None,
-                })
-                .returning(reports::id)
-                .get_result(conn)?;
-            let mut events = Vec::new();
-            if let (Some(t), Some(filer)) = (submitted, filer) {
-                events.push(("submit", None, filer, t));
-            }
-            if let (Some(t), Some(reviewer)) = (reviewed, reviewer) {
-                let action = if status == "accepted" { "accept" } else { "return" };
-                events.push((action, reason, reviewer, t));
-            }
-            for (action, reason, actor_id, at) in events {
-                diesel::insert_into(review_events::table)
-                    .values(NewReviewEvent {
-                        report_id,
-                        action,
-                        reason,
-                        actor_id,
-                        at,
-                    })
-                    .execute(conn)?;
-            }
-            diesel::insert_into(audit_log::table)
-                .values(NewAuditEntry {
-                    at: vn::now_utc(),
-                    actor_id: None,
-                    action: "seed_demo",
-                    entity: "report",
-                    entity_id: Some(report_id),
-                    unit_id: Some(unit.id),
-                    details: &json!({ "round_id": round_id, "status": status }).to_string(),
-                })
-                .execute(conn)?;
-        }
-        Ok::<_, anyhow::Error>(())
-    })?;
-    demo_district_reports(conn, catalog, round_id, &province, &account_of)?;
-    Ok(Some(round_id))
-}
+mod demo_rounds;
 
-/// Two district boards have reported up already: Thành phố Thái Bình (accepted by the
-/// province) and Huyện Thái Thụy (submitted), each with its consolidation as figures.
-fn demo_district_reports(
-    conn: &mut Conn,
-    catalog: &Catalog,
-    round_id: i32,
-    province: &Unit,
-    account_of: &HashMap<i32, i32>,
-) -> anyhow::Result<()> {
-    let console = CurrentUser::console(province.clone());
-    let ctx = service::access::round_for(conn, catalog, &console, round_id, vn::now_utc())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let province_account = account_of.get(&province.id).copied();
-    for (code, status) in [("336", "accepted"), ("341", "submitted")] {
-        let Some(unit) = service::units::unit_by_code(conn, code, Some(ctx.round.period_end))
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-        else {
-            continue;
-        };
-        let rollup = service::rollup::rollup(conn, &console, &ctx, &unit, false)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let snapshot: BTreeMap<&str, _> = ctx
-            .template
-            .indicators
-            .iter()
-            .filter_map(|i| {
-                rollup
-                    .total
-                    .rollup
-                    .value(&ctx.template, &i.key)
-                    .map(|v| (i.key.as_str(), v))
-            })
-            .collect();
-        let sections: BTreeMap<&str, String> = [
-            ("tinh_hinh_tu_tuong", format!("Tình hình tư tưởng của cán bộ, đảng viên và nhân dân trên địa bàn {} ổn định; các Tổ khoa giáo cơ sở nắm bắt kịp thời dư luận xã hội.", unit.name)),
-            ("ket_qua", format!("Ban Tuyên giáo đã tổng hợp báo cáo của {} trên {} đơn vị cơ sở; các Tổ khoa giáo duy trì sinh hoạt, tuyên truyền về y tế, giáo dục, môi trường.", rollup.total.completeness.submitted, rollup.total.completeness.expected)),
-            ("phuong_huong", "Tiếp tục kiện toàn các Tổ khoa giáo còn thiếu tổ trưởng; đôn đốc các đơn vị chưa nộp báo cáo.".to_owned()),
-        ]
-        .into_iter()
-        .collect();
-        let included = serde_json::to_string(&service::rollup::Included::of(&rollup.rows))?;
-        let deadline = ctx.round.district_deadline;
-        let submitted = deadline - Duration::days(1);
-        let reviewed = (status == "accepted").then(|| deadline + Duration::days(1));
-        let filer = account_of.get(&unit.id).copied();
-        conn.immediate_transaction(|conn| {
-            let id: i32 = diesel::insert_into(reports::table)
-                .values(NewReport {
-                    round_id,
-                    unit_id: unit.id,
-                    status,
-                    values_json: &serde_json::to_string(&snapshot)?,
-                    sections_json: &serde_json::to_string(&sections)?,
-                    version: 2,
-                    first_submitted_at: Some(submitted),
-                    submitted_at: Some(submitted),
-                    reviewed_at: reviewed,
-                    reviewed_by: reviewed.and(province_account),
-                    return_reason: None,
-                    updated_at: reviewed.unwrap_or(submitted),
-                    updated_by: filer,
-                    included_json: Some(&included),
-                    prefill_json: None,
-                })
-                .returning(reports::id)
-                .get_result(conn)?;
-            let mut events = Vec::new();
-            if let Some(filer) = filer {
-                events.push(("submit", filer, submitted));
-            }
-            if let (Some(at), Some(reviewer)) = (reviewed, province_account) {
-                events.push(("accept", reviewer, at));
-            }
-            for (action, actor_id, at) in events {
-                diesel::insert_into(review_events::table)
-                    .values(NewReviewEvent {
-                        report_id: id,
-                        action,
-                        reason: None,
-                        actor_id,
-                        at,
-                    })
-                    .execute(conn)?;
-            }
-            Ok::<_, anyhow::Error>(())
-        })?;
-    }
-    Ok(())
-}
+pub use demo_rounds::{demo_history, demo_round};
