@@ -134,6 +134,23 @@ impl Template {
         parse::parse(source, file)
     }
 
+    /// The figures a dashboard shows first: those the template names in `key_figures`, or
+    /// else its first four numeric indicators.
+    pub fn key_indicators(&self) -> Vec<&Indicator> {
+        if self.key_figures.is_empty() {
+            return self
+                .indicators
+                .iter()
+                .filter(|i| i.kind.is_numeric())
+                .take(4)
+                .collect();
+        }
+        self.key_figures
+            .iter()
+            .filter_map(|k| self.indicator(k))
+            .collect()
+    }
+
     pub fn indicator(&self, key: &str) -> Option<&Indicator> {
         self.indicators.iter().find(|i| i.key == key)
     }

@@ -41,6 +41,8 @@ pub struct Template {
     pub indicators: Vec<Indicator>,
     pub rules: Vec<Rule>,
     pub sections: Vec<Section>,
+    /// The keys of the numeric indicators a dashboard shows first (`key_figures`), in order.
+    pub key_figures: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -121,6 +123,16 @@ pub enum IndicatorKind {
         denominator: String,
         scale: f64,
     },
+}
+
+impl IndicatorKind {
+    /// A figure (count, amount or ratio), not an answer.
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            IndicatorKind::Integer { .. } | IndicatorKind::Decimal { .. } | IndicatorKind::Ratio { .. }
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

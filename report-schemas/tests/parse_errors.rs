@@ -99,6 +99,33 @@ fn cases() -> Vec<Case> {
             &["«version»", "hai lần"],
         ),
         case(
+            "a key figure that is not in the template",
+            replaced(
+                "period_types = [\"month\", \"year\"]",
+                "period_types = [\"month\", \"year\"]\nkey_figures = [\"so_thanh_vien\", \"so_nu\"]",
+            ),
+            "key_figures, dòng 6",
+            &["«so_nu»", "không có trong mẫu"],
+        ),
+        case(
+            "a key figure that is not a figure",
+            replaced(
+                "period_types = [\"month\", \"year\"]",
+                "period_types = [\"month\", \"year\"]\nkey_figures = [\"co_to_truong\"]",
+            ),
+            "key_figures, dòng 6",
+            &["«co_to_truong»", "chỉ tiêu số"],
+        ),
+        case(
+            "a key figure named twice",
+            replaced(
+                "period_types = [\"month\", \"year\"]",
+                "period_types = [\"month\", \"year\"]\nkey_figures = [\"so_dai_hoc\", \"so_dai_hoc\"]",
+            ),
+            "key_figures, dòng 6",
+            &["«so_dai_hoc»", "hai lần"],
+        ),
+        case(
             "unknown top-level key",
             replaced("kind = \"periodic\"", "kind = \"periodic\"\ntieu_de = \"x\""),
             "dòng 5, cột 1",

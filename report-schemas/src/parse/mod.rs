@@ -262,6 +262,7 @@ impl Checker<'_> {
         let indicators = self.check_indicators(raw.indicators, &groups)?;
         let rules = self.check_rules(raw.rules, &indicators)?;
         let sections = self.check_sections(raw.sections, &indicators)?;
+        let key_figures = self.check_key_figures(raw.key_figures, &indicators)?;
 
         Ok(Template {
             key,
@@ -274,7 +275,38 @@ impl Checker<'_> {
             indicators,
             rules,
             sections,
+            key_figures,
         })
+    }
+
+    /// `key_figures` names numeric indicators of the template, each once.
+    fn check_key_figures(
+        &self,
+        raw: Option<Spanned<Vec<String>>>,
+        indicators: &[Indicator],
+    ) -> Result<Vec<String>, TemplateError> {
+        let Some(raw) = raw else {
+            return Ok(Vec::new());
+        };
+        let ctx = &self.context;
+        let location = ctx.key_location("key_figures", &raw.span());
+        let keys = raw.into_inner();
+        for (i, key) in keys.iter().enumerate() {
+            let problem = match indicators.iter().find(|ind| &ind.key == key) {
+                None => Some(format!("Chỉ tiêu chính «{key}» không có trong mẫu.")),
+                Some(ind) if !ind.kind.is_numeric() => Some(format!(
+                    "Chỉ tiêu chính «{key}» phải là chỉ tiêu số (integer, decimal hoặc ratio)."
+                )),
+                Some(_) if keys[..i].contains(key) => {
+                    Some(format!("Chỉ tiêu chính «{key}» được khai báo hai lần."))
+                }
+                Some(_) => None,
+            };
+            if let Some(message) = problem {
+                return Err(ctx.error(location, message));
+            }
+        }
+        Ok(keys)
     }
 
     fn check_groups(&self, raw: Vec<Spanned<RawGroup>>) -> Result<Vec<Group>, TemplateError> {

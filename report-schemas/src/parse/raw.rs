@@ -28,6 +28,8 @@ pub(super) struct RawTemplate {
     pub(super) rules: Vec<Spanned<RawRule>>,
     #[serde(default)]
     pub(super) sections: Vec<Spanned<RawSection>>,
+    /// The figures a dashboard shows first, by key.
+    pub(super) key_figures: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
