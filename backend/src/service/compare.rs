@@ -1,20 +1,19 @@
 //! Comparing two rounds across a reorganisation: the other round's figures are mapped onto
 //! the units of this round, each new unit counting the old units merged into it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use diesel::prelude::*;
-use report_schemas::{AggValue, Rollup, Values};
+use report_schemas::{AggValue, Rollup};
 use serde::Serialize;
 
 use super::access::CurrentUser;
+use super::RoundCtx;
 use super::rollup::rollup;
+use super::trends::Mapping;
 use super::units::load_subtree;
-use super::{RoundCtx, parse_map};
 use crate::db::Conn;
-use crate::db::models::{Report, Unit};
-use crate::db::schema::{reports, unit_successions, units};
-use crate::domain::{ReportStatus, RollupRow, UnitRef};
+use crate::db::models::Unit;
+use crate::domain::{RollupRow, UnitRef};
 use crate::error::{AppError, AppResult};
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,71 +50,9 @@ pub fn compare(
         return Err(AppError::forbidden());
     }
     let here = rollup(conn, user, ctx, unit, provisional)?;
-    let day = ctx.round.period_end;
-    // Old unit → the unit that continues it, up to the units of this round's period.
-    let links: HashMap<i32, i32> = unit_successions::table
-        .select((unit_successions::old_unit_id, unit_successions::new_unit_id))
-        .load::<(i32, i32)>(conn)?
-        .into_iter()
-        .collect();
-    let tree = load_subtree(conn, unit, day)?;
-    let by_id: HashMap<i32, &Unit> = tree.units.iter().map(|u| (u.id, u)).collect();
-    // Each of this unit's rows, by the path that identifies its subtree.
-    let row_paths: Vec<String> = here
-        .rows
-        .iter()
-        .filter_map(|r| tree.units.iter().find(|u| u.code == r.unit.code))
-        .map(|u| u.path.clone())
-        .collect();
-    let counted: Vec<Report> = reports::table
-        .filter(reports::round_id.eq(other.round.id))
-        .filter(reports::status.eq_any(if provisional {
-            vec!["accepted", "submitted"]
-        } else {
-            vec!["accepted"]
-        }))
-        .select(Report::as_select())
-        .load(conn)?;
-    let leaf_ids: Vec<i32> = counted.iter().map(|r| r.unit_id).collect();
-    let leaves: HashMap<i32, Unit> = units::table
-        .filter(units::id.eq_any(&leaf_ids))
-        .select(Unit::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let mut per_row: Vec<Rollup> = vec![Rollup::default(); here.rows.len()];
-    let mut total = Rollup::default();
-    for report in &counted {
-        let Some(leaf) = leaves.get(&report.unit_id) else {
-            continue;
-        };
-        // Only figures filed by units (communes), as every consolidation counts them.
-        let other_children: i64 = units::table
-            .filter(units::parent_id.eq(leaf.id))
-            .count()
-            .get_result(conn)?;
-        if other_children > 0 || ReportStatus::parse(&report.status) == ReportStatus::NotStarted {
-            continue;
-        }
-        let mut current = leaf.id;
-        let mut hops = 0;
-        while !by_id.contains_key(&current) && hops < 16 {
-            match links.get(&current) {
-                Some(next) => current = *next,
-                None => break,
-            }
-            hops += 1;
-        }
-        let Some(target) = by_id.get(&current) else {
-            continue;
-        };
-        let values: Values = parse_map(&report.values_json)?;
-        total.add(&other.template, &values);
-        if let Some(i) = row_paths.iter().position(|p| target.path.starts_with(p)) {
-            per_row[i].add(&other.template, &values);
-        }
-    }
+    let tree = load_subtree(conn, unit, ctx.round.period_end)?;
+    let codes: Vec<&str> = here.rows.iter().map(|r| r.unit.code.as_str()).collect();
+    let (total, per_row) = Mapping::onto(conn, &tree, &codes)?.consolidate(conn, other, provisional)?;
     let keys: Vec<String> = ctx
         .template
         .indicators

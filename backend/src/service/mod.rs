@@ -45,6 +45,7 @@ pub mod round_life;
 pub mod rounds;
 pub mod session;
 pub mod throttle;
+pub mod trends;
 pub mod unit_admin;
 pub mod units;
 pub mod upload;

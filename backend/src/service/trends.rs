@@ -1,0 +1,186 @@
+//! A unit's figures across rounds: the rounds of the same template before this one, the
+//! previous period of the same kind, and each round's consolidation mapped onto this round's
+//! units (across a reorganisation, each new unit counts the old units merged into it).
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+use report_schemas::{Rollup, Values};
+
+use super::access::{CurrentUser, sees_round};
+use super::units::Tree;
+use super::{RoundCtx, parse_map};
+use crate::catalog::Catalog;
+use crate::db::Conn;
+use crate::db::models::{Report, Round, Unit};
+use crate::db::schema::{reports, rounds, templates, unit_successions, units};
+use crate::error::AppResult;
+
+/// The rounds of `ctx`'s template (any version) that `user` sees, up to and including
+/// `ctx`'s own, oldest first, at most `limit` of them (the latest).
+pub fn rounds_of_template(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    limit: usize,
+) -> AppResult<Vec<Round>> {
+    let rows: Vec<(Round, Unit)> = rounds::table
+        .inner_join(templates::table)
+        .inner_join(units::table.on(units::id.eq(rounds::owner_unit_id)))
+        .filter(templates::key.eq(&ctx.template.key))
+        .filter(rounds::period_end.le(ctx.round.period_end))
+        .order((rounds::period_end.desc(), rounds::id.desc()))
+        .select((Round::as_select(), Unit::as_select()))
+        .load(conn)?;
+    // One round per period, this one first among its period's.
+    let mut seen = HashSet::from([(ctx.round.period_type.clone(), ctx.round.period_start)]);
+    let mut out: Vec<Round> = rows
+        .into_iter()
+        .filter(|(r, owner)| {
+            r.id == ctx.round.id
+                || (sees_round(user, owner) && seen.insert((r.period_type.clone(), r.period_start)))
+        })
+        .map(|(r, _)| r)
+        .collect();
+    out.truncate(limit);
+    out.reverse();
+    Ok(out)
+}
+
+/// The round of the same template and period type just before `ctx`'s (the previous six
+/// months for six months, the previous year for a year), if `user` sees one.
+pub fn previous_round(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+) -> AppResult<Option<Round>> {
+    let rounds = rounds_of_template(conn, user, ctx, 64)?;
+    Ok(rounds.into_iter().rev().find(|r| {
+        r.id != ctx.round.id
+            && r.period_type == ctx.round.period_type
+            && r.period_end < ctx.round.period_start
+    }))
+}
+
+/// Where the figures of another round land among this round's units.
+pub struct Mapping {
+    /// Every unit of this round's subtree, by id.
+    units: HashMap<i32, String>,
+    /// Old unit → the unit that continues it.
+    links: HashMap<i32, i32>,
+    /// The paths that identify the rows' subtrees.
+    row_paths: Vec<String>,
+}
+
+impl Mapping {
+    /// The mapping onto `tree` (a subtree as it stood on this round's cut-off), with a row for
+    /// each unit of `rows` (by code).
+    pub fn onto(conn: &mut Conn, tree: &Tree, rows: &[&str]) -> AppResult<Mapping> {
+        let links: HashMap<i32, i32> = unit_successions::table
+            .select((unit_successions::old_unit_id, unit_successions::new_unit_id))
+            .load::<(i32, i32)>(conn)?
+            .into_iter()
+            .collect();
+        Ok(Mapping {
+            units: tree.units.iter().map(|u| (u.id, u.path.clone())).collect(),
+            links,
+            row_paths: rows
+                .iter()
+                .filter_map(|code| tree.units.iter().find(|u| u.code == *code))
+                .map(|u| u.path.clone())
+                .collect(),
+        })
+    }
+
+    /// The path of the unit of this round's subtree that `unit_id` is or became.
+    fn target(&self, unit_id: i32) -> Option<&str> {
+        let mut current = unit_id;
+        for _ in 0..16 {
+            if let Some(path) = self.units.get(&current) {
+                return Some(path);
+            }
+            current = *self.links.get(&current)?;
+        }
+        None
+    }
+
+    /// `other`'s figures filed by communes (accepted, and submitted too if `provisional`),
+    /// mapped: the total over the subtree and one aggregate per row.
+    pub fn consolidate(
+        &self,
+        conn: &mut Conn,
+        other: &RoundCtx,
+        provisional: bool,
+    ) -> AppResult<(Rollup, Vec<Rollup>)> {
+        let counted: Vec<Report> = reports::table
+            .filter(reports::round_id.eq(other.round.id))
+            .filter(reports::status.eq_any(if provisional {
+                vec!["accepted", "submitted"]
+            } else {
+                vec!["accepted"]
+            }))
+            .select(Report::as_select())
+            .load(conn)?;
+        let ids: Vec<i32> = counted.iter().map(|r| r.unit_id).collect();
+        // Consolidated reports (a district's) are not figures of their own.
+        let mut parents: HashSet<i32> = HashSet::new();
+        for chunk in ids.chunks(5000) {
+            parents.extend(
+                units::table
+                    .filter(units::parent_id.eq_any(chunk))
+                    .select(units::parent_id.assume_not_null())
+                    .distinct()
+                    .load::<i32>(conn)?,
+            );
+        }
+        let mut per_row = vec![Rollup::default(); self.row_paths.len()];
+        let mut total = Rollup::default();
+        for report in counted.iter().filter(|r| !parents.contains(&r.unit_id)) {
+            let Some(path) = self.target(report.unit_id) else {
+                continue;
+            };
+            let values: Values = parse_map(&report.values_json)?;
+            total.add(&other.template, &values);
+            if let Some(i) = self.row_paths.iter().position(|p| path.starts_with(p)) {
+                per_row[i].add(&other.template, &values);
+            }
+        }
+        Ok((total, per_row))
+    }
+}
+
+/// One round of a series: what it is and the unit's consolidated figures in it.
+pub struct SeriesRound {
+    pub ctx: RoundCtx,
+    pub total: Rollup,
+}
+
+/// `unit`'s consolidation (accepted reports) in every round of `ctx`'s template up to
+/// `ctx`'s, at most `limit`, oldest first, each mapped onto the units of `ctx`'s round.
+pub fn series(
+    conn: &mut Conn,
+    catalog: &Catalog,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    limit: usize,
+) -> AppResult<Vec<SeriesRound>> {
+    let tree = super::units::load_subtree(conn, unit, ctx.round.period_end)?;
+    let mapping = Mapping::onto(conn, &tree, &[])?;
+    let mut out = Vec::new();
+    for round in rounds_of_template(conn, user, ctx, limit)? {
+        let other = super::access::round_for(conn, catalog, user, round.id, ctx.now)?;
+        let (total, _) = mapping.consolidate(conn, &other, false)?;
+        out.push(SeriesRound { ctx: other, total });
+    }
+    Ok(out)
+}
+
+/// The same period a year earlier, for year-over-year: same type and index, one year back.
+pub fn year_before(round: &Round, candidates: &[SeriesRound]) -> Option<usize> {
+    candidates.iter().position(|s| {
+        s.ctx.round.period_type == round.period_type
+            && s.ctx.round.period_index == round.period_index
+            && s.ctx.round.period_year + 1 == round.period_year
+    })
+}
