@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod catalog;
+pub mod charts;
 pub mod clock;
 pub mod config;
 pub mod console;

@@ -130,7 +130,9 @@ impl IndicatorKind {
     pub fn is_numeric(&self) -> bool {
         matches!(
             self,
-            IndicatorKind::Integer { .. } | IndicatorKind::Decimal { .. } | IndicatorKind::Ratio { .. }
+            IndicatorKind::Integer { .. }
+                | IndicatorKind::Decimal { .. }
+                | IndicatorKind::Ratio { .. }
         )
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use report_schemas::{AggValue, Rollup};
 use serde::Serialize;
 
-use super::access::CurrentUser;
 use super::RoundCtx;
+use super::access::CurrentUser;
 use super::rollup::rollup;
 use super::trends::Mapping;
 use super::units::load_subtree;
@@ -52,7 +52,8 @@ pub fn compare(
     let here = rollup(conn, user, ctx, unit, provisional)?;
     let tree = load_subtree(conn, unit, ctx.round.period_end)?;
     let codes: Vec<&str> = here.rows.iter().map(|r| r.unit.code.as_str()).collect();
-    let (total, per_row) = Mapping::onto(conn, &tree, &codes)?.consolidate(conn, other, provisional)?;
+    let (total, per_row) =
+        Mapping::onto(conn, &tree, &codes)?.consolidate(conn, other, provisional)?;
     let keys: Vec<String> = ctx
         .template
         .indicators

@@ -32,6 +32,7 @@ pub mod accounts;
 pub mod audit_trail;
 pub mod backups;
 pub mod compare;
+pub mod dashboard;
 pub mod deadlines;
 pub mod export;
 pub mod filing;

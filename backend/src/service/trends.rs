@@ -92,12 +92,12 @@ impl Mapping {
         })
     }
 
-    /// The path of the unit of this round's subtree that `unit_id` is or became.
-    fn target(&self, unit_id: i32) -> Option<&str> {
+    /// The unit of this round's subtree that `unit_id` is or became, and its path.
+    fn target(&self, unit_id: i32) -> Option<(i32, &str)> {
         let mut current = unit_id;
         for _ in 0..16 {
             if let Some(path) = self.units.get(&current) {
-                return Some(path);
+                return Some((current, path));
             }
             current = *self.links.get(&current)?;
         }
@@ -111,6 +111,18 @@ impl Mapping {
         conn: &mut Conn,
         other: &RoundCtx,
         provisional: bool,
+    ) -> AppResult<(Rollup, Vec<Rollup>)> {
+        self.consolidate_for(conn, other, provisional, None)
+    }
+
+    /// [`Mapping::consolidate`], counting only the figures that land on the units of `only`
+    /// (this round's units whose reports count), so that two totals compare like with like.
+    pub fn consolidate_for(
+        &self,
+        conn: &mut Conn,
+        other: &RoundCtx,
+        provisional: bool,
+        only: Option<&HashSet<i32>>,
     ) -> AppResult<(Rollup, Vec<Rollup>)> {
         let counted: Vec<Report> = reports::table
             .filter(reports::round_id.eq(other.round.id))
@@ -136,9 +148,12 @@ impl Mapping {
         let mut per_row = vec![Rollup::default(); self.row_paths.len()];
         let mut total = Rollup::default();
         for report in counted.iter().filter(|r| !parents.contains(&r.unit_id)) {
-            let Some(path) = self.target(report.unit_id) else {
+            let Some((target, path)) = self.target(report.unit_id) else {
                 continue;
             };
+            if only.is_some_and(|o| !o.contains(&target)) {
+                continue;
+            }
             let values: Values = parse_map(&report.values_json)?;
             total.add(&other.template, &values);
             if let Some(i) = self.row_paths.iter().position(|p| path.starts_with(p)) {
@@ -183,4 +198,28 @@ pub fn year_before(round: &Round, candidates: &[SeriesRound]) -> Option<usize> {
             && s.ctx.round.period_index == round.period_index
             && s.ctx.round.period_year + 1 == round.period_year
     })
+}
+
+/// The units of `tree` whose reports count in `ctx`'s round (accepted, or submitted too if
+/// `provisional`).
+pub fn counted_units(
+    conn: &mut Conn,
+    ctx: &RoundCtx,
+    tree: &Tree,
+    provisional: bool,
+) -> AppResult<HashSet<i32>> {
+    let statuses = if provisional {
+        vec!["accepted", "submitted"]
+    } else {
+        vec!["accepted"]
+    };
+    let in_tree: HashSet<i32> = tree.units.iter().map(|u| u.id).collect();
+    Ok(reports::table
+        .filter(reports::round_id.eq(ctx.round.id))
+        .filter(reports::status.eq_any(statuses))
+        .select(reports::unit_id)
+        .load::<i32>(conn)?
+        .into_iter()
+        .filter(|id| in_tree.contains(id))
+        .collect())
 }

@@ -6,6 +6,7 @@ mod approval;
 mod authorization;
 mod bad_input;
 mod browser;
+mod dashboard;
 mod drafts;
 mod export;
 mod forgery;

@@ -168,6 +168,14 @@ fn every_page_fits_a_phone_and_the_form_keeps_its_buttons_in_reach() {
     browser.wait_for("#completeness");
     fits_the_screen(&browser, "province-unit");
     within_the_screen(&browser, "#completeness");
+    // The overdue list waits behind its summary, out of the dashboard's way.
+    assert!(
+        !browser
+            .eval("return document.querySelector('#overdue-list').open")
+            .as_bool()
+            .unwrap()
+    );
+    browser.click("#overdue-list summary");
     within_the_screen(&browser, "#overdue");
     browser.go(&format!("{}/ky-bao-cao/moi", app.base));
     browser.wait_for("main h1");

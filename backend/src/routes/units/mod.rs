@@ -2,6 +2,7 @@
 //! section listed per child, the overdue list, the orientation), its rollup as JSON, and the
 //! comparison of two rounds.
 
+mod dashboard;
 mod grid;
 
 use std::collections::BTreeMap;
@@ -43,6 +44,10 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
     .route(
         "/ky-bao-cao/{round}/so-sanh/{unit}",
         web::get().to(compare_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/don-vi/{unit}/bieu-do/{chart}",
+        web::get().to(dashboard::chart_file),
     );
 }
 
@@ -156,6 +161,7 @@ struct UnitPage {
     own_tasks: String,
     own_task_count: usize,
     overdue: Vec<OverdueVm>,
+    board: dashboard::DashboardVm,
     /// Other rounds this consolidation can be compared with: (id, title).
     others: Vec<(i32, String)>,
     /// For the round's owner: the round's history.
@@ -189,19 +195,12 @@ struct UnitExtras {
     others: Vec<(i32, String)>,
     history: Vec<RoundEvent>,
     notice: Option<String>,
+    dashboard: crate::service::dashboard::Dashboard,
 }
 
 fn child_row(round_id: i32, row: &RollupRow, provisional: bool) -> ChildRow {
     let c = &row.completeness;
-    let link = if row.leaf {
-        format!("/ky-bao-cao/{round_id}/bao-cao/{}", row.unit.code)
-    } else {
-        format!(
-            "/ky-bao-cao/{round_id}/don-vi/{}{}",
-            row.unit.code,
-            if provisional { "?tam-tinh=1" } else { "" }
-        )
-    };
+    let link = dashboard::child_link(round_id, row, provisional);
     ChildRow {
         name: row.unit.name.clone(),
         link,
@@ -226,11 +225,12 @@ async fn unit_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
     path: web::Path<(i32, String)>,
-    query: web::Query<ProvisionalQuery>,
+    query: web::Query<dashboard::ChartQuery>,
     notice: web::Query<NoticeQuery>,
 ) -> PageResult {
     let round_id = path.0;
     let provisional = query.provisional();
+    let chosen = query.into_inner().chi_tieu;
     let notice = match notice.ok.as_deref() {
         Some("gia-han") => {
             Some("Đã gia hạn nộp báo cáo; các đơn vị thấy hạn mới và lý do.".to_owned())
@@ -239,7 +239,7 @@ async fn unit_page(
         _ => None,
     };
     let vm = UserVm::from(&user);
-    let result = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
+    let result = on_unit(&state, user, path.into_inner(), move |conn, st, s| {
         let Scope { user, ctx, unit } = s;
         if !has_children(conn, &unit, ctx.round.period_end)? {
             return Ok(Err(format!("/ky-bao-cao/{round_id}/bao-cao/{}", unit.code)));
@@ -256,7 +256,17 @@ async fn unit_page(
         };
         let files_own = user.can_file(&unit) && ctx.owner.id != unit.id;
         let owned = ctx.owner.id == unit.id && user.unit.id == unit.id && user.role.reviews();
+        let board = crate::service::dashboard::dashboard(
+            conn,
+            &st.catalog,
+            &user,
+            &ctx,
+            &unit,
+            &view,
+            chosen.as_deref(),
+        )?;
         let extras = UnitExtras {
+            dashboard: board,
             orientation: orientation::orientation_for(conn, &ctx, &unit)?,
             owned,
             history: if owned {
@@ -300,6 +310,7 @@ fn build_unit_page(
     extras: UnitExtras,
 ) -> UnitPage {
     let t = &ctx.template;
+    let board = dashboard::dashboard_vm(ctx, view, &extras.dashboard, extras.overdue.len());
     let indicators = grid::indicator_rows(t, view);
     let narratives = t
         .sections
@@ -361,6 +372,7 @@ fn build_unit_page(
             })
             .collect(),
         notice: extras.notice,
+        board,
         overdue: extras
             .overdue
             .into_iter()

@@ -1,0 +1,285 @@
+//! The dashboard on a unit page: every figure it draws is the consolidation's, read back from
+//! the SVG's data and the page, and checked against the API and the reports themselves.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::browser::Browser;
+use crate::helpers::*;
+
+/// The `<g>` elements of the chart `id` in `html`, each as its attributes.
+fn chart_marks(html: &str, id: &str) -> Vec<HashMap<String, String>> {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no chart {id}"));
+    let svg = &html[start..start + html[start..].find("</svg>").unwrap()];
+    svg.split("<g class=\"")
+        .skip(1)
+        .map(|g| {
+            let tag = &g[..g.find('>').unwrap()];
+            let mut attrs = HashMap::new();
+            for part in tag.split("\" ") {
+                if let Some((k, v)) = part.split_once("=\"") {
+                    attrs.insert(k.trim().to_owned(), v.trim_end_matches('"').to_owned());
+                }
+            }
+            attrs
+        })
+        .collect()
+}
+
+/// The text of the element with `id` (its inner HTML up to the element's end, tags dropped).
+fn tile(html: &str, id: &str) -> (String, String) {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no tile {id}"));
+    let part = &html[start..];
+    let inner = |class: &str| {
+        let from = part.find(&format!("class=\"{class}\">")).unwrap() + class.len() + 9;
+        part[from..from + part[from..].find("</div>").unwrap()].to_owned()
+    };
+    (inner("tile-value"), inner("tile-detail"))
+}
+
+/// A figure as the pages write it ("116.664", "47,7%") as a number.
+fn figure(text: &str) -> f64 {
+    text.trim()
+        .trim_end_matches('%')
+        .replace('.', "")
+        .replace(',', ".")
+        .parse()
+        .unwrap_or_else(|_| panic!("not a figure: {text:?}"))
+}
+
+fn value(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+#[test]
+fn every_chart_and_tile_is_the_consolidation_and_the_trend_is_each_rounds_own() {
+    let app = TestApp::spawn_demo();
+    let province = app.login(PROVINCE);
+    let round = app.round_id;
+    let key = "luot_nguoi_nghe";
+    let (status, _, html) = province.page(&format!("/ky-bao-cao/{round}/don-vi/{PROVINCE}"));
+    assert_eq!(status, 200);
+    let (_, rollup) = province.get(&format!("/api/v1/rounds/{round}/rollup/{PROVINCE}"));
+    let rows = rollup["rows"].as_array().unwrap();
+
+    // Completeness by district: each bar's counts are the rollup's.
+    let bars = chart_marks(&html, "chart-completeness");
+    assert_eq!(bars.len(), rows.len());
+    for (bar, row) in bars.iter().zip(rows) {
+        let c = &row["completeness"];
+        assert_eq!(bar["data-unit"], row["unit"]["code"].as_str().unwrap());
+        assert_eq!(bar["data-expected"], c["expected"].to_string());
+        assert_eq!(bar["data-accepted"], c["accepted"].to_string());
+        let waiting = c["submitted"].as_u64().unwrap() - c["accepted"].as_u64().unwrap();
+        assert_eq!(bar["data-waiting"], waiting.to_string());
+    }
+
+    // The key figure ranked by district: the rollup's values, highest first.
+    let ranked = chart_marks(&html, "chart-ranked");
+    let by_code: HashMap<&str, Option<f64>> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["unit"]["code"].as_str().unwrap(),
+                value(&r["values"][key]),
+            )
+        })
+        .collect();
+    let drawn: Vec<f64> = ranked
+        .iter()
+        .map(|b| {
+            let v: f64 = b["data-value"].parse().unwrap();
+            assert_eq!(Some(v), by_code[b["data-unit"].as_str()], "{b:?}");
+            v
+        })
+        .collect();
+    assert_eq!(drawn.len(), rows.len());
+    assert!(drawn.windows(2).all(|w| w[0] >= w[1]), "{drawn:?}");
+
+    // The trend: one column per round of the template, oldest first, each the round's own
+    // consolidation as the API gives it.
+    let columns = chart_marks(&html, "chart-trend");
+    assert_eq!(
+        columns.len(),
+        5,
+        "the demo has four closed rounds before this one"
+    );
+    let mut ends = Vec::new();
+    for c in &columns {
+        let id = &c["data-round"];
+        let (_, other) = province.get(&format!("/api/v1/rounds/{id}/rollup/{PROVINCE}"));
+        let expected = value(&other["total"]["values"][key]).unwrap();
+        assert_eq!(
+            c["data-value"].parse::<f64>().unwrap(),
+            expected,
+            "round {id}"
+        );
+        let (_, r) = province.get(&format!("/api/v1/rounds/{id}"));
+        ends.push(r["period_end"].as_str().unwrap().to_owned());
+    }
+    assert!(ends.windows(2).all(|w| w[0] < w[1]), "{ends:?}");
+    assert_eq!(columns.last().unwrap()["data-round"], round.to_string());
+
+    // The tile: this round's total, and the previous six months over the same communes,
+    // summed here from the communes' own reports.
+    let (now, detail) = tile(&html, &format!("tile-{key}"));
+    assert_eq!(
+        figure(&now),
+        value(&rollup["total"]["values"][key]).unwrap()
+    );
+    let previous = columns[2]["data-round"].clone();
+    let mut same = 0;
+    let mut before = 0.0;
+    for district in rows {
+        let code = district["unit"]["code"].as_str().unwrap();
+        let (_, view) = province.get(&format!("/api/v1/rounds/{round}/rollup/{code}"));
+        for commune in view["rows"].as_array().unwrap() {
+            if commune["status"] != "accepted" {
+                continue;
+            }
+            let code = commune["unit"]["code"].as_str().unwrap();
+            let (status, report) =
+                province.get(&format!("/api/v1/rounds/{previous}/reports/{code}"));
+            assert_eq!(status, 200);
+            same += 1;
+            before += report["values"][key].as_f64().unwrap();
+        }
+    }
+    assert!(
+        detail.contains(&format!("6 tháng đầu năm 2024, cùng {same} đơn vị")),
+        "{detail}"
+    );
+    assert_eq!(
+        figure(detail.rsplit(": ").next().unwrap()),
+        before,
+        "{detail}"
+    );
+
+    // The fields × districts table: the propaganda sessions per field, the rollup's.
+    let fields = [
+        "tt_giao_duc",
+        "tt_khcn",
+        "tt_moi_truong",
+        "tt_y_te",
+        "tt_dan_so",
+        "tt_vsattp",
+        "tt_khuyen_hoc",
+        "tt_xa_hoi",
+    ];
+    let table = &html[html.find("id=\"fields\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let body_rows: Vec<&str> = table.split("<tr>").skip(2).collect();
+    assert_eq!(body_rows.len(), rows.len());
+    for (tr, row) in body_rows.iter().zip(rows) {
+        assert!(tr.contains(row["unit"]["name"].as_str().unwrap()));
+        let cells: Vec<f64> = tr
+            .split("<td class=\"num\"")
+            .skip(1)
+            .map(|td| figure(&td[td.find('>').unwrap() + 1..td.find("</td>").unwrap()]))
+            .collect();
+        let expected: Vec<f64> = fields
+            .iter()
+            .map(|k| value(&row["values"][k]).unwrap())
+            .collect();
+        assert_eq!(cells, expected, "{}", row["unit"]["name"]);
+    }
+
+    // Another indicator chosen, and its chart as a file for a meeting.
+    let (status, ctype, bytes) = province.get_bytes(&format!(
+        "/ky-bao-cao/{round}/don-vi/{PROVINCE}/bieu-do/xep-hang.svg?chi-tieu=so_de_xuat"
+    ));
+    assert_eq!(status, 200);
+    assert!(ctype.starts_with("image/svg+xml"), "{ctype}");
+    let svg = String::from_utf8(bytes).unwrap();
+    assert!(svg.starts_with("<?xml"));
+    for b in chart_marks(&svg, "chart-ranked") {
+        let row = rows
+            .iter()
+            .find(|r| r["unit"]["code"] == b["data-unit"].as_str())
+            .unwrap();
+        assert_eq!(
+            Some(b["data-value"].parse::<f64>().unwrap()),
+            value(&row["values"]["so_de_xuat"])
+        );
+    }
+    let (_, headers) = province.headers(&format!(
+        "/ky-bao-cao/{round}/don-vi/{PROVINCE}/bieu-do/xu-huong.svg"
+    ));
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("xu-huong-{PROVINCE}-ky-{round}.svg"))
+    );
+
+    // A district sees its own dashboard, not the province's nor a neighbour's.
+    let district = app.login(DISTRICT);
+    for code in [PROVINCE, OTHER_DISTRICT] {
+        let (status, _, _) = district.get_bytes(&format!(
+            "/ky-bao-cao/{round}/don-vi/{code}/bieu-do/tinh-hinh-nop.svg"
+        ));
+        assert_eq!(status, 403, "{code}");
+    }
+    let (status, _, own) = district.page(&format!("/ky-bao-cao/{round}/don-vi/{DISTRICT}"));
+    assert_eq!(status, 200);
+    assert_eq!(chart_marks(&own, "chart-completeness").len(), 35);
+}
+
+#[test]
+fn the_dashboard_reads_at_desktop_and_phone_width_and_its_bars_lead_down() {
+    let app = TestApp::spawn_demo();
+    let browser = Browser::start();
+    browser.login(&app.base, PROVINCE);
+    let page = format!("{}/ky-bao-cao/{}/don-vi/{PROVINCE}", app.base, app.round_id);
+    browser.go(&page);
+    browser.wait_for("#dashboard");
+    // At desktop width the four status tiles share a row, and the charts sit side by side,
+    // all above the tables.
+    let layout = browser.eval(
+        "const top = (s) => document.querySelector(s).getBoundingClientRect().top;
+         const tiles = [...document.querySelectorAll('.tile')].slice(0, 4).map(t => t.getBoundingClientRect().top);
+         const cards = [...document.querySelectorAll('.chart-card')].map(c => c.getBoundingClientRect().top);
+         return { tiles, cards, ranked: top('#chart-ranked'), table: top('#completeness') };",
+    );
+    let tiles: Vec<f64> = layout["tiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_f64().unwrap())
+        .collect();
+    assert!(tiles.iter().all(|t| (t - tiles[0]).abs() < 1.0), "{layout}");
+    let cards = layout["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 3, "{layout}");
+    assert!(cards.iter().all(|c| c == &cards[0]), "{layout}");
+    assert!(layout["table"].as_f64().unwrap() > layout["ranked"].as_f64().unwrap());
+    browser.screenshot("desktop-dashboard");
+
+    // On a phone the same page fits the screen, and a district's bar leads to its page.
+    browser.resize(390, 844);
+    browser.go(&page);
+    browser.wait_for("#dashboard");
+    let width = browser.eval(
+        "return [document.documentElement.scrollWidth, innerWidth,
+                 document.querySelector('#chart-ranked').getBoundingClientRect().right];",
+    );
+    let w = width.as_array().unwrap();
+    assert!(
+        w[0].as_f64() <= w[1].as_f64() && w[2].as_f64() <= w[1].as_f64(),
+        "{width}"
+    );
+    browser.screenshot("phone-dashboard");
+    browser.click(&format!("#chart-ranked a[href$='/don-vi/{DISTRICT}']"));
+    browser.wait_for(&format!(
+        "#chart-completeness a[href$='/bao-cao/{COMMUNE}']"
+    ));
+    assert!(
+        browser.url().ends_with(&format!("/don-vi/{DISTRICT}")),
+        "{}",
+        browser.url()
+    );
+}
