@@ -104,6 +104,10 @@ pub struct FilledReport {
     /// Always empty after a [`Mode::Submit`] check (they are errors there).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending: Vec<FieldError>,
+    /// The template's warning rules these figures break: shown to the filer and the
+    /// reviewer, never blocking, in a draft as on submission.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<FieldError>,
 }
 
 /// How strict [`Template::validate`] is about missing fields.
@@ -274,7 +278,7 @@ mod tests {
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
-        assert!(keys.contains(&("dinh-ky".to_owned(), 1)));
+        assert!(keys.contains(&("dinh-ky".to_owned(), 2)));
         assert!(keys.contains(&("tong-ket-nq06".to_owned(), 1)));
         for (template, source) in &loaded {
             assert_eq!(Template::parse(source, "again").as_ref(), Ok(template));

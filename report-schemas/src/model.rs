@@ -165,8 +165,29 @@ pub struct Rule {
     pub left: Vec<String>,
     pub op: RuleOp,
     pub right: Vec<String>,
+    /// A constant added to the right side (`value = 90`); a rule may compare with it alone.
+    pub value: Option<f64>,
+    /// The rule is judged only when this answer was given.
+    pub when: Option<Condition>,
+    /// A warning is shown but never blocks: the figures may be right, the filer should look.
+    pub warning: bool,
     /// Vietnamese message shown when the rule is broken.
     pub message: String,
+}
+
+/// An answer that makes a rule apply: a yes/no indicator answered so, or a choice with
+/// this option chosen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    pub key: String,
+    pub is: Answer,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    YesNo(bool),
+    Option(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

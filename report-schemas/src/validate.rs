@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 
 use crate::text::{Reading, TypedNumber, format_dec, format_int, nfc, read_typed_number};
 use crate::{
-    FieldError, FilledReport, Indicator, IndicatorKind, Mode, RuleOp, Section, Sections, Template,
-    Value, Values,
+    Answer, FieldError, FilledReport, Indicator, IndicatorKind, Mode, RuleOp, Section, Sections,
+    Template, Value, Values,
 };
 
 pub(crate) fn validate(
@@ -60,21 +60,34 @@ pub(crate) fn validate(
     // has its own message already, and a rule over it would only add noise. A draft breaking
     // a rule is kept, the rule pending; only submitting refuses it.
     let mut pending = Vec::new();
+    let mut warnings = Vec::new();
     for rule in &template.rules {
+        if !applies(&checked, rule) {
+            continue;
+        }
         let (Some(left), Some(right)) = (
             side_total(&checked, &rule.left),
             side_total(&checked, &rule.right),
         ) else {
             continue;
         };
+        let right = match (rule.value, right) {
+            (None, right) => right,
+            (Some(v), TypedNumber::Int(r)) if v.fract() == 0.0 => TypedNumber::Int(r + v as i128),
+            (Some(v), TypedNumber::Int(r)) => TypedNumber::Dec(r as f64 + v),
+            (Some(v), TypedNumber::Dec(r)) => TypedNumber::Dec(r + v),
+        };
         if !holds(left, rule.op, right)
             && let Some(field) = rule.left.first()
         {
-            if mode == Mode::Draft {
-                pending.push(FieldError {
-                    field: field.clone(),
-                    message: rule.message.clone(),
-                });
+            let broken = FieldError {
+                field: field.clone(),
+                message: rule.message.clone(),
+            };
+            if rule.warning {
+                warnings.push(broken);
+            } else if mode == Mode::Draft {
+                pending.push(broken);
             } else {
                 error(field, rule.message.clone());
             }
@@ -103,6 +116,7 @@ pub(crate) fn validate(
             values: checked,
             sections: kept,
             pending,
+            warnings,
         })
     } else {
         Err(errors)
@@ -297,6 +311,18 @@ fn read_yes_no(raw: &Json) -> Option<bool> {
 
 /// The sum of one side of a rule, if every indicator it names was entered. Whole numbers are
 /// summed exactly; a side with a decimal falls back to floating point.
+/// Whether a rule applies: always, or when its condition's answer was given.
+fn applies(values: &Values, rule: &crate::Rule) -> bool {
+    let Some(when) = &rule.when else {
+        return true;
+    };
+    match (values.get(&when.key), &when.is) {
+        (Some(Value::Bool(b)), Answer::YesNo(want)) => b == want,
+        (Some(Value::Choice(c)), Answer::Option(want)) => c == want,
+        _ => false,
+    }
+}
+
 fn side_total(values: &Values, keys: &[String]) -> Option<TypedNumber> {
     let mut total = TypedNumber::Int(0);
     for key in keys {

@@ -126,6 +126,48 @@ fn cases() -> Vec<Case> {
             &["«so_dai_hoc»", "hai lần"],
         ),
         case(
+            "a rule with nothing on its right",
+            replaced("right = [\"so_thanh_vien\"]\n", ""),
+            "rules[1], dòng 30",
+            &["«right»", "value"],
+        ),
+        case(
+            "a condition on an indicator that does not exist",
+            replaced(
+                "right = [\"so_thanh_vien\"]\n",
+                "right = [\"so_thanh_vien\"]\nwhen = { key = \"xep_loai\", is = \"tot\" }\n",
+            ),
+            "rules[1], dòng 30",
+            &["«when»", "«xep_loai»"],
+        ),
+        case(
+            "a condition on a count",
+            replaced(
+                "right = [\"so_thanh_vien\"]\n",
+                "right = [\"so_thanh_vien\"]\nwhen = { key = \"so_thanh_vien\", is = true }\n",
+            ),
+            "rules[1], dòng 30",
+            &["«when»", "có/không hoặc chọn một", "«integer»"],
+        ),
+        case(
+            "a yes/no condition written as text",
+            replaced(
+                "right = [\"so_thanh_vien\"]\n",
+                "right = [\"so_thanh_vien\"]\nwhen = { key = \"co_to_truong\", is = \"co\" }\n",
+            ),
+            "rules[1], dòng 30",
+            &["is = true hoặc is = false"],
+        ),
+        case(
+            "an unknown severity",
+            replaced(
+                "right = [\"so_thanh_vien\"]\n",
+                "right = [\"so_thanh_vien\"]\nseverity = \"soft\"\n",
+            ),
+            "rules[1], dòng 34, cột 12",
+            &["«soft»", "error, warning"],
+        ),
+        case(
             "unknown top-level key",
             replaced("kind = \"periodic\"", "kind = \"periodic\"\ntieu_de = \"x\""),
             "dòng 5, cột 1",

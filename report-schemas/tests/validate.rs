@@ -685,6 +685,41 @@ fn the_shipped_periodic_template_accepts_a_realistic_commune_report() {
         .validate(&too_many, &BTreeMap::new(), Mode::Submit)
         .expect_err("rule");
     assert!(errors.iter().any(|e| e.field == "van_de_giai_quyet"));
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+
+    // Warning rules: shown, never blocking, and only when their condition's answer is given.
+    let narrative = sections(&[("ket_qua", "Có."), ("phuong_huong", "Tiếp tục.")]);
+    let with = |score: &str, level: &str| {
+        let mut v = values.clone();
+        v.insert("diem_tu_cham".to_owned(), json!(score));
+        v.insert("muc_do_hoan_thanh".to_owned(), json!(level));
+        v
+    };
+    for (score, level, warned) in [
+        ("92,5", "Không hoàn thành nhiệm vụ", true),
+        ("90", "Không hoàn thành nhiệm vụ", false),
+        ("92,5", "Hoàn thành tốt nhiệm vụ", false),
+        ("45", "Hoàn thành xuất sắc nhiệm vụ", true),
+        ("50", "Hoàn thành xuất sắc nhiệm vụ", false),
+        ("45", "Hoàn thành nhiệm vụ", false),
+    ] {
+        for mode in [Mode::Draft, Mode::Submit] {
+            let checked = template
+                .validate(&with(score, level), &narrative, mode)
+                .unwrap_or_else(|e| panic!("{score} {level}: a warning never blocks: {e:?}"));
+            assert_eq!(
+                !checked.warnings.is_empty(),
+                warned,
+                "{score} {level} {mode:?}: {:?}",
+                checked.warnings
+            );
+            if warned {
+                assert_eq!(checked.warnings[0].field, "diem_tu_cham");
+                assert!(checked.warnings[0].message.contains("đề nghị xem lại"));
+                assert!(checked.pending.is_empty());
+            }
+        }
+    }
 }
 
 #[test]

@@ -117,13 +117,24 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
 /// (the same commune busier or quieter as the years go) and every district's consolidation
 /// accepted by the province. Returns how many rounds were added.
 pub fn demo_history(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<usize> {
+    history_rounds(conn, catalog, HISTORY)
+}
+
+/// Closed rounds of the periodic template for `periods` (period type, year, how busy the
+/// communes were against the first half of 2025), filed as [`demo_history`] files them; a
+/// period already there is left alone. Returns how many rounds were added.
+pub fn history_rounds(
+    conn: &mut Conn,
+    catalog: &Catalog,
+    periods: &[(&str, i32, f64)],
+) -> anyhow::Result<usize> {
     let Some(province) = province(conn)? else {
         return Ok(0);
     };
     let account_of = accounts_by_unit(conn)?;
     let communes = communes_of(conn, &province)?;
     let mut added = 0;
-    for &(period_type, year, scale) in HISTORY {
+    for &(period_type, year, scale) in periods {
         let label = if period_type == "year" {
             format!("năm {year}")
         } else {

@@ -467,4 +467,4 @@ fn finish_values(
 
 mod demo_rounds;
 
-pub use demo_rounds::{demo_history, demo_round};
+pub use demo_rounds::{demo_history, demo_round, history_rounds};

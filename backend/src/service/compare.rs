@@ -33,6 +33,9 @@ pub struct Comparison {
     pub unit: UnitRef,
     /// How the other round's figures were mapped, stated for the reader.
     pub note: String,
+    /// Set when the two periods are of different kinds (six months against a year): their
+    /// counts cover different lengths of time.
+    pub kind_warning: Option<String>,
     pub rows: Vec<CompareRow>,
     pub total: CompareRow,
 }
@@ -84,6 +87,13 @@ pub fn compare(
             "Số liệu của kỳ «{}» được quy đổi theo các đơn vị của kỳ «{}»: mỗi đơn vị bằng tổng số liệu của các đơn vị cũ đã hợp nhất vào đơn vị đó; tỷ lệ được tính lại từ tổng tử số và mẫu số.",
             other.round.title, ctx.round.title
         ),
+        kind_warning: (ctx.round.period_type != other.round.period_type).then(|| {
+            format!(
+                "Hai kỳ khác loại: {} và {}. Các số đếm cộng dồn theo thời gian (số buổi, số lượt, kinh phí…) của hai kỳ dài ngắn khác nhau, không so sánh trực tiếp được; nên so với kỳ cùng loại.",
+                super::rounds::period_label(&ctx.round),
+                super::rounds::period_label(&other.round)
+            )
+        }),
         rows: here
             .rows
             .iter()

@@ -61,6 +61,9 @@ pub struct ReportView {
     /// For a draft its filer can still change: what must be solved before it can be submitted
     /// (required fields, broken rules, missing reasons), by field.
     pub problems: Vec<FieldError>,
+    /// What the template's warning rules say of the stored figures: for the filer and the
+    /// reviewer to look at, never blocking.
+    pub warnings: Vec<FieldError>,
 }
 
 pub fn report_view(
@@ -122,6 +125,14 @@ pub fn report_view(
     } else {
         Vec::new()
     };
+    let warnings = if consolidated || report.is_none() {
+        Vec::new()
+    } else {
+        ctx.template
+            .validate(&values, &BTreeMap::new(), Mode::Draft)
+            .map(|f| f.warnings)
+            .unwrap_or_default()
+    };
     Ok(ReportView {
         round_id: ctx.round.id,
         unit: unit.into(),
@@ -151,6 +162,7 @@ pub fn report_view(
         prefill,
         overrides,
         problems,
+        warnings,
     })
 }
 

@@ -14,11 +14,12 @@ use toml::Spanned;
 
 use crate::text::{format_dec, format_int, line_col, nfc, translate_toml_message};
 use crate::{
-    Aggregate, ChoiceOption, Group, Indicator, IndicatorKind, PeriodType, RosterMeasure, Rule,
-    Section, Template, TemplateError,
+    Aggregate, ChoiceOption, Group, Indicator, IndicatorKind, PeriodType, RosterMeasure, Section,
+    Template, TemplateError,
 };
 
 mod raw;
+mod rules;
 
 use self::raw::*;
 
@@ -594,56 +595,6 @@ impl Checker<'_> {
             aggregate,
             roster: raw.roster,
         })
-    }
-
-    fn check_rules(
-        &self,
-        raw: Vec<Spanned<RawRule>>,
-        indicators: &[Indicator],
-    ) -> Result<Vec<Rule>, TemplateError> {
-        let ctx = &self.context;
-        let mut rules = Vec::with_capacity(raw.len());
-        for (index, spanned) in raw.into_iter().enumerate() {
-            let location = ctx.element_location("rules", index, &spanned.span());
-            let rule = spanned.into_inner();
-            let fail = |message: String| Err(ctx.error(location.clone(), message));
-            for (side, keys) in [("left", &rule.left), ("right", &rule.right)] {
-                if keys.is_empty() {
-                    return fail(format!(
-                        "Vế «{side}» của quy tắc phải nêu ít nhất một chỉ tiêu."
-                    ));
-                }
-                for key in keys {
-                    let Some(indicator) = indicators.iter().find(|i| &i.key == key) else {
-                        return fail(format!(
-                            "Quy tắc nhắc đến chỉ tiêu «{key}» nhưng mẫu báo cáo không có chỉ tiêu này."
-                        ));
-                    };
-                    if !matches!(
-                        indicator.kind,
-                        IndicatorKind::Integer { .. } | IndicatorKind::Decimal { .. }
-                    ) {
-                        return fail(format!(
-                            "Quy tắc chỉ so sánh được chỉ tiêu kiểu «integer» hoặc «decimal»; «{key}» là kiểu «{}».",
-                            kind_name(&indicator.kind)
-                        ));
-                    }
-                }
-            }
-            let message = nfc(&rule.message);
-            if message.is_empty() {
-                return fail(
-                    "Quy tắc phải có thông báo (message) để người nhập biết sai ở đâu.".to_owned(),
-                );
-            }
-            rules.push(Rule {
-                left: rule.left,
-                op: rule.op,
-                right: rule.right,
-                message,
-            });
-        }
-        Ok(rules)
     }
 
     fn check_sections(

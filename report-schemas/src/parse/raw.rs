@@ -131,8 +131,33 @@ pub(super) struct RawOption {
 pub(super) struct RawRule {
     pub(super) left: Vec<String>,
     pub(super) op: RuleOp,
+    #[serde(default)]
     pub(super) right: Vec<String>,
+    pub(super) value: Option<RawNumber>,
+    pub(super) when: Option<RawWhen>,
+    pub(super) severity: Option<Severity>,
     pub(super) message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWhen {
+    pub(super) key: String,
+    pub(super) is: RawAnswer,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawAnswer {
+    YesNo(bool),
+    Option(String),
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum Severity {
+    Error,
+    Warning,
 }
 
 #[derive(Deserialize)]

@@ -283,3 +283,69 @@ fn the_dashboard_reads_at_desktop_and_phone_width_and_its_bars_lead_down() {
         browser.url()
     );
 }
+
+#[test]
+fn the_comparison_gives_the_change_and_warns_when_the_periods_differ_in_kind() {
+    let app = TestApp::spawn_demo();
+    let province = app.login(PROVINCE);
+    let round = app.round_id;
+    let (_, rounds) = province.get("/api/v1/rounds");
+    let find = |kind: &str, year: i64| {
+        rounds["rounds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["period_type"] == kind
+                    && r["period_label"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(&year.to_string())
+            })
+            .unwrap_or_else(|| panic!("{kind} {year}: {rounds}"))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let half_2024 = find("half_year", 2024);
+    let year_2024 = find("year", 2024);
+    let key = "luot_nguoi_nghe";
+    let (_, same) = province.get(&format!(
+        "/api/v1/rounds/{round}/compare/{half_2024}/{PROVINCE}"
+    ));
+    assert!(same["kind_warning"].is_null(), "{same}");
+    let now = same["total"]["values"][key].as_f64().unwrap();
+    let before = same["total"]["other_values"][key].as_f64().unwrap();
+    let (status, _, html) = province.page(&format!(
+        "/ky-bao-cao/{round}/so-sanh/{PROVINCE}?voi={half_2024}&chi-tieu={key}"
+    ));
+    assert_eq!(status, 200);
+    assert!(!html.contains("kind-warning"));
+    // The change and its percentage, as the page writes them, are the API's figures'.
+    let row = html
+        .split("<tr>")
+        .find(|tr| tr.contains(&format!("chi-tieu={key}\"")))
+        .unwrap();
+    let cells: Vec<&str> = row
+        .split("<td class=\"num")
+        .skip(1)
+        .map(|td| &td[td.find('>').unwrap() + 1..td.find("</td>").unwrap()])
+        .collect();
+    let delta = now - before;
+    assert_eq!(figure(cells[2].trim_start_matches('+')), delta, "{row}");
+    let pct = format!("{:.1}", delta / before * 100.0).replace('.', ",");
+    assert!(cells[3].ends_with(&format!("{pct}%")), "{row} {pct}");
+
+    let (_, other) = province.get(&format!(
+        "/api/v1/rounds/{round}/compare/{year_2024}/{PROVINCE}"
+    ));
+    assert!(
+        other["kind_warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("6 tháng đầu năm 2025") && w.contains("Năm 2024")),
+        "{other}"
+    );
+    let (_, _, html) = province.page(&format!(
+        "/ky-bao-cao/{round}/so-sanh/{PROVINCE}?voi={year_2024}"
+    ));
+    assert!(html.contains("id=\"kind-warning\""));
+}

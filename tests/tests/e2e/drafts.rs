@@ -165,3 +165,63 @@ fn a_draft_is_parked_with_its_broken_rules_and_empty_fields_and_only_submitting_
     assert_eq!(submitted["status"], "submitted");
     assert_eq!(submitted["problems"], json!([]));
 }
+
+#[test]
+fn a_warning_rule_is_shown_to_the_filer_and_the_reviewer_and_never_blocks() {
+    let app = TestApp::spawn();
+    let commune = app.login(COMMUNE);
+    let path = app.report_path(COMMUNE);
+    let mut values = full_values(7);
+    values["diem_tu_cham"] = json!("95");
+    values["muc_do_hoan_thanh"] = json!("khong_hoan_thanh");
+    let (status, saved) = commune.put(
+        &path,
+        &json!({ "values": values, "sections": full_sections(), "version": 0 }),
+    );
+    assert_eq!(status, 200, "{saved}");
+    let warning = &saved["warnings"][0];
+    assert_eq!(warning["field"], "diem_tu_cham", "{saved}");
+    assert!(
+        warning["message"]
+            .as_str()
+            .unwrap()
+            .contains("Điểm tự chấm trên 90")
+    );
+    assert!(problems_of(&saved).is_empty(), "a warning is no problem");
+
+    // The filer sees it beside the field while filling.
+    let page = page_login(&app, COMMUNE);
+    let (_, _, html) = page.page(&format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id));
+    assert!(html.contains("id=\"wn-diem_tu_cham\""), "{html}");
+
+    // It never blocks: the report goes up, and the reviewer sees the same note beside the value.
+    let (status, submitted) = commune.post(
+        &format!("{path}/submit"),
+        &json!({ "version": saved["version"] }),
+    );
+    assert_eq!(status, 200, "{submitted}");
+    let district = page_login(&app, DISTRICT);
+    let (_, _, html) = district.page(&format!("/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.round_id));
+    let at = html
+        .find("id=\"wn-diem_tu_cham\"")
+        .expect("the reviewer sees the warning");
+    assert!(html[at..].contains("Điểm tự chấm trên 90"));
+
+    // Mended, the warning is gone.
+    let (_, returned) = app.login(DISTRICT).post(
+        &format!("{path}/return"),
+        &json!({ "reason": "Xem lại điểm tự chấm." }),
+    );
+    values["diem_tu_cham"] = json!("60");
+    let (status, saved) = commune.put(
+        &path,
+        &json!({ "values": values, "sections": full_sections(), "version": returned["version"] }),
+    );
+    assert_eq!(status, 200, "{saved}");
+    assert!(
+        saved
+            .get("warnings")
+            .is_none_or(|w| w.as_array().unwrap().is_empty()),
+        "{saved}"
+    );
+}

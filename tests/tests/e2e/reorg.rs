@@ -89,6 +89,13 @@ fn a_2024_round_keeps_its_structure_and_rollup_after_the_2025_reorganisation() {
     ));
     assert_eq!(status, 200, "{cmp}");
     assert!(cmp["note"].as_str().unwrap().contains("quy đổi"));
+    // A quarter against a year: said, since their counts cover different lengths of time.
+    assert!(
+        cmp["kind_warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("Hai kỳ khác loại")),
+        "{cmp}"
+    );
     assert_eq!(cmp["rows"].as_array().unwrap().len(), 65);
     let row = cmp["rows"]
         .as_array()
@@ -108,6 +115,7 @@ fn a_2024_round_keeps_its_structure_and_rollup_after_the_2025_reorganisation() {
     ));
     assert_eq!(status, 200);
     assert!(html.contains("quy đổi"));
+    assert!(html.contains("id=\"kind-warning\""));
     assert!(html.contains("Xã A Sào"));
 }
 

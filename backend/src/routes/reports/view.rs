@@ -32,6 +32,8 @@ struct FieldVm {
     /// In a saved draft: what must be solved before submitting (a broken rule, a required
     /// field still empty, a missing reason).
     problem: Option<String>,
+    /// What a warning rule says of the figure: worth a look, never blocking.
+    warning: Option<String>,
     required: bool,
     /// The roster's figure, for an indicator pre-filled from it.
     roster: Option<String>,
@@ -284,6 +286,7 @@ pub fn build_report_page(
                         options,
                         error: error_for(&ind.key),
                         problem: problem_for(&ind.key),
+                        warning: joined(&view.warnings, &ind.key),
                         required: ind.required,
                         roster: from_roster.map(|v| display_of(t, &ind.key, v)),
                         reason: match &form {

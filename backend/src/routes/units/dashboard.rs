@@ -87,10 +87,16 @@ fn show(t: &Template, key: &str, x: Option<f64>) -> String {
     display_agg(t, key, x.map(AggValue::Number).as_ref())
 }
 
-/// "+120 (+8,5%)" for a count, "+3,2 điểm %" for a ratio.
-fn delta(t: &Template, key: &str, now: Option<f64>, before: Option<f64>) -> (String, &'static str) {
+/// The change from `before` to `now`: "+120" and "+8,5%" for a count; "+3,2 điểm %" and
+/// nothing for a ratio (a change of a percentage in percent misleads); the direction's class.
+pub fn delta_parts(
+    t: &Template,
+    key: &str,
+    now: Option<f64>,
+    before: Option<f64>,
+) -> (String, String, &'static str) {
     let (Some(now), Some(before)) = (now, before) else {
-        return (String::new(), "");
+        return (String::new(), String::new(), "");
     };
     let d = now - before;
     let class = if d.abs() < 1e-9 {
@@ -105,19 +111,34 @@ fn delta(t: &Template, key: &str, now: Option<f64>, before: Option<f64>) -> (Str
         .indicator(key)
         .is_some_and(|i| matches!(i.kind, IndicatorKind::Ratio { .. }));
     if ratio {
-        return (format!("{sign}{} điểm %", vn::number(d, 1)), class);
+        return (
+            format!("{sign}{} điểm %", vn::number(d, 1)),
+            String::new(),
+            class,
+        );
     }
     let decimals = usize::from(d.fract().abs() > 1e-9);
-    let mut text = format!("{sign}{}", vn::number(d, decimals));
-    if before.abs() > 1e-9 {
+    let pct = if before.abs() > 1e-9 {
         let pct = d / before * 100.0;
-        text.push_str(&format!(
-            " ({}{}%)",
+        format!(
+            "{}{}%",
             if pct > 0.0 { "+" } else { "" },
             vn::number(pct, 1)
-        ));
+        )
+    } else {
+        String::new()
+    };
+    (format!("{sign}{}", vn::number(d, decimals)), pct, class)
+}
+
+/// "+120 (+8,5%)" for a count, "+3,2 điểm %" for a ratio.
+fn delta(t: &Template, key: &str, now: Option<f64>, before: Option<f64>) -> (String, &'static str) {
+    let (d, pct, class) = delta_parts(t, key, now, before);
+    if pct.is_empty() {
+        (d, class)
+    } else {
+        (format!("{d} ({pct})"), class)
     }
-    (text, class)
 }
 
 /// A period in two short lines under its column: "6 tháng đầu" / "2024", "Cả năm" / "2024".

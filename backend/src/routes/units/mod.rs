@@ -406,11 +406,23 @@ struct ComparePage {
     title: String,
     other_title: String,
     note: String,
-    /// (key, label, this round, the other round mapped)
-    totals: Vec<(String, String, String, String)>,
+    /// When the two periods are of different kinds (six months against a year).
+    kind_warning: Option<String>,
+    totals: Vec<CompareLine>,
     chosen_label: String,
-    /// (unit, this round, the other round mapped, reports mapped)
-    units: Vec<(String, String, String, u64)>,
+    units: Vec<CompareLine>,
+}
+
+/// A line of the comparison: an indicator (or a unit), both figures and the change.
+struct CompareLine {
+    key: String,
+    label: String,
+    now: String,
+    other: String,
+    delta: String,
+    delta_pct: String,
+    delta_class: &'static str,
+    reports: u64,
 }
 
 async fn compare_page(
@@ -424,8 +436,27 @@ async fn compare_page(
     let CompareQuery { voi, chi_tieu } = query.into_inner();
     let (ctx, other, cmp) = comparison(&state, user, (round_id, voi, code), false).await?;
     let t = &ctx.template;
-    let show = |key: &str, v: &BTreeMap<String, Option<AggValue>>| {
-        display_agg(t, key, v.get(key).and_then(Option::as_ref))
+    let number = |key: &str, v: &BTreeMap<String, Option<AggValue>>| match v.get(key) {
+        Some(Some(AggValue::Number(x))) => Some(*x),
+        _ => None,
+    };
+    let line = |key: &str,
+                label: String,
+                now: &BTreeMap<String, Option<AggValue>>,
+                other: &BTreeMap<String, Option<AggValue>>,
+                reports: u64| {
+        let (delta, delta_pct, delta_class) =
+            dashboard::delta_parts(t, key, number(key, now), number(key, other));
+        CompareLine {
+            key: key.to_owned(),
+            label,
+            now: display_agg(t, key, now.get(key).and_then(Option::as_ref)),
+            other: display_agg(t, key, other.get(key).and_then(Option::as_ref)),
+            delta,
+            delta_pct,
+            delta_class,
+            reports,
+        }
     };
     let keys: Vec<&String> = cmp.total.values.keys().collect();
     let chosen = chi_tieu
@@ -441,14 +472,15 @@ async fn compare_page(
         t.indicator(key)
             .map_or_else(|| key.to_owned(), |i| i.label.clone())
     };
-    let mut totals: Vec<(String, String, String, String)> = keys
+    let mut totals: Vec<CompareLine> = keys
         .iter()
         .map(|k| {
-            (
-                (*k).clone(),
+            line(
+                k,
                 label(k),
-                show(k, &cmp.total.values),
-                show(k, &cmp.total.other_values),
+                &cmp.total.values,
+                &cmp.total.other_values,
+                cmp.total.other_reports,
             )
         })
         .collect();
@@ -458,7 +490,7 @@ async fn compare_page(
             .position(|i| i.key == k)
             .unwrap_or(usize::MAX)
     };
-    totals.sort_by_key(|r| order(&r.0));
+    totals.sort_by_key(|r| order(&r.key));
     Ok(html(
         StatusCode::OK,
         &ComparePage {
@@ -470,16 +502,18 @@ async fn compare_page(
             title: ctx.round.title.clone(),
             other_title: other.round.title.clone(),
             note: cmp.note.clone(),
+            kind_warning: cmp.kind_warning.clone(),
             totals,
             chosen_label: label(&chosen),
             units: cmp
                 .rows
                 .iter()
                 .map(|r| {
-                    (
+                    line(
+                        &chosen,
                         r.unit.name.clone(),
-                        show(&chosen, &r.values),
-                        show(&chosen, &r.other_values),
+                        &r.values,
+                        &r.other_values,
                         r.other_reports,
                     )
                 })
