@@ -81,11 +81,13 @@ pub fn dashboard(
             let other = super::access::round_for(conn, catalog, user, round.id, ctx.now)?;
             let tree = load_subtree(conn, unit, ctx.round.period_end)?;
             let counted = trends::counted_units(conn, ctx, &tree, view.provisional)?;
+            let keys = stored_keys(t, t.key_indicators().iter().map(|i| i.key.as_str()));
             let (total, _) = Mapping::onto(conn, &tree, &[])?.consolidate_for(
                 conn,
                 &other,
                 false,
                 Some(&counted),
+                Some(&keys),
             )?;
             Some((other, total))
         }
@@ -107,7 +109,15 @@ pub fn dashboard(
             }),
         })
         .collect();
-    let mut series = trends::series(conn, catalog, user, ctx, unit, TREND_ROUNDS)?;
+    let mut series = trends::series(
+        conn,
+        catalog,
+        user,
+        ctx,
+        unit,
+        TREND_ROUNDS,
+        Some(&stored_keys(t, [chosen.as_str()])),
+    )?;
     // This round as the page counts it (provisional or not).
     if let Some(own) = series.iter_mut().find(|s| s.ctx.round.id == ctx.round.id) {
         own.total = view.total.rollup.clone();
@@ -125,6 +135,25 @@ pub fn dashboard(
         series,
         fields: fields_of(t),
     })
+}
+
+/// The stored figures that `keys` are computed from: each itself, a ratio its two parts.
+fn stored_keys<'a>(template: &'a Template, keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for key in keys {
+        match template.indicator(key).map(|i| &i.kind) {
+            Some(IndicatorKind::Ratio {
+                numerator,
+                denominator,
+                ..
+            }) => {
+                out.push(numerator.as_str());
+                out.push(denominator.as_str());
+            }
+            _ => out.push(key),
+        }
+    }
+    out
 }
 
 /// The group whose summed counts share one unit of measure, three or more of them: the

@@ -12,7 +12,7 @@ use super::units::Tree;
 use super::{RoundCtx, parse_map};
 use crate::catalog::Catalog;
 use crate::db::Conn;
-use crate::db::models::{Report, Round, Unit};
+use crate::db::models::{Round, Unit};
 use crate::db::schema::{reports, rounds, templates, unit_successions, units};
 use crate::error::AppResult;
 
@@ -112,28 +112,30 @@ impl Mapping {
         other: &RoundCtx,
         provisional: bool,
     ) -> AppResult<(Rollup, Vec<Rollup>)> {
-        self.consolidate_for(conn, other, provisional, None)
+        self.consolidate_for(conn, other, provisional, None, None)
     }
 
     /// [`Mapping::consolidate`], counting only the figures that land on the units of `only`
-    /// (this round's units whose reports count), so that two totals compare like with like.
+    /// (this round's units whose reports count), so that two totals compare like with like,
+    /// and reading only the indicators `keys` when given (a trend needs one).
     pub fn consolidate_for(
         &self,
         conn: &mut Conn,
         other: &RoundCtx,
         provisional: bool,
         only: Option<&HashSet<i32>>,
+        keys: Option<&[&str]>,
     ) -> AppResult<(Rollup, Vec<Rollup>)> {
-        let counted: Vec<Report> = reports::table
+        let counted: Vec<(i32, String)> = reports::table
             .filter(reports::round_id.eq(other.round.id))
             .filter(reports::status.eq_any(if provisional {
                 vec!["accepted", "submitted"]
             } else {
                 vec!["accepted"]
             }))
-            .select(Report::as_select())
+            .select((reports::unit_id, reports::values_json))
             .load(conn)?;
-        let ids: Vec<i32> = counted.iter().map(|r| r.unit_id).collect();
+        let ids: Vec<i32> = counted.iter().map(|r| r.0).collect();
         // Consolidated reports (a district's) are not figures of their own.
         let mut parents: HashSet<i32> = HashSet::new();
         for chunk in ids.chunks(5000) {
@@ -147,14 +149,17 @@ impl Mapping {
         }
         let mut per_row = vec![Rollup::default(); self.row_paths.len()];
         let mut total = Rollup::default();
-        for report in counted.iter().filter(|r| !parents.contains(&r.unit_id)) {
-            let Some((target, path)) = self.target(report.unit_id) else {
+        for (unit_id, json) in counted.iter().filter(|r| !parents.contains(&r.0)) {
+            let Some((target, path)) = self.target(*unit_id) else {
                 continue;
             };
             if only.is_some_and(|o| !o.contains(&target)) {
                 continue;
             }
-            let values: Values = parse_map(&report.values_json)?;
+            let values: Values = match keys {
+                Some(keys) => values_of(json, keys)?,
+                None => parse_map(json)?,
+            };
             total.add(&other.template, &values);
             if let Some(i) = self.row_paths.iter().position(|p| path.starts_with(p)) {
                 per_row[i].add(&other.template, &values);
@@ -162,6 +167,48 @@ impl Mapping {
         }
         Ok((total, per_row))
     }
+}
+
+/// The figures `keys` of a stored report's values, the others skipped unread.
+fn values_of(json: &str, keys: &[&str]) -> AppResult<Values> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+    struct Only<'k>(&'k [&'k str]);
+
+    impl<'de> Visitor<'de> for Only<'_> {
+        type Value = Values;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a report's values")
+        }
+
+        fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Values, M::Error> {
+            let mut out = Values::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if self.0.contains(&key.as_ref()) {
+                    out.insert(key.into_owned(), map.next_value()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Only<'_> {
+        type Value = Values;
+
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Values, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(json);
+    Only(keys).deserialize(&mut de).map_err(|e| {
+        crate::error::AppError::Unexpected(
+            anyhow::Error::new(e).context("stored report JSON unreadable"),
+        )
+    })
 }
 
 /// One round of a series: what it is and the unit's consolidated figures in it.
@@ -179,13 +226,14 @@ pub fn series(
     ctx: &RoundCtx,
     unit: &Unit,
     limit: usize,
+    keys: Option<&[&str]>,
 ) -> AppResult<Vec<SeriesRound>> {
     let tree = super::units::load_subtree(conn, unit, ctx.round.period_end)?;
     let mapping = Mapping::onto(conn, &tree, &[])?;
     let mut out = Vec::new();
     for round in rounds_of_template(conn, user, ctx, limit)? {
         let other = super::access::round_for(conn, catalog, user, round.id, ctx.now)?;
-        let (total, _) = mapping.consolidate(conn, &other, false)?;
+        let (total, _) = mapping.consolidate_for(conn, &other, false, None, keys)?;
         out.push(SeriesRound { ctx: other, total });
     }
     Ok(out)
