@@ -111,6 +111,15 @@ fn main() -> Result<()> {
             times.sort_by(f64::total_cmp);
             Ok(times[RUNS / 2])
         };
+        let trend = agent
+            .get(format!("{base}/ky-bao-cao/{ROUND}/don-vi/{unit}/bieu-do/xu-huong.svg"))
+            .call()?
+            .body_mut()
+            .read_to_string()?;
+        let columns = trend.matches("class=\"column\"").count();
+        if columns != 10 {
+            bail!("the trend should span 10 rounds, spans {columns}");
+        }
         let baseline = time(&format!("/api/v1/rounds/{ROUND}/rollup/{unit}"))?;
         let who = if unit == PROVINCE {
             "province, 8 districts, 242 communes"
