@@ -112,7 +112,9 @@ fn main() -> Result<()> {
             Ok(times[RUNS / 2])
         };
         let trend = agent
-            .get(format!("{base}/ky-bao-cao/{ROUND}/don-vi/{unit}/bieu-do/xu-huong.svg"))
+            .get(format!(
+                "{base}/ky-bao-cao/{ROUND}/don-vi/{unit}/bieu-do/xu-huong.svg"
+            ))
             .call()?
             .body_mut()
             .read_to_string()?;

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod db;
+pub mod document;
 pub mod domain;
 pub mod error;
 pub mod excel;

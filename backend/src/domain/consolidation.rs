@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDateTime;
-use report_schemas::{AggValue, Rollup, Template};
+use report_schemas::{AggValue, IndicatorKind, Rollup, Template};
 use serde::{Deserialize, Serialize};
 
-use super::ReportStatus;
+use super::{ReportStatus, vn};
 
 /// A unit as a view names it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -91,4 +91,28 @@ pub struct RollupView {
     pub provisional: bool,
     pub rows: Vec<RollupRow>,
     pub total: RollupRow,
+}
+
+/// A figure as the pages show it: "1.234", "12,5", "75,0%", "Có: 3 · Không: 1".
+pub fn display_figure(template: &Template, key: &str, v: Option<&AggValue>) -> String {
+    let Some(ind) = template.indicator(key) else {
+        return String::new();
+    };
+    match v {
+        None => "–".into(),
+        Some(AggValue::Number(x)) => match &ind.kind {
+            IndicatorKind::Ratio { .. } => vn::percent(*x),
+            IndicatorKind::Decimal { .. } => vn::number(*x, 1),
+            _ if matches!(ind.aggregate, report_schemas::Aggregate::Average) => vn::number(*x, 1),
+            _ => vn::number(*x, 0),
+        },
+        Some(AggValue::Counts(counts)) => match &ind.kind {
+            IndicatorKind::Choice { options } => options
+                .iter()
+                .map(|o| format!("{}: {}", o.label, counts.get(&o.key).copied().unwrap_or(0)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        },
+    }
 }

@@ -5,7 +5,7 @@ pub mod consolidation;
 pub mod period;
 pub mod vn;
 
-pub use consolidation::{Completeness, RollupRow, RollupView, UnitRef};
+pub use consolidation::{Completeness, RollupRow, RollupView, UnitRef, display_figure};
 
 use serde::Serialize;
 

@@ -68,6 +68,14 @@ pub fn lower_first(s: &str) -> String {
     }
 }
 
+pub fn upper_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// "1.234.567"; negative numbers keep their sign.
 pub fn int(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -116,14 +124,15 @@ pub fn date_short(d: NaiveDate) -> String {
     format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
 }
 
-/// "ngày 13 tháng 02 năm 2012", as in the place-and-date line of a Party document.
+/// "ngày 13 tháng 02 năm 2012", "ngày 05 tháng 6 năm 2025", as in the place-and-date line of
+/// a Party document: a day under 10 and the months 1 and 2 take a leading zero.
 pub fn date_long(d: NaiveDate) -> String {
-    format!(
-        "ngày {:02} tháng {:02} năm {}",
-        d.day(),
-        d.month(),
-        d.year()
-    )
+    let month = if d.month() < 3 {
+        format!("{:02}", d.month())
+    } else {
+        d.month().to_string()
+    };
+    format!("ngày {:02} tháng {month} năm {}", d.day(), d.year())
 }
 
 /// A stored UTC instant in Vietnam time. Asia/Ho_Chi_Minh has kept UTC+7, without daylight
@@ -195,6 +204,8 @@ mod tests {
     fn dates_read_the_vietnamese_way() {
         let d = NaiveDate::from_ymd_opt(2012, 2, 13).unwrap();
         assert_eq!(date_long(d), "ngày 13 tháng 02 năm 2012");
+        let june = NaiveDate::from_ymd_opt(2025, 6, 5).unwrap();
+        assert_eq!(date_long(june), "ngày 05 tháng 6 năm 2025");
         let utc = d.and_hms_opt(17, 30, 0).unwrap();
         assert_eq!(datetime(utc), "00:30 ngày 14/02/2012");
     }

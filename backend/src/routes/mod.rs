@@ -15,6 +15,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod document;
 pub mod excel;
 pub mod home;
 pub mod origin;
@@ -70,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(units::api)
             .configure(rosters::api)
             .configure(excel::api)
+            .configure(document::api)
             .configure(admin::api)
             .configure(accounts::api)
             .default_service(web::to(|| async {
@@ -85,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(units::pages)
         .configure(rosters::pages)
         .configure(excel::pages)
+        .configure(document::pages)
         .configure(admin::pages)
         .configure(accounts::pages)
         .default_service(web::to(page::not_found));

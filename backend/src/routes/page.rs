@@ -11,13 +11,13 @@ use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
 use askama::Template;
-use report_schemas::{AggValue, FieldError, IndicatorKind, Template as ReportTemplate};
+use report_schemas::FieldError;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::session::SESSION_COOKIE;
 use crate::AppState;
-use crate::domain::{ReportStatus, vn};
+use crate::domain::ReportStatus;
 use crate::error::AppError;
 use crate::service::{CurrentUser, session};
 
@@ -484,29 +484,7 @@ pub fn status_class(s: ReportStatus) -> &'static str {
     }
 }
 
-/// A figure as the pages show it: "1.234", "12,5", "75,0%", "Có: 3 · Không: 1".
-pub fn display_agg(template: &ReportTemplate, key: &str, v: Option<&AggValue>) -> String {
-    let Some(ind) = template.indicator(key) else {
-        return String::new();
-    };
-    match v {
-        None => "–".into(),
-        Some(AggValue::Number(x)) => match &ind.kind {
-            IndicatorKind::Ratio { .. } => vn::percent(*x),
-            IndicatorKind::Decimal { .. } => vn::number(*x, 1),
-            _ if matches!(ind.aggregate, report_schemas::Aggregate::Average) => vn::number(*x, 1),
-            _ => vn::number(*x, 0),
-        },
-        Some(AggValue::Counts(counts)) => match &ind.kind {
-            IndicatorKind::Choice { options } => options
-                .iter()
-                .map(|o| format!("{}: {}", o.label, counts.get(&o.key).copied().unwrap_or(0)))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            _ => String::new(),
-        },
-    }
-}
+pub use crate::domain::display_figure as display_agg;
 
 /// What a page says about the last action: a success notice, or an error with its status.
 pub struct Flash {

@@ -138,7 +138,10 @@ pub fn dashboard(
 }
 
 /// The stored figures that `keys` are computed from: each itself, a ratio its two parts.
-fn stored_keys<'a>(template: &'a Template, keys: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+fn stored_keys<'a>(
+    template: &'a Template,
+    keys: impl IntoIterator<Item = &'a str>,
+) -> Vec<&'a str> {
     let mut out = Vec::new();
     for key in keys {
         match template.indicator(key).map(|i| &i.kind) {

@@ -29,6 +29,7 @@ fn the_openapi_document_is_served_without_login_and_lists_every_operation() {
         ("/api/v1/rounds/{round}/reports/{unit}/return", &["post"]),
         ("/api/v1/rounds/{round}/rollup/{unit}", &["get"]),
         ("/api/v1/rounds/{round}/export/{file}", &["get"]),
+        ("/api/v1/rounds/{round}/document/{file}", &["get"]),
         ("/api/v1/rounds/{round}/compare/{other}/{unit}", &["get"]),
         ("/api/v1/rounds/{round}/form/{file}", &["get"]),
         ("/api/v1/rounds/{round}/bulk/{unit}", &["post"]),

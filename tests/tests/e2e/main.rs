@@ -7,6 +7,7 @@ mod authorization;
 mod bad_input;
 mod browser;
 mod dashboard;
+mod document;
 mod drafts;
 mod export;
 mod forgery;
