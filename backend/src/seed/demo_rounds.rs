@@ -1,5 +1,5 @@
 //! The demo's rounds: the open six-month round of 2025 with reports in every state, and the
-//! four closed rounds before it (2023 and 2024, six months and year), every report accepted,
+//! closed rounds before it (six months of 2022; six months and year of 2023 and 2024), every report accepted,
 //! so that trends and comparisons have real history to show.
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +24,7 @@ use crate::service::{self, CurrentUser};
 /// The rounds before the demo's open one: period type, year, and how busy the communes were
 /// against the first half of 2025 (a year's round counts about twice a half-year's).
 const HISTORY: &[(&str, i32, f64)] = &[
+    ("half_year", 2022, 0.64),
     ("half_year", 2023, 0.72),
     ("year", 2023, 1.50),
     ("half_year", 2024, 0.86),
@@ -64,7 +65,19 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
                 _ => continue,
             };
             let roster = roster_of(conn, unit, &round, &template)?;
-            let (values, sections) = demo_values(&template, &mut rng, &roster)?;
+            let (mut values, sections) = demo_values(&template, &mut rng, &roster)?;
+            // A few slips of the kind a board must catch: an extra zero typed in the
+            // attendance, an amount typed in thousands of đồng instead of millions.
+            let slip = |values: &mut BTreeMap<String, serde_json::Value>, key: &str, by: f64| {
+                if let Some(v) = values.get(key).and_then(serde_json::Value::as_f64) {
+                    values.insert(key.to_owned(), json!((v * by).round()));
+                }
+            };
+            match roll {
+                45..=47 => slip(&mut values, "luot_nguoi_nghe", 10.0),
+                1 | 2 => slip(&mut values, "kinh_phi", 100.0),
+                _ => {}
+            }
             let late = rng.chance(20);
             let submitted: Option<NaiveDateTime> = (status != "draft").then(|| {
                 if late {

@@ -64,6 +64,9 @@ pub struct ReportView {
     /// What the template's warning rules say of the stored figures: for the filer and the
     /// reviewer to look at, never blocking.
     pub warnings: Vec<FieldError>,
+    /// Figures far from the commune's own earlier rounds or from its peers (`quality`):
+    /// questions for the filer and the reviewer, never blocking.
+    pub flags: Vec<FieldError>,
 }
 
 pub fn report_view(
@@ -125,13 +128,30 @@ pub fn report_view(
     } else {
         Vec::new()
     };
-    let warnings = if consolidated || report.is_none() {
-        Vec::new()
+    let typed = if consolidated || report.is_none() {
+        None
     } else {
         ctx.template
             .validate(&values, &BTreeMap::new(), Mode::Draft)
-            .map(|f| f.warnings)
-            .unwrap_or_default()
+            .ok()
+    };
+    let warnings = typed
+        .as_ref()
+        .map(|f| f.warnings.clone())
+        .unwrap_or_default();
+    let flags = match (&typed, unit.parent_id) {
+        (Some(f), Some(parent)) => {
+            let scope = super::units::unit_by_id(conn, parent)?;
+            super::quality::flags(conn, user, ctx, &scope, Some((unit.id, &f.values)))?
+                .into_iter()
+                .filter(|flag| flag.unit.code == unit.code)
+                .map(|flag| FieldError {
+                    field: flag.key,
+                    message: flag.message,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
     };
     Ok(ReportView {
         round_id: ctx.round.id,
@@ -163,6 +183,7 @@ pub fn report_view(
         overrides,
         problems,
         warnings,
+        flags,
     })
 }
 

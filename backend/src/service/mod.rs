@@ -39,6 +39,7 @@ pub mod filing;
 pub mod history;
 pub mod official;
 pub mod orientation;
+pub mod quality;
 pub mod queue;
 pub mod review;
 pub mod rollup;

@@ -169,8 +169,42 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// The accepted figures `keys` of round `round_id`, by the unit of this round's
+    /// subtree each landed on (old units merged into one are summed).
+    pub fn by_unit(
+        &self,
+        conn: &mut Conn,
+        round_id: i32,
+        keys: &[&str],
+    ) -> AppResult<HashMap<i32, HashMap<String, f64>>> {
+        let counted: Vec<(i32, String)> = reports::table
+            .filter(reports::round_id.eq(round_id))
+            .filter(reports::status.eq("accepted"))
+            .select((reports::unit_id, reports::values_json))
+            .load(conn)?;
+        let mut out: HashMap<i32, HashMap<String, f64>> = HashMap::new();
+        for (unit_id, json) in &counted {
+            let Some((target, _)) = self.target(*unit_id) else {
+                continue;
+            };
+            let values = values_of(json, keys)?;
+            let into = out.entry(target).or_default();
+            for (k, v) in values {
+                let x = match v {
+                    report_schemas::Value::Int(i) => i as f64,
+                    report_schemas::Value::Dec(d) => d,
+                    _ => continue,
+                };
+                *into.entry(k).or_default() += x;
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The figures `keys` of a stored report's values, the others skipped unread.
-fn values_of(json: &str, keys: &[&str]) -> AppResult<Values> {
+pub(super) fn values_of(json: &str, keys: &[&str]) -> AppResult<Values> {
     use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
     struct Only<'k>(&'k [&'k str]);

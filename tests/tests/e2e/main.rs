@@ -18,6 +18,7 @@ mod hostile;
 mod offline;
 mod pages;
 mod phone;
+mod quality;
 mod queue;
 mod reorg;
 mod roster;

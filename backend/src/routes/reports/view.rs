@@ -34,6 +34,8 @@ struct FieldVm {
     problem: Option<String>,
     /// What a warning rule says of the figure: worth a look, never blocking.
     warning: Option<String>,
+    /// Why the figure looks unusual against the unit's past or its peers.
+    flag: Option<String>,
     required: bool,
     /// The roster's figure, for an indicator pre-filled from it.
     roster: Option<String>,
@@ -287,6 +289,7 @@ pub fn build_report_page(
                         error: error_for(&ind.key),
                         problem: problem_for(&ind.key),
                         warning: joined(&view.warnings, &ind.key),
+                        flag: joined(&view.flags, &ind.key),
                         required: ind.required,
                         roster: from_roster.map(|v| display_of(t, &ind.key, v)),
                         reason: match &form {

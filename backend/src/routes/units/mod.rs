@@ -4,6 +4,7 @@
 
 mod dashboard;
 mod grid;
+mod quality;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,10 @@ pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.route("/rounds/{round}/rollup/{unit}", web::get().to(rollup_json))
         .route("/rounds/{round}/overdue/{unit}", web::get().to(overdue))
         .route(
+            "/rounds/{round}/quality/{unit}",
+            web::get().to(quality::quality_json),
+        )
+        .route(
             "/rounds/{round}/compare/{other}/{unit}",
             web::get().to(compare_json),
         );
@@ -44,6 +49,10 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
     .route(
         "/ky-bao-cao/{round}/so-sanh/{unit}",
         web::get().to(compare_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/chat-luong/{unit}",
+        web::get().to(quality::quality_page),
     )
     .route(
         "/ky-bao-cao/{round}/don-vi/{unit}/bieu-do/{chart}",
