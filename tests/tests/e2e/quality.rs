@@ -63,7 +63,7 @@ fn a_jump_against_the_communes_own_years_is_flagged_where_it_is_read_and_steady_
     }
 
     // This year an extra zero: 3,600. The commune sees the question while filling.
-    let round = i64::from(app.round_id);
+    let round = app.round_id;
     let saved = draft(&commune, round, 3600, &json!(0));
     let flags = flags_of(&saved);
     assert_eq!(flags.len(), 1, "{saved}");
