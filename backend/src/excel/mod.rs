@@ -13,6 +13,7 @@ pub mod export;
 pub mod form;
 pub mod guard;
 pub mod legacy;
+pub mod series;
 pub mod upload;
 
 pub use export::{Consolidated, ExportData, ExportError, WriterStopped, write_workbook};

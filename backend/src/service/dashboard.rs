@@ -138,7 +138,7 @@ pub fn dashboard(
 }
 
 /// The stored figures that `keys` are computed from: each itself, a ratio its two parts.
-fn stored_keys<'a>(
+pub fn stored_keys<'a>(
     template: &'a Template,
     keys: impl IntoIterator<Item = &'a str>,
 ) -> Vec<&'a str> {

@@ -46,6 +46,7 @@ pub mod rollup;
 pub mod rosters;
 pub mod round_life;
 pub mod rounds;
+pub mod series;
 pub mod session;
 pub mod throttle;
 pub mod trends;

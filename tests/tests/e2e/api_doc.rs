@@ -22,6 +22,7 @@ fn the_openapi_document_is_served_without_login_and_lists_every_operation() {
         ("/api/v1/rounds/{round}/tasks/{unit}", &["put"]),
         ("/api/v1/rounds/{round}/overdue/{unit}", &["get"]),
         ("/api/v1/rounds/{round}/quality/{unit}", &["get"]),
+        ("/api/v1/rounds/{round}/series/{unit}", &["get"]),
         ("/api/v1/rounds/{round}/reports/{unit}/reopen", &["post"]),
         ("/api/v1/rounds/{round}/reports/{unit}/history", &["get"]),
         ("/api/v1/rounds/{round}/reports/{unit}", &["get", "put"]),

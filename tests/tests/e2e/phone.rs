@@ -110,6 +110,13 @@ fn every_page_fits_a_phone_and_the_form_keeps_its_buttons_in_reach() {
     // The completeness table stacks: each commune's status is on the screen, not off to the right.
     within_the_screen(&browser, "#completeness");
     let commune = a_commune_not_started(&browser);
+    browser.go(&format!(
+        "{}/ky-bao-cao/{round}/chat-luong/{DISTRICT}",
+        app.base
+    ));
+    browser.wait_for("#flags");
+    fits_the_screen(&browser, "district-quality");
+    within_the_screen(&browser, "#flags");
     browser.go(&format!("{}/to-khoa-giao", app.base));
     browser.wait_for("main h1");
     fits_the_screen(&browser, "district-teams");
@@ -153,6 +160,12 @@ fn every_page_fits_a_phone_and_the_form_keeps_its_buttons_in_reach() {
         );
     }
     browser.screenshot("phone-commune-form-middle");
+    browser.go(&format!(
+        "{}/ky-bao-cao/{round}/xu-huong/{commune}",
+        app.base
+    ));
+    browser.wait_for("#series");
+    fits_the_screen(&browser, "commune-series");
     browser.go(&format!("{}/to-khoa-giao", app.base));
     browser.wait_for("main h1");
     fits_the_screen(&browser, "commune-team");

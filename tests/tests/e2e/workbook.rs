@@ -38,15 +38,15 @@ fn same(a: &Seen, b: &Seen) -> bool {
 }
 
 /// Formula cells checked, and how many of them are empty.
-struct Recomputed {
-    formulas: usize,
-    empty: usize,
-    wrong: Vec<String>,
+pub(crate) struct Recomputed {
+    pub(crate) formulas: usize,
+    pub(crate) empty: usize,
+    pub(crate) wrong: Vec<String>,
 }
 
 /// Compares the cached value of every formula cell of `bytes` with the value LibreOffice
 /// computes when it opens the file (set to recalculate everything on load) and saves it again.
-fn recompute(dir: &Path, name: &str, bytes: &[u8]) -> Recomputed {
+pub(crate) fn recompute(dir: &Path, name: &str, bytes: &[u8]) -> Recomputed {
     let ours_path = dir.join(name);
     std::fs::write(&ours_path, bytes).unwrap();
     let theirs = std::fs::read(soffice(dir, &ours_path, "xlsx")).unwrap();

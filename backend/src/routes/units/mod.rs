@@ -5,6 +5,7 @@
 mod dashboard;
 mod grid;
 mod quality;
+mod series;
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,10 @@ pub fn api(cfg: &mut web::ServiceConfig) {
             web::get().to(quality::quality_json),
         )
         .route(
+            "/rounds/{round}/series/{unit}",
+            web::get().to(series::series_json),
+        )
+        .route(
             "/rounds/{round}/compare/{other}/{unit}",
             web::get().to(compare_json),
         );
@@ -49,6 +54,10 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
     .route(
         "/ky-bao-cao/{round}/so-sanh/{unit}",
         web::get().to(compare_page),
+    )
+    .route(
+        "/ky-bao-cao/{round}/xu-huong/{unit}",
+        web::get().to(series::series_page),
     )
     .route(
         "/ky-bao-cao/{round}/chat-luong/{unit}",
