@@ -183,7 +183,13 @@ fn every_chart_and_tile_is_the_consolidation_and_the_trend_is_each_rounds_own() 
         let cells: Vec<f64> = tr
             .split("<td class=\"num\"")
             .skip(1)
-            .map(|td| figure(&td[td.find('>').unwrap() + 1..td.find("</td>").unwrap()]))
+            .map(|td| {
+                let inner = &td[td.find('>').unwrap() + 1..td.find("</td>").unwrap()];
+                // Each cell leads to the unit, as its row's name does.
+                let link = &inner[..inner.find('>').unwrap() + 1];
+                assert!(link.starts_with("<a href=\"/ky-bao-cao/"), "{inner}");
+                figure(&inner[link.len()..inner.find("</a>").unwrap()])
+            })
             .collect();
         let expected: Vec<f64> = fields
             .iter()
@@ -239,8 +245,10 @@ fn the_dashboard_reads_at_desktop_and_phone_width_and_its_bars_lead_down() {
     let browser = Browser::start();
     browser.login(&app.base, PROVINCE);
     let page = format!("{}/ky-bao-cao/{}/don-vi/{PROVINCE}", app.base, app.round_id);
-    browser.go(&page);
+    // The home's work queue leads to the dashboard.
+    browser.click(&format!("#dashboard-link-{}", app.round_id));
     browser.wait_for("#dashboard");
+    assert!(browser.url().starts_with(&page), "{}", browser.url());
     // At desktop width the four status tiles share a row, and the charts sit side by side,
     // all above the tables.
     let layout = browser.eval(
@@ -261,6 +269,40 @@ fn the_dashboard_reads_at_desktop_and_phone_width_and_its_bars_lead_down() {
     assert!(cards.iter().all(|c| c == &cards[0]), "{layout}");
     assert!(layout["table"].as_f64().unwrap() > layout["ranked"].as_f64().unwrap());
     browser.screenshot("desktop-dashboard");
+
+    // Printed for a meeting: the charts and tiles are on paper, the buttons and links not.
+    let pdf = browser.call(
+        "POST",
+        "/print",
+        Some(serde_json::json!({ "background": true, "shrinkToFit": true })),
+    );
+    use base64::Engine as _;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(pdf.as_str().unwrap())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dashboard.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    if let Some(keep) = std::env::var_os("BAOCAO_SCREENSHOTS") {
+        std::fs::copy(&file, std::path::Path::new(&keep).join("dashboard.pdf")).unwrap();
+    }
+    let text = std::process::Command::new("pdftotext")
+        .arg(&file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is not installed: run ./scripts/test");
+    let text = String::from_utf8(text.stdout).unwrap();
+    for part in [
+        "Tổng quan",
+        "Tỷ lệ nộp",
+        "Tình hình nộp báo cáo theo đơn vị",
+        "Huyện Quỳnh Phụ",
+    ] {
+        assert!(text.contains(part), "the print lacks «{part}»");
+    }
+    for part in ["Tải biểu đồ (SVG)", "Đăng xuất", "Xem"] {
+        assert!(!text.contains(part), "the print shows «{part}»");
+    }
 
     // On a phone the same page fits the screen, and a district's bar leads to its page.
     browser.resize(390, 844);
