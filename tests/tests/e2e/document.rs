@@ -100,6 +100,21 @@ fn the_drafted_report_is_in_the_party_format_with_the_consolidations_figures() {
             .contains(&format!("bao-cao-tong-hop-{DISTRICT}-ky-{round}.docx"))
     );
 
+    // A4, margins of 20 mm top and bottom, 30 mm left, 15 mm right (in twips); Times New
+    // Roman 14 (28 half-points) by default.
+    let part = |name: &str| {
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).unwrap();
+        let mut xml = String::new();
+        zip.by_name(name).unwrap().read_to_string(&mut xml).unwrap();
+        xml
+    };
+    let document = part("word/document.xml");
+    assert!(document.contains(r#"<w:pgSz w:w="11906" w:h="16838" />"#));
+    assert!(document.contains(r#"w:top="1134" w:right="850" w:bottom="1134" w:left="1701""#));
+    let styles = part("word/styles.xml");
+    assert!(styles.contains(r#"<w:sz w:val="28" />"#));
+    assert!(styles.contains(r#"w:ascii="Times New Roman""#));
+
     let (text, pages) = printed(dir.path(), "district.docx", &bytes);
     for part in [
         "HUYỆN ỦY QUỲNH PHỤ",
