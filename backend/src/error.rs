@@ -34,6 +34,11 @@ pub enum AppError {
     /// Too many failed logins: try again after `retry_after` seconds.
     #[error("{message}")]
     Throttled { message: String, retry_after: u64 },
+    /// Too many requests are waiting for the database: try again after `retry_after` seconds.
+    #[error(
+        "Máy chủ đang bận vì quá nhiều người gửi cùng lúc. Xin thử lại sau ít giây; chưa có gì được lưu từ lần gửi này."
+    )]
+    Busy { retry_after: u64 },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -68,6 +73,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::TooLarge(_) => "too_large",
             AppError::Throttled { .. } => "too_many_attempts",
+            AppError::Busy { .. } => "busy",
             AppError::PasswordChangeRequired => "password_change_required",
             AppError::Unexpected(_) => "internal",
         }

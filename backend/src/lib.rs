@@ -12,6 +12,7 @@ pub mod document;
 pub mod domain;
 pub mod error;
 pub mod excel;
+pub mod gate;
 pub mod reorg;
 pub mod routes;
 pub mod seed;
@@ -31,6 +32,8 @@ pub struct AppState {
     /// Password hashes are checked a few at a time, off the database pool, so that a flood of
     /// logins waits its turn instead of taking every core and connection.
     pub hashing: tokio::sync::Semaphore,
+    /// Admission to the database work: bounded running, bounded waiting, then 503.
+    pub gate: gate::Gate,
     /// What the server's own backups did last.
     pub backups: backup::SharedStatus,
     /// The public origin, when the server is told it (see [`config::Settings::public_url`]).

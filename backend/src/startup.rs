@@ -57,6 +57,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
                 std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             ),
             public_origin,
+            gate: crate::gate::Gate::new(settings.gate),
         },
         prepared,
     ))
@@ -124,6 +125,9 @@ impl Application {
                 .app_data(state.clone())
                 .configure(routes::configure)
         })
+        // Database work and password checks run on each worker's blocking threads; the gate
+        // lets a few run at once, so a few threads suffice: a rush waits as tasks, not threads.
+        .worker_max_blocking_threads(crate::db::POOL_SIZE as usize + 2)
         .listen(listener)?
         .run();
         Ok(Application { port, server })

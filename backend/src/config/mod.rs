@@ -35,6 +35,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// The server's own backups.
     pub backups: Backups,
+    /// How many requests work on the database at once, and wait for it.
+    pub gate: crate::gate::GateLimits,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             login: LoginLimits::default(),
             public_url: None,
             backups: Backups::default(),
+            gate: crate::gate::GateLimits::default(),
         }
     }
 }

@@ -38,6 +38,9 @@ pub fn sqlite_path(url: &str) -> &str {
         .unwrap_or(url)
 }
 
+/// Connections in the pool: also how many jobs run at once (see `crate::gate`).
+pub const POOL_SIZE: u32 = 8;
+
 /// Opens the pool and brings the schema up to date.
 pub fn connect(url: &str) -> anyhow::Result<DbPool> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -51,7 +54,7 @@ pub fn connect(url: &str) -> anyhow::Result<DbPool> {
     }
     let manager = ConnectionManager::<Conn>::new(sqlite_path(url));
     let pool = Pool::builder()
-        .max_size(8)
+        .max_size(POOL_SIZE)
         .min_idle(Some(1))
         .connection_customizer(Box::new(SqliteOptions))
         .build(manager)?;

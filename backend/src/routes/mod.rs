@@ -106,7 +106,13 @@ where
     F: FnOnce(&mut Conn, &AppState) -> AppResult<T> + Send + 'static,
 {
     let state = state.clone();
+    let turn = state
+        .gate
+        .enter()
+        .await
+        .map_err(|_| AppError::Busy { retry_after: 2 })?;
     web::block(move || {
+        let _turn = turn;
         let mut conn = state.pool.get()?;
         f(&mut conn, &state)
     })
@@ -318,6 +324,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -327,7 +334,7 @@ impl ResponseError for AppError {
             tracing::error!(error = ?e, "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
-        if let AppError::Throttled { retry_after, .. } = self {
+        if let AppError::Throttled { retry_after, .. } | AppError::Busy { retry_after } = self {
             response.insert_header((
                 actix_web::http::header::RETRY_AFTER,
                 retry_after.to_string(),

@@ -133,6 +133,7 @@ impl ResponseError for PageError {
             StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST => "Dữ liệu chưa hợp lệ",
             StatusCode::PAYLOAD_TOO_LARGE => "Tệp quá lớn",
             StatusCode::TOO_MANY_REQUESTS => "Tạm thời bị chặn",
+            StatusCode::SERVICE_UNAVAILABLE => "Máy chủ đang bận",
             _ => "Có lỗi xảy ra",
         };
         let shown = ShownError {

@@ -24,6 +24,7 @@ mod reorg;
 mod roster;
 mod round_life;
 mod rounds;
+mod rush;
 mod series;
 mod sessions;
 mod story;
