@@ -1,0 +1,287 @@
+//! The deadline rush: 1,000 communes (a test province of 67 districts) each saving its report
+//! and submitting it, all at once, against the release server over real HTTP on loopback.
+//!
+//! Measured in the same run, on the same disk: the baseline, bare SQLite committing one row
+//! per transaction at `synchronous = FULL` in WAL mode (what the server's connections use),
+//! against the server's durable operations per second; and the latency of each operation
+//! (p50, p99), the errors, and the server's peak threads and resident memory (from /proc).
+//! Run with `cargo bench -p baocao --bench rush -- [--communes N]`.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use baocao::config::Settings;
+use baocao::db::schema::accounts;
+use baocao::domain::vn;
+use baocao::service::rounds::RoundInput;
+use baocao::service::{self, session};
+use baocao::startup::prepare;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+
+const ROOT: &str = "99";
+const DISTRICTS: usize = 67;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Bare SQLite: `n` single-row transactions at synchronous=FULL, WAL; commits per second.
+fn baseline(dir: &Path, n: usize) -> Result<f64> {
+    let path = dir.join("baseline.db");
+    let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut conn,
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+         CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
+    )?;
+    let row = "x".repeat(1500);
+    let started = Instant::now();
+    for i in 0..n {
+        diesel::sql_query(format!("INSERT INTO t (id, v) VALUES ({i}, '{row}')"))
+            .execute(&mut conn)?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+fn proc_status(pid: u32) -> (u64, u64) {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("Threads:"))
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let communes: usize = args
+        .iter()
+        .position(|a| a == "--communes")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(1000);
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("rush.db");
+    let settings = Settings {
+        database: db.to_string_lossy().into_owned(),
+        schemas: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../report-schemas/schemas")),
+        ..Settings::default()
+    };
+    let (state, _) = prepare(&settings)?;
+    let mut conn = state.pool.get()?;
+    let mut csv = String::from("code,name,kind,parent_code\n");
+    csv.push_str(&format!("{ROOT},Tỉnh Thử Nghiệm,province,\n"));
+    for d in 0..DISTRICTS {
+        csv.push_str(&format!(
+            "{},Huyện Thử Nghiệm {:03},district,{ROOT}\n",
+            1000 + d,
+            d + 1
+        ));
+    }
+    for c in 0..communes {
+        csv.push_str(&format!(
+            "{},Xã Thử Nghiệm {:04},commune,{}\n",
+            100_000 + c,
+            c + 1,
+            1000 + c % DISTRICTS
+        ));
+    }
+    baocao::seed::load_units(&mut conn, &csv)?;
+    baocao::seed::demo_accounts(&mut conn)?;
+    let root = service::units::unit_by_code(&mut conn, ROOT, None)
+        .map_err(|e| anyhow!("{e}"))?
+        .context("no root")?;
+    let input = RoundInput {
+        template: "dinh-ky".into(),
+        period_type: "half_year".into(),
+        year: 2026,
+        commune_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 1),
+        district_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 5),
+        ..RoundInput::default()
+    };
+    let round = service::rounds::open_round(
+        &mut conn,
+        &state.catalog,
+        None,
+        &root,
+        &input,
+        vn::now_utc(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    // A session for every commune, opened here: a rush of logins is another matter (argon2).
+    let commune_accounts: Vec<(String, i32)> = accounts::table
+        .filter(accounts::role.eq("commune"))
+        .select((accounts::username, accounts::id))
+        .load(&mut conn)?;
+    let mut clients = Vec::new();
+    for (username, id) in commune_accounts.into_iter().take(communes) {
+        let token = session::open_session(
+            &mut conn,
+            id,
+            &settings.sessions,
+            &session::Client::default(),
+        )
+        .map_err(|e| anyhow!("{e}"))?;
+        clients.push((username, token));
+    }
+    drop(conn);
+    drop(state);
+
+    let commits = baseline(dir.path(), 2000)?;
+
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_baocao"))
+            .args(["serve", "--database"])
+            .arg(&db)
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting baocao serve")?,
+    );
+    let pid = server.0.id();
+    let base = format!("http://127.0.0.1:{port}");
+    let probe: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let ready = Instant::now();
+    while probe.get(format!("{base}/dang-nhap")).call().is_err() {
+        if ready.elapsed() > Duration::from_secs(30) {
+            bail!("the server did not start");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (rss_idle, threads_idle) = proc_status(pid);
+
+    let values = serde_json::json!({
+        "so_thanh_vien": 7, "so_kiem_nhiem": 6, "so_nu": 3, "so_dai_hoc": 2, "so_tren_60": 1,
+        "co_to_truong": true, "so_cuoc_hop": 6, "tt_giao_duc": 2, "tt_khcn": 1, "tt_moi_truong": 3,
+        "tt_y_te": 4, "tt_dan_so": 1, "tt_vsattp": 2, "tt_khuyen_hoc": 1, "tt_xa_hoi": 0,
+        "luot_nguoi_nghe": 350, "tin_bai_truyen_thanh": 12, "so_de_xuat": 3, "van_de_phat_sinh": 4,
+        "van_de_giai_quyet": 3, "ct03_co_ke_hoach": true, "ct03_so_buoi": 2, "ct03_dien_hinh": 1,
+        "kinh_phi": 12.5, "diem_tu_cham": 85.0, "muc_do_hoan_thanh": "tot"
+    });
+    let sections = serde_json::json!({
+        "ket_qua": "Tổ đã tổ chức các buổi tuyên truyền theo kế hoạch.",
+        "phuong_huong": "Tiếp tục kiện toàn Tổ khoa giáo."
+    });
+    let start = Arc::new(Barrier::new(clients.len() + 1));
+    let done = Arc::new(AtomicBool::new(false));
+    let (peak_rss, peak_threads) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let watcher = {
+        let (done, peak_rss, peak_threads) = (done.clone(), peak_rss.clone(), peak_threads.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                let (rss, threads) = proc_status(pid);
+                peak_rss.fetch_max(rss, Ordering::Relaxed);
+                peak_threads.fetch_max(threads, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let handles: Vec<_> = clients
+        .into_iter()
+        .map(|(unit, token)| {
+            let (start, base, values, sections) = (
+                start.clone(),
+                base.clone(),
+                values.clone(),
+                sections.clone(),
+            );
+            std::thread::Builder::new()
+                .stack_size(256 << 10)
+                .spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .timeout_global(Some(Duration::from_secs(120)))
+                        .build()
+                        .into();
+                    let cookie = format!("baocao_session={token}");
+                    let path = format!("{base}/api/v1/rounds/{round}/reports/{unit}");
+                    start.wait();
+                    let mut out = Vec::new();
+                    let t = Instant::now();
+                    let saved = agent.put(&path).header("Cookie", &cookie).send_json(
+                        serde_json::json!({ "values": values, "sections": sections, "version": 0 }),
+                    );
+                    let version = match saved {
+                        Ok(mut r) if r.status() == 200 => {
+                            let body: serde_json::Value =
+                                r.body_mut().read_json().unwrap_or_default();
+                            out.push((t.elapsed(), true));
+                            body["version"].clone()
+                        }
+                        _ => {
+                            out.push((t.elapsed(), false));
+                            return out;
+                        }
+                    };
+                    let t = Instant::now();
+                    let sent = agent
+                        .post(format!("{path}/submit"))
+                        .header("Cookie", &cookie)
+                        .send_json(serde_json::json!({ "version": version }));
+                    out.push((t.elapsed(), matches!(sent, Ok(r) if r.status() == 200)));
+                    out
+                })
+                .expect("client thread")
+        })
+        .collect();
+    start.wait();
+    let began = Instant::now();
+    let mut ops: Vec<(Duration, bool)> = Vec::new();
+    for h in handles {
+        ops.extend(h.join().map_err(|_| anyhow!("a client panicked"))?);
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    watcher.join().map_err(|_| anyhow!("watcher"))?;
+    let errors = ops.iter().filter(|o| !o.1).count();
+    let mut times: Vec<f64> = ops.iter().map(|o| o.0.as_secs_f64() * 1000.0).collect();
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    let rate = (ops.len() - errors) as f64 / elapsed;
+    println!(
+        "rush: {} communes, each saving then submitting ({} operations)",
+        ops.len() / 2,
+        ops.len()
+    );
+    println!("  bare SQLite single-row commits (FULL, WAL), baseline  {commits:>8.0} /s");
+    println!(
+        "  durable operations served                             {rate:>8.0} /s  ({:.2}× the baseline)",
+        rate / commits
+    );
+    println!(
+        "  latency p50 / p99                                     {:>8.0} / {:.0} ms",
+        pct(0.5),
+        pct(0.99)
+    );
+    println!("  errors                                                {errors:>8}");
+    println!(
+        "  server threads idle / peak                            {threads_idle:>8} / {}",
+        peak_threads.load(Ordering::Relaxed)
+    );
+    println!(
+        "  server memory idle / peak                             {:>8.0} / {:.0} MB",
+        rss_idle as f64 / 1024.0,
+        peak_rss.load(Ordering::Relaxed) as f64 / 1024.0
+    );
+    Ok(())
+}
