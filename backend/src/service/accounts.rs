@@ -372,7 +372,7 @@ pub fn create(
         let hash = hash_password(&password)?;
         prepared.push((c, password, hash));
     }
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         let mut out = Vec::with_capacity(prepared.len());
         for (c, password, hash) in prepared {
             let id: i32 = diesel::insert_into(accounts::table)
@@ -444,7 +444,7 @@ pub fn reset_password(
     }
     let password = one_time_password()?;
     let hash = hash_password(&password)?;
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         diesel::update(accounts::table.find(id))
             .set((
                 accounts::password_hash.eq(&hash),
@@ -485,7 +485,7 @@ pub fn set_active(
             "Không tự khóa tài khoản của chính mình.",
         ));
     }
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         diesel::update(accounts::table.find(id))
             .set(accounts::active.eq(active))
             .execute(conn)?;
@@ -546,7 +546,7 @@ pub fn change_own_password(
         return Err(AppError::invalid(vec![problem("new", message)]));
     }
     let hash = hash_password(new)?;
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         diesel::update(accounts::table.find(user.account.id))
             .set((
                 accounts::password_hash.eq(&hash),

@@ -35,7 +35,7 @@ pub fn set_tasks(
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         let old = replace_tasks(conn, ctx.round.id, unit.id, &tasks)?;
         audit(
             conn,

@@ -73,7 +73,7 @@ pub fn review(
         Decision::Reopen { .. } => ("accepted", "returned", "reopen"),
     };
     let now = ctx.now;
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         let report = find_report(conn, ctx.round.id, unit.id)?
             .filter(|r| r.status == from)
             .ok_or_else(|| match decision {

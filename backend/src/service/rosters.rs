@@ -280,7 +280,7 @@ pub fn save_member(
 ) -> AppResult<TeamMember> {
     ensure_keeper(user, unit)?;
     let clean = check(input, vn::local(now).date())?;
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         let old: Option<TeamMember> = match id {
             Some(id) => Some(
                 team_members::table

@@ -96,7 +96,7 @@ pub fn extend_deadlines(
     if !errors.is_empty() {
         return Err(AppError::invalid(errors));
     }
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         diesel::update(rounds::table.find(r.id))
             .set((
                 rounds::commune_deadline.eq(commune),
@@ -130,7 +130,7 @@ pub fn reopen_round(conn: &mut Conn, user: &CurrentUser, ctx: &RoundCtx) -> AppR
             "Kỳ báo cáo đang mở, không cần mở lại.",
         ));
     }
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         diesel::update(rounds::table.find(ctx.round.id))
             .set((
                 rounds::status.eq("open"),

@@ -460,7 +460,7 @@ pub fn open_round(
     now: NaiveDateTime,
 ) -> AppResult<i32> {
     let c = check_input(conn, catalog, user, owner, input)?;
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         let id = diesel::insert_into(rounds::table)
             .values(NewRound {
                 template_id: c.template_id,
@@ -530,7 +530,7 @@ pub fn update_round(
         ));
     }
     let c = check_input(conn, catalog, Some(user), &ctx.owner, input)?;
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         let existing = reports_in(conn, ctx.round.id)?;
         if existing
             .iter()
@@ -600,7 +600,7 @@ pub fn close_round(conn: &mut Conn, user: &CurrentUser, ctx: &RoundCtx) -> AppRe
             "Kỳ báo cáo đã đóng từ trước.",
         ));
     }
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         diesel::update(rounds::table.find(ctx.round.id))
             .set((
                 rounds::status.eq("closed"),

@@ -118,7 +118,7 @@ pub fn add_unit(
         return Err(AppError::invalid(errors));
     };
     let path = format!("{}{code}/", parent.path);
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         let id: i32 = diesel::insert_into(units::table)
             .values(NewUnit {
                 code: &code,
@@ -166,7 +166,7 @@ pub fn rename_unit(
     let Some(unit) = unit.filter(|_| errors.is_empty()) else {
         return Err(AppError::invalid(errors));
     };
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         diesel::update(units::table.find(unit.id))
             .set(units::name.eq(&name))
             .execute(conn)?;
@@ -229,7 +229,7 @@ pub fn close_unit(
             ),
         ));
     }
-    conn.immediate_transaction::<_, AppError, _>(|conn| {
+    super::write_transaction(conn, |conn| {
         diesel::update(units::table.find(unit.id))
             .set(units::valid_to.eq(Some(on)))
             .execute(conn)?;

@@ -225,7 +225,7 @@ pub fn bulk_upload(
     }
     // One transaction for the batch, a savepoint per file: a file is still stored or rejected
     // on its own, and the batch costs one flush to disk instead of one per file.
-    conn.immediate_transaction(|conn| bulk_store(conn, user, ctx, board, forms))
+    super::write_transaction(conn, |conn| bulk_store(conn, user, ctx, board, forms))
 }
 
 /// What a file's form says of its unit, as the result may show it: never whether a code

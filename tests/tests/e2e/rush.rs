@@ -70,7 +70,7 @@ fn rush(
 }
 
 #[test]
-fn a_rush_waits_its_turn_on_few_threads_and_past_its_places_hears_busy_then_recovers() {
+fn past_its_places_a_rush_hears_busy_at_once_and_the_server_recovers() {
     // Tight places: one job at a time, two admitted; forty people at once.
     let app = TestApp::spawn_with(|s| {
         s.gate = GateLimits {
@@ -93,14 +93,16 @@ fn a_rush_waits_its_turn_on_few_threads_and_past_its_places_hears_busy_then_reco
     for (_, _, retry) in &busy {
         assert_eq!(retry.as_deref(), Some("2"), "503 says when to try again");
     }
-    // A busy answer read back (the rush over, it may already be served).
+    // The rush over, the server serves again.
     let (status, body) = province.get(&path);
     assert_eq!(
         status, 200,
         "the rush over, the server serves again: {body}"
     );
+}
 
-    // The default places: three hundred people at once are all served, on few threads.
+#[test]
+fn three_hundred_at_once_are_all_served_on_a_bounded_number_of_threads() {
     let app = TestApp::spawn();
     let district = app.login(DISTRICT);
     let before = server_threads();
@@ -113,8 +115,10 @@ fn a_rush_waits_its_turn_on_few_threads_and_past_its_places_hears_busy_then_reco
         failed.len(),
         &failed[..failed.len().min(3)]
     );
+    // Each of the server's workers keeps at most 10 blocking threads (8 database jobs run at
+    // once); 300 waiting requests are tasks, not threads.
     assert!(
-        most < before + 40,
+        most < before + 48,
         "the server's threads grew from {before} to {most} for 300 waiting requests"
     );
 }
