@@ -472,3 +472,44 @@ fn a_new_person_logs_in_with_the_slip_and_must_choose_a_password_first() {
     assert!(browser.url().ends_with("/ky-bao-cao"), "{}", browser.url());
     assert!(browser.text("header").contains("Trần Thị Lan"));
 }
+
+#[test]
+fn what_was_typed_but_not_saved_is_offered_back_in_the_same_tab() {
+    let app = TestApp::spawn();
+    let browser = Browser::start();
+    browser.login(&app.base, COMMUNE);
+    let form = format!("{}/ky-bao-cao/{}/bao-cao/{COMMUNE}", app.base, app.round_id);
+    browser.go(&form);
+    browser.wait_for("form.report");
+    // Typed, then the page left before saving (as when a save meets a busy or restarted
+    // server, or the session ends): the form offers it back.
+    browser.fill("#v-luot_nguoi_nghe", "1.250");
+    browser.fill("#s-ket_qua", "Tổ đã tổ chức 12 buổi tuyên truyền.");
+    browser.go(&form);
+    browser.wait_for("#typed-back");
+    let kept = browser.find("#v-luot_nguoi_nghe");
+    let before = browser.call("GET", &format!("/element/{kept}/property/value"), None);
+    assert_eq!(before, "", "the page shows what the server has");
+    browser.click("#typed-restore");
+    let kept = browser.find("#v-luot_nguoi_nghe");
+    assert_eq!(
+        browser.call("GET", &format!("/element/{kept}/property/value"), None),
+        "1.250"
+    );
+    assert!(!browser.exists("#typed-back"));
+    // Saved, it is no longer offered.
+    browser.click("#save");
+    browser.wait_for("#notice");
+    browser.go(&form);
+    browser.wait_for("form.report");
+    assert!(
+        !browser.exists("#typed-back"),
+        "saved: nothing to offer back"
+    );
+    let (_, stored) = app.login(COMMUNE).get(&app.report_path(COMMUNE));
+    assert_eq!(stored["values"]["luot_nguoi_nghe"], 1250);
+    assert_eq!(
+        stored["sections"]["ket_qua"],
+        "Tổ đã tổ chức 12 buổi tuyên truyền."
+    );
+}
