@@ -227,6 +227,17 @@ pub enum Value {
     Choice(String),
 }
 
+impl Value {
+    /// A figure as a plain number; none for an answer or a choice.
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Dec(d) => Some(*d),
+            Value::Bool(_) | Value::Choice(_) => None,
+        }
+    }
+}
+
 /// Read by the JSON type directly, as `#[serde(untagged)]` would (a whole number is `Int`, any
 /// other number `Dec`), without buffering and retrying each variant: consolidating a national
 /// round reads hundreds of thousands of values.

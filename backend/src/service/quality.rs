@@ -176,11 +176,7 @@ fn judged(template: &Template) -> Vec<(&str, usize)> {
 fn numbers(values: &report_schemas::Values) -> HashMap<String, f64> {
     values
         .iter()
-        .filter_map(|(k, v)| match v {
-            report_schemas::Value::Int(i) => Some((k.clone(), *i as f64)),
-            report_schemas::Value::Dec(d) => Some((k.clone(), *d)),
-            _ => None,
-        })
+        .filter_map(|(k, v)| Some((k.clone(), v.as_number()?)))
         .collect()
 }
 

@@ -191,12 +191,9 @@ impl Mapping {
             let values = values_of(json, keys)?;
             let into = out.entry(target).or_default();
             for (k, v) in values {
-                let x = match v {
-                    report_schemas::Value::Int(i) => i as f64,
-                    report_schemas::Value::Dec(d) => d,
-                    _ => continue,
-                };
-                *into.entry(k).or_default() += x;
+                if let Some(x) = v.as_number() {
+                    *into.entry(k).or_default() += x;
+                }
             }
         }
         Ok(out)
