@@ -7,12 +7,10 @@
 //! pages does at least once), so the ratio reads the same on a quiet or a busy machine.
 //! Run with `cargo bench -p baocao --bench dashboard`.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use baocao::config::Settings;
 use baocao::startup::prepare;
 
@@ -31,14 +29,7 @@ const EARLIER: &[(&str, i32, f64)] = &[
     ("year", 2022, 1.38),
 ];
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
 
 fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -60,30 +51,13 @@ fn main() -> Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_baocao"))
-            .args(["serve", "--database"])
-            .arg(&db)
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting baocao serve")?,
-    );
-    let base = format!("http://127.0.0.1:{port}");
+    let server = common::Server::start(&db)?;
+    let base = server.base.clone();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .build()
         .into();
-    let ready = Instant::now();
-    while agent.get(format!("{base}/dang-nhap")).call().is_err() {
-        if ready.elapsed() > Duration::from_secs(30) {
-            bail!("the server did not start");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 
     println!("\n{:<58} {:>9} {:>9}", "", "median", "× rollup");
     for unit in [PROVINCE, DISTRICT] {

@@ -7,14 +7,12 @@
 //! (p50, p99), the errors, and the server's peak threads and resident memory (from /proc).
 //! Run with `cargo bench -p baocao --bench rush -- [--communes N]`.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use baocao::config::Settings;
 use baocao::db::schema::accounts;
 use baocao::domain::vn;
@@ -27,14 +25,7 @@ use diesel::sqlite::SqliteConnection;
 const ROOT: &str = "99";
 const DISTRICTS: usize = 67;
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod common;
 
 /// Bare SQLite: `n` single-row transactions at synchronous=FULL, WAL; commits per second.
 fn baseline(dir: &Path, n: usize) -> Result<f64> {
@@ -144,30 +135,9 @@ fn main() -> Result<()> {
 
     let commits = baseline(dir.path(), 2000)?;
 
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_baocao"))
-            .args(["serve", "--database"])
-            .arg(&db)
-            .args(["--bind", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("starting baocao serve")?,
-    );
-    let pid = server.0.id();
-    let base = format!("http://127.0.0.1:{port}");
-    let probe: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let ready = Instant::now();
-    while probe.get(format!("{base}/dang-nhap")).call().is_err() {
-        if ready.elapsed() > Duration::from_secs(30) {
-            bail!("the server did not start");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let server = common::Server::start(&db)?;
+    let pid = server.pid();
+    let base = server.base.clone();
     let (rss_idle, threads_idle) = proc_status(pid);
 
     let values = serde_json::json!({
