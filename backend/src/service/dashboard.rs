@@ -73,9 +73,57 @@ pub fn dashboard(
         .map(str::to_owned)
         .or_else(|| t.key_indicators().first().map(|i| i.key.clone()))
         .unwrap_or_default();
+    let figures = key_figures(conn, catalog, user, ctx, unit, view)?;
+    let mut series = trends::series(
+        conn,
+        catalog,
+        user,
+        ctx,
+        unit,
+        TREND_ROUNDS,
+        Some(&stored_keys(t, [chosen.as_str()])),
+    )?;
+    // This round as the page counts it (provisional or not).
+    if let Some(own) = series.iter_mut().find(|s| s.ctx.round.id == ctx.round.id) {
+        own.total = view.total.rollup.clone();
+    }
+    Ok(Dashboard {
+        reports_before: figures.reports_before,
+        awaiting_children: view
+            .rows
+            .iter()
+            .filter(|r| r.status == ReportStatus::Submitted)
+            .count(),
+        previous: figures.previous,
+        key_figures: figures.figures,
+        chosen,
+        series,
+        fields: fields_of(t),
+    })
+}
+
+/// The template's key figures of `unit` in this round, each beside the previous period of the
+/// same kind.
+pub struct KeyFigures {
+    pub previous: Option<Round>,
+    /// How many reports the previous period's figures count: those of the units that count now.
+    pub reports_before: Option<u64>,
+    pub figures: Vec<KeyFigure>,
+}
+
+/// The key figures of `unit` around its consolidation `view`, against the previous period
+/// of the same kind over the same units as this one counts, so that a round still coming in
+/// is not read as a fall.
+pub fn key_figures(
+    conn: &mut Conn,
+    catalog: &Catalog,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    view: &RollupView,
+) -> AppResult<KeyFigures> {
+    let t = &ctx.template;
     let previous = trends::previous_round(conn, user, ctx)?;
-    // The previous period over the same units as this one counts, so that a round still
-    // coming in is not read as a fall.
     let before = match &previous {
         Some(round) => {
             let other = super::access::round_for(conn, catalog, user, round.id, ctx.now)?;
@@ -93,8 +141,7 @@ pub fn dashboard(
         }
         None => None,
     };
-    let reports_before = before.as_ref().map(|(_, total)| total.reports());
-    let key_figures = t
+    let figures = t
         .key_indicators()
         .into_iter()
         .map(|i| KeyFigure {
@@ -109,31 +156,10 @@ pub fn dashboard(
             }),
         })
         .collect();
-    let mut series = trends::series(
-        conn,
-        catalog,
-        user,
-        ctx,
-        unit,
-        TREND_ROUNDS,
-        Some(&stored_keys(t, [chosen.as_str()])),
-    )?;
-    // This round as the page counts it (provisional or not).
-    if let Some(own) = series.iter_mut().find(|s| s.ctx.round.id == ctx.round.id) {
-        own.total = view.total.rollup.clone();
-    }
-    Ok(Dashboard {
-        reports_before,
-        awaiting_children: view
-            .rows
-            .iter()
-            .filter(|r| r.status == ReportStatus::Submitted)
-            .count(),
+    Ok(KeyFigures {
+        reports_before: before.as_ref().map(|(_, total)| total.reports()),
         previous,
-        key_figures,
-        chosen,
-        series,
-        fields: fields_of(t),
+        figures,
     })
 }
 

@@ -154,7 +154,7 @@ pub fn draft(
             .map(|r| (view.unit.name.clone(), r.clone())),
     );
     let own = filing::report_view(conn, user, ctx, unit)?;
-    let board = dashboard::dashboard(conn, catalog, user, ctx, unit, &view, None)?;
+    let board = dashboard::key_figures(conn, catalog, user, ctx, unit, &view)?;
     let b = board_of(unit);
     let today = vn::local(ctx.now).date();
     let number = format!("Số        -BC/{}", b.abbreviation);
@@ -309,10 +309,10 @@ fn recipients(conn: &mut Conn, unit: &Unit, b: &Board) -> AppResult<(Vec<String>
 
 /// The key figures in a sentence, each with its change from the previous period of the same
 /// kind over the same units.
-fn figures_in_words(t: &Template, board: &dashboard::Dashboard, total: &RollupRow) -> Vec<Part> {
+fn figures_in_words(t: &Template, board: &dashboard::KeyFigures, total: &RollupRow) -> Vec<Part> {
     let previous = board.previous.as_ref().map(rounds::period_label);
     let items: Vec<String> = board
-        .key_figures
+        .figures
         .iter()
         .filter_map(|k| {
             let ind = t.indicator(&k.key)?;

@@ -83,7 +83,7 @@ pub fn child_link(round_id: i32, row: &RollupRow, provisional: bool) -> String {
     }
 }
 
-fn show(t: &Template, key: &str, x: Option<f64>) -> String {
+pub fn show(t: &Template, key: &str, x: Option<f64>) -> String {
     display_agg(t, key, x.map(AggValue::Number).as_ref())
 }
 
@@ -141,23 +141,22 @@ fn delta(t: &Template, key: &str, now: Option<f64>, before: Option<f64>) -> (Str
     }
 }
 
-/// A period in two short lines under its column: "6 tháng đầu" / "2024", "Cả năm" / "2024".
-fn period_lines(round: &crate::db::models::Round) -> (String, String) {
-    let label = rounds::period_label(round);
-    let year = round.period_year.to_string();
-    match label.strip_suffix(&year) {
-        Some(head) => {
-            let head = head.trim_end_matches('/').trim_end();
-            let head = head.strip_suffix(" năm").unwrap_or(head).trim();
-            let head = if head.is_empty() || head == "Năm" {
-                "Cả năm"
-            } else {
-                head
-            };
-            (head.to_owned(), year)
-        }
-        None => (label, String::new()),
+/// A period in two short lines under its column: "6 tháng đầu" / "2024", "Cả năm" / "2024",
+/// "Quý I" / "2024".
+pub fn period_lines(label: &str) -> (String, String) {
+    let head = label.trim_end_matches(|c: char| c.is_ascii_digit());
+    let year = &label[head.len()..];
+    if year.is_empty() {
+        return (label.to_owned(), String::new());
     }
+    let head = head.trim_end_matches('/').trim_end();
+    let head = head.strip_suffix(" năm").unwrap_or(head).trim();
+    let head = if head.is_empty() || head == "Năm" {
+        "Cả năm"
+    } else {
+        head
+    };
+    (head.to_owned(), year.to_owned())
 }
 
 fn tiles(ctx: &RoundCtx, view: &RollupView, d: &Dashboard, overdue: usize) -> Vec<Tile> {
@@ -306,7 +305,7 @@ pub fn svgs(ctx: &RoundCtx, view: &RollupView, d: &Dashboard) -> Svgs {
             let value = number(&s.ctx.template, &s.total, &d.chosen);
             let current = s.ctx.round.id == round_id;
             Column {
-                label: period_lines(&s.ctx.round),
+                label: period_lines(&rounds::period_label(&s.ctx.round)),
                 round_id: s.ctx.round.id,
                 value,
                 text: show(t, &d.chosen, value),

@@ -6,15 +6,16 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use super::super::page::{PageResult, PageUser, UserVm, display_agg, html};
+use super::super::page::{PageResult, PageUser, UserVm, html};
 use super::super::{Scope, on_unit};
-use super::dashboard::{ChartQuery, delta_parts};
+use super::dashboard::{ChartQuery, delta_parts, period_lines, show};
 use crate::AppState;
 use crate::charts::{self, Column};
 use crate::domain::RollupView;
+use crate::domain::period::{parse_period_type, type_label};
 use crate::error::AppResult;
 use crate::excel::series::{SeriesRow, SeriesSheet, series_workbook};
-use crate::service::dashboard::{self, Dashboard, chartable};
+use crate::service::dashboard::{self, KeyFigures, chartable};
 use crate::service::series::{self, Series};
 use crate::service::units::has_children;
 use crate::service::{CurrentUser, RoundCtx, rollup, rounds};
@@ -73,23 +74,9 @@ struct SeriesPage {
     keys: Vec<KeyVm>,
 }
 
+/// "6 tháng", "Năm", … for a stored period type.
 fn kind_label(period_type: &str) -> &'static str {
-    match period_type {
-        "month" => "Tháng",
-        "quarter" => "Quý",
-        "half_year" => "6 tháng",
-        "nine_months" => "9 tháng",
-        "year" => "Năm",
-        _ => "Chuyên đề",
-    }
-}
-
-fn show(ctx: &RoundCtx, key: &str, x: Option<f64>) -> String {
-    display_agg(
-        &ctx.template,
-        key,
-        x.map(report_schemas::AggValue::Number).as_ref(),
-    )
+    parse_period_type(period_type).map_or("", type_label)
 }
 
 /// The page, or with `.xlsx` after the unit's code, the workbook.
@@ -113,8 +100,7 @@ pub async fn series_page(
             let leaf = !has_children(conn, &unit, ctx.round.period_end)?;
             // A commune's own figures count once submitted; a board's, once accepted.
             let view = rollup::rollup(conn, &user, &ctx, &unit, leaf)?;
-            let board =
-                dashboard::dashboard(conn, &st.catalog, &user, &ctx, &unit, &view, Some(&s.key))?;
+            let board = dashboard::key_figures(conn, &st.catalog, &user, &ctx, &unit, &view)?;
             Ok((ctx, s, view, board, leaf))
         })
         .await?;
@@ -132,7 +118,7 @@ fn page(
     ctx: &RoundCtx,
     s: &Series,
     view: &RollupView,
-    board: &Dashboard,
+    board: &KeyFigures,
     leaf: bool,
 ) -> SeriesPage {
     let t = &ctx.template;
@@ -140,15 +126,12 @@ fn page(
         .points
         .iter()
         .map(|p| {
-            let label = p.period_label.rsplit_once(' ').map_or_else(
-                || (p.period_label.clone(), String::new()),
-                |(a, b)| (a.trim_end_matches(" năm").to_owned(), b.to_owned()),
-            );
+            let label = period_lines(&p.period_label);
             Column {
                 label,
                 round_id: p.round_id,
                 value: p.value,
-                text: show(ctx, &s.key, p.value),
+                text: show(&ctx.template, &s.key, p.value),
                 reports: p.reports,
                 href: None,
                 current: p.round_id == ctx.round.id,
@@ -169,10 +152,10 @@ fn page(
                 ),
                 period: p.period_label.clone(),
                 kind: kind_label(&p.period_type),
-                value: show(ctx, &s.key, p.value),
+                value: show(&ctx.template, &s.key, p.value),
                 reports: p.reports,
                 year_before: if p.year_before.is_some() {
-                    show(ctx, &s.key, before)
+                    show(&ctx.template, &s.key, before)
                 } else {
                     String::new()
                 },
@@ -183,7 +166,7 @@ fn page(
         })
         .collect();
     let keys = board
-        .key_figures
+        .figures
         .iter()
         .map(|k| {
             let (d, pct, class) = delta_parts(t, &k.key, k.now, k.before);
@@ -191,8 +174,8 @@ fn page(
                 label: t
                     .indicator(&k.key)
                     .map_or_else(String::new, |i| i.label.clone()),
-                now: show(ctx, &k.key, k.now),
-                before: show(ctx, &k.key, k.before),
+                now: show(&ctx.template, &k.key, k.now),
+                before: show(&ctx.template, &k.key, k.before),
                 delta: if pct.is_empty() {
                     d
                 } else {
