@@ -253,3 +253,67 @@ pub fn restore(settings: Settings, from: &Path, force: bool) -> anyhow::Result<(
     }
     Ok(())
 }
+
+/// The rounds a rollups command covers: one, or all.
+fn rounds_of(conn: &mut db::Conn, round: Option<i32>) -> anyhow::Result<Vec<i32>> {
+    use diesel::prelude::*;
+    let all: Vec<i32> = db::schema::rounds::table
+        .select(db::schema::rounds::id)
+        .order(db::schema::rounds::id)
+        .load(conn)?;
+    match round {
+        Some(r) if !all.contains(&r) => bail!("không có kỳ báo cáo số {r} (xem `baocao rounds`)."),
+        Some(r) => Ok(vec![r]),
+        None => Ok(all),
+    }
+}
+
+/// Compares every stored live consolidation with one computed from the reports; fails if any
+/// differs.
+pub fn rollups_check(settings: Settings, round: Option<i32>) -> anyhow::Result<()> {
+    existing(&settings)?;
+    let pool = db::connect(&settings.database)?;
+    let mut conn = pool.get()?;
+    let mut wrong = 0;
+    for id in rounds_of(&mut conn, round)? {
+        let ctx = service::rollup::live::round_ctx(&mut conn, id)
+            .map_err(|e| anyhow!("{}", e.user_message()))?;
+        let found = service::rollup::live::check(&mut conn, &ctx)
+            .map_err(|e| anyhow!("{}", e.user_message()))?;
+        if found.is_empty() {
+            println!("Kỳ số {id} ({}): số liệu tổng hợp khớp.", ctx.round.title);
+        }
+        for m in &found {
+            let what = match m.what {
+                "accepted" => "số liệu đã tiếp nhận khác",
+                "provisional" => "số liệu tạm tính khác",
+                "completeness" => "số đơn vị đã nộp khác",
+                "missing" => "thiếu số liệu tổng hợp",
+                _ => "có số liệu tổng hợp thừa",
+            };
+            println!("Kỳ số {id}: {} ({}): {what}.", m.unit_name, m.unit_code);
+        }
+        wrong += found.len();
+    }
+    if wrong > 0 {
+        bail!(
+            "{wrong} chỗ không khớp. Chạy `baocao rollups rebuild` để tổng hợp lại từ các báo cáo."
+        );
+    }
+    Ok(())
+}
+
+/// Consolidates rounds again from their reports and stores the result.
+pub fn rollups_rebuild(settings: Settings, round: Option<i32>) -> anyhow::Result<()> {
+    existing(&settings)?;
+    let pool = db::connect(&settings.database)?;
+    let mut conn = pool.get()?;
+    for id in rounds_of(&mut conn, round)? {
+        service::write_transaction(&mut conn, |conn| {
+            service::rollup::live::rebuild_round(conn, id)
+        })
+        .map_err(|e| anyhow!("{}", e.user_message()))?;
+        println!("Kỳ số {id}: đã tổng hợp lại.");
+    }
+    Ok(())
+}

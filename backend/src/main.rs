@@ -88,6 +88,33 @@ enum Command {
         #[command(subcommand)]
         command: UnitsCommand,
     },
+    /// The live consolidations kept for every round: check them, or build them again.
+    Rollups {
+        #[command(subcommand)]
+        command: RollupsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupsCommand {
+    /// Recompute every consolidation from the reports and compare it with the stored one;
+    /// fails if any differs.
+    Check {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Only this round (see `baocao rounds`).
+        #[arg(long)]
+        round: Option<i32>,
+    },
+    /// Consolidate from the reports again and store the result, in one transaction (the
+    /// server may keep running).
+    Rebuild {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Only this round (see `baocao rounds`).
+        #[arg(long)]
+        round: Option<i32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +189,16 @@ fn main() -> std::process::ExitCode {
         } => db
             .settings()
             .and_then(|settings| console::reorganise(settings, &file, on, into, into_name)),
+        Command::Rollups {
+            command: RollupsCommand::Check { db, round },
+        } => db
+            .settings()
+            .and_then(|settings| console::rollups_check(settings, round)),
+        Command::Rollups {
+            command: RollupsCommand::Rebuild { db, round },
+        } => db
+            .settings()
+            .and_then(|settings| console::rollups_rebuild(settings, round)),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -326,6 +326,8 @@ pub fn reorganise(
             .set(rounds::owner_unit_id.eq(*new_id))
             .execute(conn)?;
         }
+        // Rounds cut off on or after the day consolidate over the new tree; older ones keep theirs.
+        crate::service::rollup::live::rebuild_from(conn, on)?;
 
         diesel::insert_into(audit_log::table)
             .values(NewAuditEntry {

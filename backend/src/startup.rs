@@ -43,6 +43,11 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
         prepared.demo_round = seed::demo_round(&mut conn, &catalog)?;
         seed::demo_history(&mut conn, &catalog)?;
     }
+    let built =
+        crate::service::rollup::live::ensure_all(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if built > 0 {
+        tracing::info!(rounds = built, "live consolidations built");
+    }
     drop(conn);
     Ok((
         AppState {

@@ -61,3 +61,70 @@ fn each_district_handed_over_by_the_walk_is_that_district_s_own_consolidation() 
         assert!(accepted > 50, "{accepted}");
     }
 }
+
+fn run(args: &[&str], db: &std::path::Path) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_baocao"))
+        .args(args)
+        .arg("--database")
+        .arg(db)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn rollups_check_finds_a_stored_consolidation_that_is_wrong_and_rebuild_mends_it() {
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("baocao.db");
+    let (state, _) = prepare(&Settings {
+        database: db.to_string_lossy().into_owned(),
+        demo: true,
+        ..Settings::default()
+    })
+    .unwrap();
+    let mut conn = state.pool.get().unwrap();
+    let (ok, out, err) = run(&["rollups", "check"], &db);
+    assert!(ok, "{out}{err}");
+    // The open round and the five closed ones before it.
+    assert_eq!(out.matches("số liệu tổng hợp khớp.").count(), 6, "{out}");
+
+    // Spoil two states of the open round: one district's accepted figures become another's,
+    // another district's state goes missing.
+    diesel::sql_query(
+        "UPDATE rollup_states SET accepted = (SELECT accepted FROM rollup_states s \
+         JOIN units u ON u.id = s.unit_id WHERE s.round_id = 1 AND u.code = '336') \
+         WHERE round_id = 1 AND unit_id = (SELECT id FROM units WHERE code = '338')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "DELETE FROM rollup_states WHERE round_id = 1 AND unit_id = (SELECT id FROM units WHERE code = '339')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let (ok, out, err) = run(&["rollups", "check"], &db);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("Kỳ số 1: Huyện Quỳnh Phụ (338): số liệu đã tiếp nhận khác."),
+        "{out}"
+    );
+    assert!(out.contains("(339): thiếu số liệu tổng hợp."), "{out}");
+    // The province above them is still right: it was merged from the states before the damage.
+    assert_eq!(out.matches("Kỳ số 1:").count(), 2, "{out}");
+    assert!(err.contains("2 chỗ không khớp"), "{err}");
+    assert!(err.contains("baocao rollups rebuild"), "{err}");
+
+    let (ok, out, err) = run(&["rollups", "rebuild", "--round", "1"], &db);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Kỳ số 1: đã tổng hợp lại."), "{out}");
+    let (ok, out, err) = run(&["rollups", "check"], &db);
+    assert!(ok, "{out}{err}");
+    let (ok, _, err) = run(&["rollups", "check", "--round", "99"], &db);
+    assert!(!ok);
+    assert!(err.contains("không có kỳ báo cáo số 99"), "{err}");
+}

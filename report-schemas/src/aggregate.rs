@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Aggregate, IndicatorKind, Template, Value, Values};
 
@@ -21,7 +21,10 @@ use crate::{Aggregate, IndicatorKind, Template, Value, Values};
 /// States are kept by the indicator's position in the template (a national round merges
 /// millions of them; a keyed map spent most of its time comparing keys), so a rollup is only
 /// ever read with, and merged with rollups of, the template it was built with.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+///
+/// Its serde form is how a live consolidation is stored between requests
+/// ([`Rollup::to_stored`], [`Rollup::from_stored`]): every number read back is the number written.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Rollup {
     reports: u64,
     states: Vec<Option<State>>,
@@ -37,14 +40,14 @@ pub enum AggValue {
     Counts(BTreeMap<String, u64>),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct State {
     /// How many reports had a value for this indicator.
     answered: u64,
     acc: Acc,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum Acc {
     /// For `sum` and `average` alike; the average divides by `answered`.
@@ -56,11 +59,13 @@ enum Acc {
 }
 
 /// Whole-number indicators are summed exactly; a province of ten thousand communes must not
-/// drift by rounding.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(untagged)]
+/// drift by rounding. Tagged when stored, so that a whole number is never read back as a
+/// decimal (nor one beyond 2^53 through a float).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 enum Number {
+    #[serde(rename = "i")]
     Int(i128),
+    #[serde(rename = "d")]
     Dec(f64),
 }
 
@@ -148,6 +153,15 @@ impl Rollup {
             };
             merge_state(&mut self.states[at], &State { answered: 1, acc });
         }
+    }
+
+    /// The state as stored text (JSON), to be read back with [`Rollup::from_stored`].
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).expect("a rollup state always serialises")
+    }
+
+    pub fn from_stored(text: &str) -> Result<Rollup, serde_json::Error> {
+        serde_json::from_str(text)
     }
 
     pub fn merge(&mut self, other: &Rollup) {

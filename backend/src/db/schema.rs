@@ -158,6 +158,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rollup_states (round_id, unit_id) {
+        round_id -> Integer,
+        unit_id -> Integer,
+        accepted -> Text,
+        provisional -> Text,
+        completeness -> Text,
+    }
+}
+
 diesel::joinable!(accounts -> units (unit_id));
 diesel::joinable!(sessions -> accounts (account_id));
 diesel::joinable!(rounds -> templates (template_id));
@@ -179,4 +189,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_members,
     review_events,
     audit_log,
+    rollup_states,
 );

@@ -17,7 +17,7 @@ pub struct UnitRef {
 }
 
 /// Who has filed, among the leaf units (communes) of a subtree.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Completeness {
     pub expected: u32,
     /// Sent up and not sent back: submitted or accepted.

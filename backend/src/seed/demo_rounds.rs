@@ -113,6 +113,8 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
                 },
             )?;
         }
+        // Filed behind the service's back: consolidate the round from scratch.
+        service::rollup::live::rebuild_round(conn, round.id).map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok::<_, anyhow::Error>(())
     })?;
     district_reports(
@@ -205,6 +207,8 @@ pub fn history_rounds(
                     },
                 )?;
             }
+            service::rollup::live::rebuild_round(conn, round.id)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok::<_, anyhow::Error>(())
         })?;
         let districts: Vec<(String, &str)> = units::table

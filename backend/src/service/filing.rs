@@ -14,7 +14,7 @@ use serde_json::{Value as Json, json};
 use super::access::CurrentUser;
 use super::deadlines::{DueNotice, due_notice};
 use super::review::review_event;
-use super::rollup::{Included, rollup};
+use super::rollup::{Included, live, rollup};
 use super::rosters::{RosterFigures, members_of};
 use super::units::has_children;
 use super::{RoundCtx, audit, ensure_open, find_report, parse_map, write_transaction};
@@ -626,6 +626,7 @@ pub fn submit(
                 })
                 .returning(reports::id)
                 .get_result::<i32>(conn)?;
+            live::refresh(conn, ctx, unit)?;
             review_event(conn, id, "submit", None, user, now)?;
             audit(
                 conn,
@@ -661,6 +662,7 @@ pub fn submit(
         if n != 1 {
             return Err(stale());
         }
+        live::refresh(conn, ctx, unit)?;
         review_event(conn, report.id, "submit", None, user, now)?;
         audit(
             conn,

@@ -152,7 +152,7 @@ pub(super) fn audit(
 }
 
 /// A write transaction: `BEGIN IMMEDIATE` on its own, a savepoint inside a batch's transaction.
-pub(super) fn write_transaction<T>(
+pub fn write_transaction<T>(
     conn: &mut Conn,
     f: impl FnOnce(&mut Conn) -> AppResult<T>,
 ) -> AppResult<T> {

@@ -96,6 +96,7 @@ pub fn review(
                 reports::updated_at.eq(now),
             ))
             .execute(conn)?;
+        super::rollup::live::refresh(conn, ctx, unit)?;
         review_event(conn, report.id, action, reason.as_deref(), user, now)?;
         audit(
             conn,

@@ -103,6 +103,8 @@ pub fn extend_deadlines(
                 rounds::district_deadline.eq(district),
             ))
             .execute(conn)?;
+        // Who filed on time is judged against the new deadlines.
+        super::rollup::live::rebuild_round(conn, r.id)?;
         audit(
             conn,
             user,

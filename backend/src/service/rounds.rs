@@ -481,6 +481,7 @@ pub fn open_round(
             .returning(rounds::id)
             .get_result::<i32>(conn)?;
         replace_tasks(conn, id, owner.id, &c.tasks)?;
+        super::rollup::live::rebuild_round(conn, id)?;
         if let Some(user) = user {
             audit(
                 conn,
@@ -568,6 +569,8 @@ pub fn update_round(
             ))
             .execute(conn)?;
         let old_tasks = replace_tasks(conn, r.id, ctx.owner.id, &c.tasks)?;
+        // Its cut-off date (so its tree), its deadlines or its template may have changed.
+        super::rollup::live::rebuild_round(conn, r.id)?;
         audit(
             conn,
             user,

@@ -141,6 +141,8 @@ pub fn add_unit(
             json!({ "code": code, "name": name, "parent": parent.code, "valid_from": input.valid_from }),
             now,
         )?;
+        // Every round cut off since it exists expects its report.
+        super::rollup::live::rebuild_from(conn, input.valid_from.unwrap_or(NaiveDate::MIN))?;
         Ok(())
     })?;
     Ok(UnitRef { code, name })
@@ -180,6 +182,9 @@ pub fn rename_unit(
             json!({ "code": unit.code, "changes": [{ "field": "name", "from": unit.name, "to": name }] }),
             now,
         )?;
+        // Units are consolidated in the order of their names, which decides how decimal sums
+        // round: every round is merged again in the new order.
+        super::rollup::live::rebuild_from(conn, NaiveDate::MIN)?;
         Ok(())
     })?;
     Ok(UnitRef {
@@ -243,6 +248,8 @@ pub fn close_unit(
             json!({ "code": unit.code, "name": unit.name, "valid_to": on }),
             now,
         )?;
+        // Rounds cut off after its last day no longer expect its report.
+        super::rollup::live::rebuild_from(conn, on)?;
         Ok(())
     })?;
     Ok(UnitRef {

@@ -292,4 +292,6 @@ fn the_administrator_adds_renames_and_closes_units_and_nobody_else_does() {
         said.contains("close_unit") && said.contains("rename_unit") && said.contains("create_unit"),
         "{said}"
     );
+    // The round in progress consolidates over the units as they are now.
+    crate::live::every_round_is_exact(&app);
 }

@@ -1,0 +1,331 @@
+//! Live consolidations: for every unit with units below it in a round's tree (the tree on the
+//! round's cut-off date, below the round's owner), its aggregation state as accepted and as
+//! provisional, and who below it has filed, stored in `rollup_states`.
+//!
+//! A change that moves a report in or out of a consolidation (submitting, accepting, returning,
+//! reopening) calls [`refresh`] in its own transaction: each unit above the report's, from the
+//! nearest up, is merged again from its children (communes from their reports, units with
+//! children from their states), so a change costs the children of a few units. What changes a
+//! round's tree or its deadlines (opening or editing a round, extending its deadlines, adding,
+//! closing or reorganising units) calls [`rebuild`], which consolidates the round from scratch.
+//! [`check`] compares every stored state with a consolidation from scratch.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use report_schemas::{Rollup, Template};
+
+use super::scratch::{self, State};
+use super::{parents_among, units_below};
+use crate::db::Conn;
+use crate::db::models::{Round, Unit};
+use crate::db::schema::{rollup_states, rounds, templates};
+use crate::domain::{Completeness, vn};
+use crate::error::{AppError, AppResult};
+use crate::service::RoundCtx;
+use crate::service::units::unit_by_id;
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = rollup_states)]
+struct Row<'a> {
+    round_id: i32,
+    unit_id: i32,
+    accepted: &'a str,
+    provisional: &'a str,
+    completeness: &'a str,
+}
+
+fn corrupt(e: impl std::fmt::Display) -> AppError {
+    AppError::Unexpected(anyhow::anyhow!("a stored consolidation does not read: {e}"))
+}
+
+/// Whether a consolidation of `unit` in this round can read its children's stored states:
+/// the unit is in the round's tree and the round's states are there.
+pub fn kept_for(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<bool> {
+    if !ctx.owner.contains(unit) {
+        return Ok(false);
+    }
+    let n: i64 = rollup_states::table
+        .filter(rollup_states::round_id.eq(ctx.round.id))
+        .filter(rollup_states::unit_id.eq(ctx.owner.id))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// The stored consolidation (one view) and completeness of each of `units` that has one.
+pub fn states_of(
+    conn: &mut Conn,
+    round_id: i32,
+    units: &[i32],
+    provisional: bool,
+) -> AppResult<HashMap<i32, (Rollup, Completeness)>> {
+    let mut out = HashMap::with_capacity(units.len());
+    for chunk in units.chunks(5000) {
+        let base = rollup_states::table
+            .filter(rollup_states::round_id.eq(round_id))
+            .filter(rollup_states::unit_id.eq_any(chunk));
+        let rows: Vec<(i32, String, String)> = if provisional {
+            base.select((
+                rollup_states::unit_id,
+                rollup_states::provisional,
+                rollup_states::completeness,
+            ))
+            .load(conn)?
+        } else {
+            base.select((
+                rollup_states::unit_id,
+                rollup_states::accepted,
+                rollup_states::completeness,
+            ))
+            .load(conn)?
+        };
+        for (id, rollup, completeness) in rows {
+            let rollup = Rollup::from_stored(&rollup).map_err(corrupt)?;
+            let completeness = serde_json::from_str(&completeness).map_err(corrupt)?;
+            out.insert(id, (rollup, completeness));
+        }
+    }
+    Ok(out)
+}
+
+/// Both views and the completeness of each of `units` that has a stored state.
+fn full_states_of(conn: &mut Conn, round_id: i32, units: &[i32]) -> AppResult<HashMap<i32, State>> {
+    let mut out = HashMap::with_capacity(units.len());
+    for chunk in units.chunks(5000) {
+        let rows: Vec<(i32, String, String, String)> = rollup_states::table
+            .filter(rollup_states::round_id.eq(round_id))
+            .filter(rollup_states::unit_id.eq_any(chunk))
+            .select((
+                rollup_states::unit_id,
+                rollup_states::accepted,
+                rollup_states::provisional,
+                rollup_states::completeness,
+            ))
+            .load(conn)?;
+        for (id, accepted, provisional, completeness) in rows {
+            out.insert(
+                id,
+                State {
+                    accepted: Rollup::from_stored(&accepted).map_err(corrupt)?,
+                    provisional: Rollup::from_stored(&provisional).map_err(corrupt)?,
+                    completeness: serde_json::from_str(&completeness).map_err(corrupt)?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: &State) -> AppResult<()> {
+    let accepted = state.accepted.to_stored();
+    let provisional = state.provisional.to_stored();
+    let completeness = serde_json::to_string(&state.completeness).map_err(anyhow::Error::new)?;
+    let row = Row {
+        round_id,
+        unit_id,
+        accepted: &accepted,
+        provisional: &provisional,
+        completeness: &completeness,
+    };
+    diesel::insert_into(rollup_states::table)
+        .values(&row)
+        .on_conflict((rollup_states::round_id, rollup_states::unit_id))
+        .do_update()
+        .set(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// After `unit`'s report in the round moved (submitted, accepted, returned, reopened): merges
+/// again each unit above it, nearest first, up to the round's owner. Runs inside the
+/// transaction that moved it.
+pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
+    if !ctx.owner.contains(unit) || unit.id == ctx.owner.id {
+        return Ok(());
+    }
+    if !kept_for(conn, ctx, &ctx.owner)? {
+        return rebuild(conn, ctx);
+    }
+    let day = ctx.round.period_end;
+    let mut parent = unit.parent_id;
+    while let Some(id) = parent {
+        let above = unit_by_id(conn, id)?;
+        if !remerge(conn, ctx, &above, day)? {
+            // A state that should be there is not: start the round over rather than guess.
+            tracing::warn!(
+                round = ctx.round.id,
+                unit = above.id,
+                "live rollup incomplete; rebuilding"
+            );
+            return rebuild(conn, ctx);
+        }
+        if above.id == ctx.owner.id {
+            break;
+        }
+        parent = above.parent_id;
+    }
+    Ok(())
+}
+
+/// Merges `unit`'s state again from its children's; `false` when a child with children has
+/// no state to merge.
+fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppResult<bool> {
+    let kids = units_below(conn, std::iter::once(unit.id), day)?;
+    if kids.is_empty() {
+        return Ok(true);
+    }
+    let ids: Vec<i32> = kids.iter().map(|u| u.id).collect();
+    let inner: std::collections::HashSet<i32> =
+        parents_among(conn, &ids, day)?.into_iter().collect();
+    let leaves: Vec<i32> = ids.iter().copied().filter(|i| !inner.contains(i)).collect();
+    let inner_ids: Vec<i32> = ids.iter().copied().filter(|i| inner.contains(i)).collect();
+    let filed = scratch::reports_of(conn, ctx.round.id, &leaves)?;
+    let mut kept = full_states_of(conn, ctx.round.id, &inner_ids)?;
+    let mut state = State::default();
+    for kid in &kids {
+        if inner.contains(&kid.id) {
+            let Some(child) = kept.remove(&kid.id) else {
+                return Ok(false);
+            };
+            state.merge(&child);
+        } else {
+            state.merge(&State::of_leaf(&ctx.template, filed.get(&kid.id), ctx)?);
+        }
+    }
+    store(conn, ctx.round.id, unit.id, &state)?;
+    Ok(true)
+}
+
+/// Consolidates the round from scratch and stores every state again.
+pub fn rebuild(conn: &mut Conn, ctx: &RoundCtx) -> AppResult<()> {
+    let states = scratch::all_states(conn, ctx, &ctx.owner)?;
+    diesel::delete(rollup_states::table.filter(rollup_states::round_id.eq(ctx.round.id)))
+        .execute(conn)?;
+    let mut ids: Vec<&i32> = states.keys().collect();
+    ids.sort();
+    for id in ids {
+        store(conn, ctx.round.id, *id, &states[id])?;
+    }
+    Ok(())
+}
+
+/// The round's context for consolidating it, read without a request: its template parsed
+/// from the stored source.
+pub fn round_ctx(conn: &mut Conn, round_id: i32) -> AppResult<RoundCtx> {
+    let round: Round = rounds::table
+        .find(round_id)
+        .select(Round::as_select())
+        .first(conn)?;
+    let (key, version, source): (String, i32, String) = templates::table
+        .find(round.template_id)
+        .select((templates::key, templates::version, templates::source))
+        .first(conn)?;
+    let template = Template::parse(&source, &format!("{key}@{version}"))
+        .map_err(|e| AppError::Unexpected(anyhow::Error::new(e)))?;
+    let owner = unit_by_id(conn, round.owner_unit_id)?;
+    Ok(RoundCtx {
+        round,
+        template: Arc::new(template),
+        owner,
+        now: vn::now_utc(),
+    })
+}
+
+/// [`rebuild`] of the round with `round_id`, as it is stored now.
+pub fn rebuild_round(conn: &mut Conn, round_id: i32) -> AppResult<()> {
+    let ctx = round_ctx(conn, round_id)?;
+    rebuild(conn, &ctx)
+}
+
+/// Rebuilds every round whose tree includes `day` or later: after a change to the units that
+/// takes effect on `day`. Rounds cut off before it keep the tree they had.
+pub fn rebuild_from(conn: &mut Conn, day: NaiveDate) -> AppResult<usize> {
+    let ids: Vec<i32> = rounds::table
+        .filter(rounds::period_end.ge(day))
+        .select(rounds::id)
+        .order(rounds::id)
+        .load(conn)?;
+    for &id in &ids {
+        rebuild_round(conn, id)?;
+    }
+    Ok(ids.len())
+}
+
+/// Builds the states of every round that has none (a database from before they were kept, a
+/// restored backup): run at start-up. Returns how many rounds were built.
+pub fn ensure_all(conn: &mut Conn) -> AppResult<usize> {
+    let ids: Vec<(i32, i32)> = rounds::table
+        .select((rounds::id, rounds::owner_unit_id))
+        .order(rounds::id)
+        .load(conn)?;
+    let mut built = 0;
+    for (id, owner) in ids {
+        let n: i64 = rollup_states::table
+            .filter(rollup_states::round_id.eq(id))
+            .filter(rollup_states::unit_id.eq(owner))
+            .count()
+            .get_result(conn)?;
+        if n == 0 {
+            crate::service::write_transaction(conn, |conn| rebuild_round(conn, id))?;
+            built += 1;
+        }
+    }
+    Ok(built)
+}
+
+/// A stored state that is not what consolidating from scratch gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub round_id: i32,
+    pub unit_code: String,
+    pub unit_name: String,
+    /// "accepted", "provisional", "completeness", "missing" (no state stored) or "extra" (a
+    /// state for a unit that has none below it).
+    pub what: &'static str,
+}
+
+/// Compares every stored state of the round with a consolidation from scratch.
+pub fn check(conn: &mut Conn, ctx: &RoundCtx) -> AppResult<Vec<Mismatch>> {
+    let fresh = scratch::all_states(conn, ctx, &ctx.owner)?;
+    let stored_ids: Vec<i32> = rollup_states::table
+        .filter(rollup_states::round_id.eq(ctx.round.id))
+        .select(rollup_states::unit_id)
+        .load(conn)?;
+    let mut stored = full_states_of(conn, ctx.round.id, &stored_ids)?;
+    let mut out = Vec::new();
+    let mut ids: Vec<i32> = fresh.keys().chain(stored.keys()).copied().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        let mut differs = |what| -> AppResult<()> {
+            let u = unit_by_id(conn, id)?;
+            out.push(Mismatch {
+                round_id: ctx.round.id,
+                unit_code: u.code,
+                unit_name: u.name,
+                what,
+            });
+            Ok(())
+        };
+        match (fresh.get(&id), stored.remove(&id)) {
+            (Some(_), None) => differs("missing")?,
+            (None, Some(_)) => differs("extra")?,
+            (Some(f), Some(s)) => {
+                if f.accepted != s.accepted {
+                    differs("accepted")?;
+                }
+                if f.provisional != s.provisional {
+                    differs("provisional")?;
+                }
+                if f.completeness != s.completeness {
+                    differs("completeness")?;
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,261 @@
+//! Consolidating from scratch: every report below a unit read and merged again, post-order over
+//! the tree as it stood on the round's cut-off date. The live states ([`super::live`]) are
+//! rebuilt and checked against this; a rollup falls back on it where no state is kept (a unit
+//! above the round's owner).
+
+use std::collections::{BTreeMap, HashMap};
+
+use diesel::prelude::*;
+use report_schemas::{Rollup, Template, Values};
+
+use super::RoundCtx;
+use crate::db::Conn;
+use crate::db::models::{Report, Unit};
+use crate::db::schema::reports;
+use crate::domain::{Completeness, ReportStatus, RollupRow};
+use crate::error::AppResult;
+use crate::service::parse_map;
+use crate::service::units::{Tree, load_subtree};
+
+/// The reports of a round filed by `units`, by unit.
+pub(super) fn reports_of(
+    conn: &mut Conn,
+    round_id: i32,
+    units: &[i32],
+) -> AppResult<HashMap<i32, Report>> {
+    let mut by_unit = HashMap::with_capacity(units.len());
+    for chunk in units.chunks(5000) {
+        let rows: Vec<Report> = reports::table
+            .filter(reports::round_id.eq(round_id))
+            .filter(reports::unit_id.eq_any(chunk))
+            .select(Report::as_select())
+            .load(conn)?;
+        by_unit.extend(rows.into_iter().map(|r| (r.unit_id, r)));
+    }
+    Ok(by_unit)
+}
+
+/// The row of a unit as its own report makes it: status, timing, and, for a leaf (a commune),
+/// its figures and its place in the completeness count. A unit with children gets its
+/// consolidation and completeness from below.
+pub(super) fn own_row(
+    u: &Unit,
+    report: Option<&Report>,
+    ctx: &RoundCtx,
+    provisional: bool,
+    leaf: bool,
+    with_sections: bool,
+) -> AppResult<RollupRow> {
+    let status = report.map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
+    let counts = counts_in(status, provisional);
+    let deadline = ctx.deadline_for(leaf);
+    let on_time = report
+        .filter(|_| status.is_filed())
+        .and_then(|r| r.first_submitted_at)
+        .map(|t| t <= deadline);
+    let mut row = RollupRow {
+        unit: u.into(),
+        leaf,
+        status,
+        submitted_at: report.and_then(|r| r.submitted_at),
+        on_time,
+        rollup: Rollup::default(),
+        reports: 0,
+        values: BTreeMap::new(),
+        completeness: Completeness::default(),
+        // Only the rows a caller sees carry their narrative.
+        sections: match report.filter(|_| counts && with_sections) {
+            Some(r) => parse_map(&r.sections_json)?,
+            None => BTreeMap::new(),
+        },
+    };
+    if leaf {
+        row.completeness = leaf_completeness(status, on_time);
+        if counts && let Some(r) = report {
+            let values: Values = parse_map(&r.values_json)?;
+            row.rollup.add(&ctx.template, &values);
+        }
+    }
+    Ok(row)
+}
+
+/// Whether a report in `status` counts in the accepted (or the provisional) consolidation.
+pub(super) fn counts_in(status: ReportStatus, provisional: bool) -> bool {
+    status == ReportStatus::Accepted || (provisional && status == ReportStatus::Submitted)
+}
+
+/// One commune's part in who has filed.
+pub(super) fn leaf_completeness(status: ReportStatus, on_time: Option<bool>) -> Completeness {
+    let mut c = Completeness {
+        expected: 1,
+        ..Completeness::default()
+    };
+    match status {
+        ReportStatus::Submitted | ReportStatus::Accepted => {
+            c.submitted = 1;
+            if on_time == Some(true) {
+                c.on_time = 1;
+            } else {
+                c.late = 1;
+            }
+        }
+        _ => c.missing = 1,
+    }
+    c.accepted = u32::from(status == ReportStatus::Accepted);
+    c.returned = u32::from(status == ReportStatus::Returned);
+    c
+}
+
+/// `unit`'s row consolidated from scratch (not finished: its values are not filled in).
+pub(super) fn row(
+    conn: &mut Conn,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    report: Option<&Report>,
+    provisional: bool,
+    with_sections: bool,
+) -> AppResult<RollupRow> {
+    let tree = load_subtree(conn, unit, ctx.round.period_end)?;
+    let root = tree
+        .units
+        .iter()
+        .position(|u| u.id == unit.id)
+        .ok_or_else(|| anyhow::anyhow!("unit missing from its own subtree"))?;
+    let mut walker = Walker {
+        conn,
+        tree: &tree,
+        ctx,
+        provisional,
+    };
+    walker.node(root, report, with_sections)
+}
+
+/// The post-order walk of a consolidation: every unit's aggregate over the communes below it.
+struct Walker<'a> {
+    conn: &'a mut Conn,
+    tree: &'a Tree,
+    ctx: &'a RoundCtx,
+    provisional: bool,
+}
+
+impl Walker<'_> {
+    fn node(
+        &mut self,
+        idx: usize,
+        report: Option<&Report>,
+        with_sections: bool,
+    ) -> AppResult<RollupRow> {
+        let (tree, ctx) = (self.tree, self.ctx);
+        let u = &tree.units[idx];
+        let kids = tree.children.get(&u.id).map(Vec::as_slice).unwrap_or(&[]);
+        let mut row = own_row(
+            u,
+            report,
+            ctx,
+            self.provisional,
+            kids.is_empty(),
+            with_sections,
+        )?;
+        if !kids.is_empty() {
+            let ids: Vec<i32> = kids.iter().map(|&k| tree.units[k].id).collect();
+            let mut filed = reports_of(self.conn, ctx.round.id, &ids)?;
+            for &k in kids {
+                let kid_report = filed.remove(&tree.units[k].id);
+                let child = self.node(k, kid_report.as_ref(), false)?;
+                row.rollup.merge(&child.rollup);
+                row.completeness.add(&child.completeness);
+            }
+        }
+        Ok(row)
+    }
+}
+
+/// What is kept of one unit with children: its consolidation as accepted and as provisional,
+/// and who below it has filed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State {
+    pub accepted: Rollup,
+    pub provisional: Rollup,
+    pub completeness: Completeness,
+}
+
+impl State {
+    pub fn view(&self, provisional: bool) -> &Rollup {
+        if provisional {
+            &self.provisional
+        } else {
+            &self.accepted
+        }
+    }
+
+    /// Adds one child's part, in the children's order (the order decides how decimals round).
+    pub fn merge(&mut self, other: &State) {
+        self.accepted.merge(&other.accepted);
+        self.provisional.merge(&other.provisional);
+        self.completeness.add(&other.completeness);
+    }
+
+    /// A leaf's part, from its own report.
+    pub fn of_leaf(
+        template: &Template,
+        report: Option<&Report>,
+        ctx: &RoundCtx,
+    ) -> AppResult<State> {
+        let status = report.map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
+        let on_time = report
+            .filter(|_| status.is_filed())
+            .and_then(|r| r.first_submitted_at)
+            .map(|t| t <= ctx.deadline_for(true));
+        let mut state = State {
+            completeness: leaf_completeness(status, on_time),
+            ..State::default()
+        };
+        if let Some(r) = report.filter(|_| counts_in(status, true)) {
+            let values: Values = parse_map(&r.values_json)?;
+            state.provisional.add(template, &values);
+            if counts_in(status, false) {
+                state.accepted.add(template, &values);
+            }
+        }
+        Ok(state)
+    }
+}
+
+/// The state of every unit with children in `root`'s subtree, from scratch: one read of the
+/// round's reports, one walk.
+pub fn all_states(conn: &mut Conn, ctx: &RoundCtx, root: &Unit) -> AppResult<HashMap<i32, State>> {
+    let tree = load_subtree(conn, root, ctx.round.period_end)?;
+    let rows: Vec<Report> = reports::table
+        .filter(reports::round_id.eq(ctx.round.id))
+        .select(Report::as_select())
+        .load(conn)?;
+    let filed: HashMap<i32, Report> = rows.into_iter().map(|r| (r.unit_id, r)).collect();
+    let mut out = HashMap::new();
+    let Some(root_idx) = tree.units.iter().position(|u| u.id == root.id) else {
+        return Ok(out);
+    };
+    // Post-order without recursion: a province's tree is four levels, a careless import could
+    // make it deeper.
+    let mut stack = vec![(root_idx, false)];
+    let mut done: HashMap<i32, State> = HashMap::new();
+    while let Some((idx, expanded)) = stack.pop() {
+        let u = &tree.units[idx];
+        let kids = tree.children.get(&u.id).map(Vec::as_slice).unwrap_or(&[]);
+        if kids.is_empty() {
+            done.insert(u.id, State::of_leaf(&ctx.template, filed.get(&u.id), ctx)?);
+        } else if expanded {
+            let mut state = State::default();
+            for &k in kids {
+                if let Some(child) = done.remove(&tree.units[k].id) {
+                    state.merge(&child);
+                }
+            }
+            out.insert(u.id, state.clone());
+            done.insert(u.id, state);
+        } else {
+            stack.push((idx, true));
+            stack.extend(kids.iter().map(|&k| (k, false)));
+        }
+    }
+    Ok(out)
+}
