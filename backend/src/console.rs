@@ -94,6 +94,7 @@ pub fn setup(
     settings: Settings,
     province: Option<String>,
     units: Option<std::path::PathBuf>,
+    country: bool,
     admin_username: String,
     admin_name: String,
     password_file: Option<std::path::PathBuf>,
@@ -106,9 +107,10 @@ pub fn setup(
         None => None,
     };
     let source = match (&province, &file_text) {
+        _ if country => Source::Country,
         (Some(code), _) => Source::Province(code),
         (None, Some(text)) => Source::File(text),
-        (None, None) => bail!("cần --province MÃ_TỈNH hoặc --units TỆP.CSV"),
+        (None, None) => bail!("cần --province MÃ_TỈNH, --units TỆP.CSV hoặc --country"),
     };
     let (state, prepared) = prepare(&settings)?;
     let mut conn = state.pool.get()?;

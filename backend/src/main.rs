@@ -28,11 +28,15 @@ enum Command {
         #[command(flatten)]
         db: DatabaseArgs,
         /// The province's GSO code in the national list of 2025-01-04, e.g. 34 (Thái Bình), 01 (Hà Nội).
-        #[arg(long, required_unless_present = "units", conflicts_with = "units")]
+        #[arg(long, required_unless_present_any = ["units", "country"], conflicts_with_all = ["units", "country"])]
         province: Option<String>,
         /// Instead: a CSV file `code,name,kind,parent_code` of a tree of one's own, with one root.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "country")]
         units: Option<PathBuf>,
+        /// Instead: the whole country, all 63 provinces under a national root (code VN), for the
+        /// central board.
+        #[arg(long)]
+        country: bool,
         /// The first administrator's user name.
         #[arg(long, default_value = "admin")]
         admin_username: String,
@@ -150,6 +154,7 @@ fn main() -> std::process::ExitCode {
             db,
             province,
             units,
+            country,
             admin_username,
             admin_name,
             admin_password_file,
@@ -158,6 +163,7 @@ fn main() -> std::process::ExitCode {
                 settings,
                 province,
                 units,
+                country,
                 admin_username,
                 admin_name,
                 admin_password_file,

@@ -48,7 +48,13 @@ pub enum Source<'a> {
     Province(&'a str),
     /// A CSV `code,name,kind,parent_code` of a tree of one's own, with a single root.
     File(&'a str),
+    /// The whole country: every province of the national list under a national root.
+    Country,
 }
+
+/// The national root of a whole-country installation.
+pub const NATION_CODE: &str = "VN";
+pub const NATION_NAME: &str = "Toàn quốc";
 
 /// The first administrator.
 pub struct Admin {
@@ -118,6 +124,22 @@ fn units_of(source: &Source) -> Result<Vec<Row>, SetupError> {
                 )));
             }
             Ok(subtree(&rows, code))
+        }
+        Source::Country => {
+            let mut rows = read_rows(NATIONAL_UNITS)?;
+            for r in rows.iter_mut().filter(|r| r.parent_code.is_empty()) {
+                r.parent_code = NATION_CODE.into();
+            }
+            rows.insert(
+                0,
+                Row {
+                    code: NATION_CODE.into(),
+                    name: NATION_NAME.into(),
+                    kind: "nation".into(),
+                    parent_code: String::new(),
+                },
+            );
+            Ok(rows)
         }
         Source::File(text) => {
             let rows = read_rows(text)?;

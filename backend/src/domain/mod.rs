@@ -19,6 +19,9 @@ pub enum Role {
     District,
     /// Opens rounds, reviews its children's reports, views and exports everything below.
     Province,
+    /// The national board above the provinces (a whole-country installation): as a province
+    /// board, one level up; it files to nobody.
+    National,
     /// Units, accounts, backups; may read everything, files and reviews nothing.
     Admin,
 }
@@ -29,6 +32,7 @@ impl Role {
             "commune" => Some(Role::Commune),
             "district" => Some(Role::District),
             "province" => Some(Role::Province),
+            "national" => Some(Role::National),
             "admin" => Some(Role::Admin),
             _ => None,
         }
@@ -39,6 +43,7 @@ impl Role {
             Role::Commune => "commune",
             Role::District => "district",
             Role::Province => "province",
+            Role::National => "national",
             Role::Admin => "admin",
         }
     }
@@ -48,13 +53,14 @@ impl Role {
             Role::Commune => "Tổ khoa giáo cấp xã",
             Role::District => "Ban Tuyên giáo cấp huyện",
             Role::Province => "Ban Tuyên giáo Tỉnh ủy",
+            Role::National => "Ban Tuyên giáo Trung ương",
             Role::Admin => "Quản trị",
         }
     }
 
     /// Roles that review the reports of their unit's direct children.
     pub fn reviews(self) -> bool {
-        matches!(self, Role::District | Role::Province)
+        matches!(self, Role::District | Role::Province | Role::National)
     }
 
     /// Roles that file their own unit's report.

@@ -84,6 +84,7 @@ pub fn load_units(conn: &mut Conn, csv_text: &str) -> anyhow::Result<usize> {
 fn role_for(kind: &str) -> Role {
     match kind {
         "province" => Role::Province,
+        "nation" => Role::National,
         "district" => Role::District,
         _ => Role::Commune,
     }
@@ -93,7 +94,9 @@ fn account_name(unit: &Unit, role: Role) -> String {
     match role {
         Role::Commune => format!("Tổ khoa giáo {}", unit.name),
         Role::District => format!("Ban Tuyên giáo {}", unit.name),
-        Role::Province => "Ban Tuyên giáo Tỉnh ủy Thái Bình".to_owned(),
+        Role::Province if unit.code == "34" => "Ban Tuyên giáo Tỉnh ủy Thái Bình".to_owned(),
+        Role::Province => format!("Ban Tuyên giáo {}", unit.name),
+        Role::National => "Ban Tuyên giáo Trung ương".to_owned(),
         Role::Admin => "Quản trị hệ thống".to_owned(),
     }
 }

@@ -101,6 +101,7 @@ pub fn manages(user: &CurrentUser, unit: &Unit) -> bool {
 fn role_of_level(kind: &str) -> Role {
     match kind {
         "province" => Role::Province,
+        "nation" => Role::National,
         "district" => Role::District,
         _ => Role::Commune,
     }

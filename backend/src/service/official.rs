@@ -23,9 +23,19 @@ struct Board {
     committee: &'static str,
     place: String,
     abbreviation: &'static str,
+    /// Where the document is dated: the place, or Hà Nội for the central board.
+    seat: String,
 }
 
 fn board_of(unit: &Unit) -> Board {
+    if unit.kind == "nation" {
+        return Board {
+            committee: "Ban Chấp hành",
+            place: "Trung ương".into(),
+            abbreviation: "BTGTW",
+            seat: "Hà Nội".into(),
+        };
+    }
     let prefixes: &[(&str, &str, &str)] = &[
         ("Tỉnh ", "Tỉnh ủy", "BTGTU"),
         ("Thành phố ", "Thành ủy", "BTGThU"),
@@ -39,6 +49,7 @@ fn board_of(unit: &Unit) -> Board {
                 committee,
                 place: place.to_owned(),
                 abbreviation,
+                seat: place.to_owned(),
             };
         }
     }
@@ -49,6 +60,7 @@ fn board_of(unit: &Unit) -> Board {
             "Huyện ủy"
         },
         place: unit.name.clone(),
+        seat: unit.name.clone(),
         abbreviation: if unit.kind == "province" {
             "BTGTU"
         } else {
@@ -274,7 +286,7 @@ pub fn draft(
             superior: format!("{} {}", b.committee, b.place).to_uppercase(),
             issuer: "BAN TUYÊN GIÁO".into(),
             number,
-            place_date: format!("{}, {dated}", b.place),
+            place_date: format!("{}, {dated}", b.seat),
             summary,
             body,
             recipients,

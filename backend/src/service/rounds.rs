@@ -250,7 +250,7 @@ fn check_opener(user: Option<&CurrentUser>, owner: &Unit, template: &Template) -
     };
     let own = user.unit.id == owner.id;
     match user.role {
-        Role::Province if own => Ok(()),
+        Role::Province | Role::National if own => Ok(()),
         Role::District if own && template.kind == TemplateKind::Thematic => Ok(()),
         Role::District if own => Err(AppError::Forbidden(
             "Cấp huyện chỉ được mở kỳ báo cáo chuyên đề cho các xã trực thuộc; kỳ báo cáo định kỳ do Ban Tuyên giáo Tỉnh ủy mở.".into(),

@@ -75,6 +75,11 @@ impl TestApp {
     /// An empty database set up for the province with GSO code `province`, as `baocao setup`
     /// does, with the administrator `admin` whose password is `password`: no other account.
     pub fn set_up(province: &str, password: &str) -> TestApp {
+        TestApp::set_up_from(&baocao::setup::Source::Province(province), password)
+    }
+
+    /// [`TestApp::set_up`] from any source of units (a province, a file, the whole country).
+    pub fn set_up_from(source: &baocao::setup::Source, password: &str) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("baocao.db");
         let settings = Settings {
@@ -90,13 +95,8 @@ impl TestApp {
                 username: "admin".into(),
                 full_name: "Quản trị hệ thống".into(),
             };
-            baocao::setup::setup(
-                &mut conn,
-                &baocao::setup::Source::Province(province),
-                &admin,
-                || Ok(password.to_owned()),
-            )
-            .expect("setup");
+            baocao::setup::setup(&mut conn, source, &admin, || Ok(password.to_owned()))
+                .expect("setup");
         }
         TestApp::serve(state, db_path, dir)
     }

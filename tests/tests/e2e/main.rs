@@ -16,6 +16,7 @@ mod going_live;
 mod helpers;
 mod hostile;
 mod live;
+mod national;
 mod offline;
 mod pages;
 mod phone;

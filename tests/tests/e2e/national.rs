@@ -1,0 +1,86 @@
+//! A whole-country installation: the 63 provinces under a national root, the central board
+//! opening a round, a commune's report travelling up four levels, and the national rollup.
+
+use serde_json::json;
+
+use crate::helpers::{COMMUNE, DISTRICT, PROVINCE, TestApp, file_report, full_sections};
+
+const NATION: &str = "VN";
+
+#[test]
+fn the_central_board_consolidates_the_whole_country_four_levels_up() {
+    let mut app = TestApp::set_up_from(
+        &baocao::setup::Source::Country,
+        "đồng lúa chín vàng ươm 2026",
+    );
+    {
+        let pool = baocao::db::connect(&app.db_path.to_string_lossy()).unwrap();
+        let mut conn = pool.get().unwrap();
+        baocao::seed::demo_accounts(&mut conn).unwrap();
+    }
+    let nation = app.login(NATION);
+    let (_, me) = nation.get("/api/v1/me");
+    assert_eq!(me["role"], "national", "{me}");
+    assert_eq!(me["unit"]["name"], "Toàn quốc");
+    let (status, round) = nation.post(
+        "/api/v1/rounds",
+        &json!({ "template": "dinh-ky", "period_type": "year", "year": 2025,
+                 "commune_deadline": "2099-01-01", "district_deadline": "2099-01-05" }),
+    );
+    assert_eq!(status, 201, "{round}");
+    app.round_id = round["id"].as_i64().unwrap();
+
+    // A commune files; its district accepts; the district reports up to its province, the
+    // province to the centre.
+    file_report(&app, &app.login(COMMUNE), COMMUNE, 8);
+    let district = app.login(DISTRICT);
+    assert_eq!(
+        district
+            .post_empty(&format!("{}/accept", app.report_path(COMMUNE)))
+            .0,
+        200
+    );
+    let province = app.login(PROVINCE);
+    for (board, unit, above) in [
+        (&district, DISTRICT, &province),
+        (&province, PROVINCE, &nation),
+    ] {
+        let own = app.report_path(unit);
+        let (_, saved) = board.put(&own, &json!({ "sections": full_sections(), "version": 0 }));
+        let (status, sent) = board.post(
+            &format!("{own}/submit"),
+            &json!({ "version": saved["version"] }),
+        );
+        assert_eq!(status, 200, "{sent}");
+        assert_eq!(sent["values"]["so_thanh_vien"], 8.0, "{unit}: {sent}");
+        assert_eq!(above.post_empty(&format!("{own}/accept")).0, 200, "{unit}");
+    }
+    // The centre sees its 63 provinces, and a foreign province's board does not see the centre.
+    let (status, view) = nation.get(&format!("/api/v1/rounds/{}/rollup/{NATION}", app.round_id));
+    assert_eq!(status, 200, "{view}");
+    let rows = view["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 63);
+    assert_eq!(view["total"]["values"]["so_thanh_vien"], 8.0);
+    let thai_binh = rows.iter().find(|r| r["unit"]["code"] == PROVINCE).unwrap();
+    assert_eq!(thai_binh["status"], "accepted");
+    assert_eq!(thai_binh["reports"], 1);
+    let leaves = view["total"]["completeness"]["expected"].as_u64().unwrap();
+    assert!(leaves >= 10_051, "{leaves}");
+    assert_eq!(view["total"]["completeness"]["accepted"], 1);
+    assert_eq!(
+        province
+            .get(&format!("/api/v1/rounds/{}/rollup/{NATION}", app.round_id))
+            .0,
+        403
+    );
+    assert_eq!(
+        app.login("01")
+            .get(&format!(
+                "/api/v1/rounds/{}/rollup/{PROVINCE}",
+                app.round_id
+            ))
+            .0,
+        403
+    );
+    crate::live::every_round_is_exact(&app);
+}
