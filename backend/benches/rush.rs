@@ -45,17 +45,6 @@ fn baseline(dir: &Path, n: usize) -> Result<f64> {
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
-fn proc_status(pid: u32) -> (u64, u64) {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("Threads:"))
-}
-
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -138,7 +127,7 @@ fn main() -> Result<()> {
     let server = common::Server::start(&db)?;
     let pid = server.pid();
     let base = server.base.clone();
-    let (rss_idle, threads_idle) = proc_status(pid);
+    let (rss_idle, threads_idle) = common::proc_status(pid);
 
     let values = serde_json::json!({
         "so_thanh_vien": 7, "so_kiem_nhiem": 6, "so_nu": 3, "so_dai_hoc": 2, "so_tren_60": 1,
@@ -159,7 +148,7 @@ fn main() -> Result<()> {
         let (done, peak_rss, peak_threads) = (done.clone(), peak_rss.clone(), peak_threads.clone());
         std::thread::spawn(move || {
             while !done.load(Ordering::Relaxed) {
-                let (rss, threads) = proc_status(pid);
+                let (rss, threads) = common::proc_status(pid);
                 peak_rss.fetch_max(rss, Ordering::Relaxed);
                 peak_threads.fetch_max(threads, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(20));

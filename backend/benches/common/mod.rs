@@ -55,6 +55,28 @@ impl Server {
     }
 }
 
+/// A process's resident memory (kB) and threads, from /proc.
+#[allow(dead_code)]
+pub fn proc_status(pid: u32) -> (u64, u64) {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("Threads:"))
+}
+
+/// The median of some timings, in milliseconds.
+#[allow(dead_code)]
+pub fn median_ms(mut times: Vec<Duration>) -> f64 {
+    times.sort();
+    times
+        .get(times.len() / 2)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();

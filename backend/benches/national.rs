@@ -1,0 +1,380 @@
+//! The national rollup: the whole country (63 provinces, 696 districts, 10,051 communes, the
+//! list of 2025-01-04) under the central board, every commune's report of 60 whole-number
+//! indicators accepted, against the release server over real HTTP on loopback.
+//!
+//! Measured in the same run: the baseline, bare SQLite summing the same values from an EAV
+//! table (`SELECT key, SUM(value) … GROUP BY key`, 603,060 rows); the national rollup
+//! (`GET /api/v1/rounds/{r}/rollup/VN`) as it stands, and right after a change below it (a
+//! district reopening a commune's report, the commune submitting it again, the district
+//! accepting it); and the same country with every district's communes doubled (20,102
+//! communes under the same 63 provinces), where a rollup that grows with the number of
+//! children, not of communes, takes the same time. The server's peak memory is read from /proc.
+//! Run with `cargo bench -p baocao --bench national`.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use baocao::config::Settings;
+use baocao::db::models::NewReport;
+use baocao::db::schema::{accounts, reports, units};
+use baocao::domain::vn;
+use baocao::service::rounds::RoundInput;
+use baocao::service::{self, session};
+use baocao::setup::{Admin, Source};
+use baocao::startup::prepare;
+use diesel::prelude::*;
+
+mod common;
+
+const INDICATORS: usize = 60;
+const RUNS: usize = 30;
+const NATION: &str = "VN";
+
+/// A periodic template of 60 whole-number indicators, summed.
+fn template() -> String {
+    let mut t = String::from(
+        "key = \"quoc-gia-60\"\nversion = 1\ntitle = \"Báo cáo thử 60 chỉ tiêu\"\nkind = \"periodic\"\n\
+         period_types = [\"year\"]\n\n[[groups]]\nkey = \"chung\"\ntitle = \"Chung\"\n",
+    );
+    for i in 0..INDICATORS {
+        t.push_str(&format!(
+            "\n[[indicators]]\nkey = \"ct_{i:02}\"\nlabel = \"Chỉ tiêu {i:02}\"\ngroup = \"chung\"\ntype = \"integer\"\nmin = 0\n"
+        ));
+    }
+    t
+}
+
+/// The same figure for the same commune every run.
+fn value(unit: i32, i: usize) -> i64 {
+    ((unit as i64 * 2_654_435_761 + i as i64 * 40_503) % 997).abs()
+}
+
+struct Country {
+    db: PathBuf,
+    round: i32,
+    /// A district with communes, and one of its communes: where the changes are made.
+    district: String,
+    commune: String,
+}
+
+/// A database of the whole country (with `twins`, every district's communes doubled), every
+/// commune's report accepted; and, alongside, the EAV table of the same values.
+fn build(dir: &Path, name: &str, twins: bool) -> Result<Country> {
+    let schemas = dir.join("schemas");
+    std::fs::create_dir_all(&schemas)?;
+    std::fs::write(schemas.join("quoc-gia-60.toml"), template())?;
+    let db = dir.join(format!("{name}.db"));
+    let settings = Settings {
+        database: db.to_string_lossy().into_owned(),
+        schemas: Some(schemas),
+        ..Settings::default()
+    };
+    let (state, _) = prepare(&settings)?;
+    let mut conn = state.pool.get()?;
+    let admin = Admin {
+        username: "admin".into(),
+        full_name: "Quản trị".into(),
+    };
+    let source = if twins {
+        let text = twin_csv()?;
+        baocao::setup::setup(&mut conn, &Source::File(&text), &admin, || {
+            Ok("đồng lúa chín vàng ươm 2026".into())
+        })
+    } else {
+        baocao::setup::setup(&mut conn, &Source::Country, &admin, || {
+            Ok("đồng lúa chín vàng ươm 2026".into())
+        })
+    };
+    source.map_err(|e| anyhow!("{e}"))?;
+    let root = service::units::unit_by_code(&mut conn, NATION, None)
+        .map_err(|e| anyhow!("{e}"))?
+        .context("no national root")?;
+    let input = RoundInput {
+        template: "quoc-gia-60".into(),
+        period_type: "year".into(),
+        year: 2025,
+        commune_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 1),
+        district_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 5),
+        ..RoundInput::default()
+    };
+    let round = service::rounds::open_round(
+        &mut conn,
+        &state.catalog,
+        None,
+        &root,
+        &input,
+        vn::now_utc(),
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    // Every leaf files: the communes, and the few districts with none (islands).
+    let all: Vec<(i32, Option<i32>)> = units::table
+        .select((units::id, units::parent_id))
+        .load(&mut conn)?;
+    let parents: std::collections::HashSet<i32> = all.iter().filter_map(|u| u.1).collect();
+    let leaves: Vec<i32> = all
+        .iter()
+        .map(|u| u.0)
+        .filter(|id| !parents.contains(id))
+        .collect();
+    let now = vn::now_utc();
+    let texts: Vec<String> = leaves
+        .iter()
+        .map(|&u| {
+            let values: serde_json::Map<String, serde_json::Value> = (0..INDICATORS)
+                .map(|i| (format!("ct_{i:02}"), value(u, i).into()))
+                .collect();
+            serde_json::Value::Object(values).to_string()
+        })
+        .collect();
+    conn.immediate_transaction(|conn| {
+        diesel::sql_query("CREATE TABLE bench_eav (report_id INTEGER NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL)")
+            .execute(conn)?;
+        for (chunk, texts) in leaves.chunks(500).zip(texts.chunks(500)) {
+            let rows: Vec<NewReport> = chunk
+                .iter()
+                .zip(texts)
+                .map(|(&unit_id, text)| NewReport {
+                    round_id: round,
+                    unit_id,
+                    status: "accepted",
+                    values_json: text,
+                    sections_json: "{}",
+                    version: 2,
+                    first_submitted_at: Some(now),
+                    submitted_at: Some(now),
+                    reviewed_at: Some(now),
+                    reviewed_by: None,
+                    return_reason: None,
+                    updated_at: now,
+                    updated_by: None,
+                    included_json: None,
+                    prefill_json: None,
+                })
+                .collect();
+            diesel::insert_into(reports::table)
+                .values(&rows)
+                .execute(conn)?;
+            let mut eav = String::from("INSERT INTO bench_eav (report_id, key, value) VALUES ");
+            for (n, &unit) in chunk.iter().enumerate() {
+                for i in 0..INDICATORS {
+                    if n + i > 0 {
+                        eav.push(',');
+                    }
+                    eav.push_str(&format!("({unit}, 'ct_{i:02}', {})", value(unit, i)));
+                }
+            }
+            diesel::sql_query(eav).execute(conn)?;
+        }
+        service::rollup::live::rebuild_round(conn, round).map_err(|e| anyhow!("{e}"))?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    baocao::seed::demo_accounts(&mut conn)?;
+    // A district of Thái Bình and one of its communes.
+    Ok(Country {
+        db,
+        round,
+        district: "338".into(),
+        commune: "12475".into(),
+    })
+}
+
+/// The national list with a twin of every commune beside it, in the same district.
+fn twin_csv() -> Result<String> {
+    let text = include_str!("../../seeds/vietnam_units_2025-01-04.csv");
+    let mut out = String::from("code,name,kind,parent_code\n");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([NATION, "Toàn quốc", "nation", ""])?;
+    for row in reader.records() {
+        let row = row?;
+        let (code, name, kind) = (&row[0], &row[1], &row[2]);
+        let parent = if row[3].is_empty() { NATION } else { &row[3] };
+        writer.write_record([code, name, kind, parent])?;
+        if kind == "commune" {
+            writer.write_record([&format!("{code}9"), &format!("{name} mới"), kind, parent])?;
+        }
+    }
+    out.push_str(&String::from_utf8(writer.into_inner()?)?);
+    Ok(out)
+}
+
+/// The baseline: SQLite summing the EAV table, median of `RUNS`.
+fn group_by(db: &Path) -> Result<f64> {
+    #[derive(QueryableByName)]
+    struct Sum {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        _key: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        _total: i64,
+    }
+    let mut conn = diesel::sqlite::SqliteConnection::establish(&db.to_string_lossy())?;
+    let mut times = Vec::new();
+    for run in 0..RUNS + 2 {
+        let t = Instant::now();
+        let sums: Vec<Sum> = diesel::sql_query(
+            "SELECT key AS _key, SUM(value) AS _total FROM bench_eav GROUP BY key",
+        )
+        .load(&mut conn)?;
+        if sums.len() != INDICATORS {
+            bail!("{} sums", sums.len());
+        }
+        if run >= 2 {
+            times.push(t.elapsed());
+        }
+    }
+    Ok(common::median_ms(times))
+}
+
+/// A session of the account `username`, opened in the database directly.
+fn session_of(db: &Path, username: &str) -> Result<String> {
+    let pool = baocao::db::connect(&db.to_string_lossy())?;
+    let mut conn = pool.get()?;
+    let id: i32 = accounts::table
+        .filter(accounts::username.eq(username))
+        .select(accounts::id)
+        .first(&mut conn)?;
+    let settings = Settings::default();
+    session::open_session(
+        &mut conn,
+        id,
+        &settings.sessions,
+        &session::Client::default(),
+    )
+    .map_err(|e| anyhow!("{e}"))
+}
+
+struct Measured {
+    rollup: f64,
+    after_change: f64,
+    province: f64,
+    peak_rss_mb: f64,
+}
+
+fn measure(country: &Country) -> Result<Measured> {
+    let tokens: Vec<String> = [NATION, &country.district, &country.commune]
+        .iter()
+        .map(|u| session_of(&country.db, u))
+        .collect::<Result<_>>()?;
+    let server = common::Server::start(&country.db)?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let base = &server.base;
+    let round = country.round;
+    let cookie = |who: usize| format!("baocao_session={}", tokens[who]);
+    let get = |path: &str| -> Result<Duration> {
+        let t = Instant::now();
+        let mut res = agent
+            .get(format!("{base}{path}"))
+            .header("Cookie", &cookie(0))
+            .call()?;
+        let body = res.body_mut().with_config().limit(64 << 20).read_to_vec()?;
+        let took = t.elapsed();
+        if res.status() != 200 || body.is_empty() {
+            bail!("{path}: {}", res.status());
+        }
+        Ok(took)
+    };
+    let national = format!("/api/v1/rounds/{round}/rollup/{NATION}");
+    let times = (0..RUNS + 3)
+        .map(|_| get(&national))
+        .collect::<Result<Vec<_>>>()?;
+    let rollup = common::median_ms(times[3..].to_vec());
+    let province = common::median_ms(
+        (0..RUNS)
+            .map(|_| get(&format!("/api/v1/rounds/{round}/rollup/34")))
+            .collect::<Result<Vec<_>>>()?,
+    );
+    // Right after a change below: reopened, submitted again, accepted again.
+    let report = format!("{base}/api/v1/rounds/{round}/reports/{}", country.commune);
+    let mut after = Vec::new();
+    for _ in 0..RUNS / 3 {
+        let steps: [(usize, String, serde_json::Value); 3] = [
+            (
+                1,
+                format!("{report}/reopen"),
+                serde_json::json!({ "reason": "Kiểm tra lại số liệu." }),
+            ),
+            (2, format!("{report}/submit"), serde_json::json!({})),
+            (1, format!("{report}/accept"), serde_json::json!({})),
+        ];
+        for (who, url, body) in steps {
+            let res = agent
+                .post(&url)
+                .header("Cookie", &cookie(who))
+                .send_json(body)?;
+            if res.status() != 200 {
+                bail!("{url}: {}", res.status());
+            }
+            after.push(get(&national)?);
+        }
+    }
+    let after_change = common::median_ms(after);
+    let hwm = std::fs::read_to_string(format!("/proc/{}/status", server.pid()))?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    Ok(Measured {
+        rollup,
+        after_change,
+        province,
+        peak_rss_mb: hwm / 1024.0,
+    })
+}
+
+fn main() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let started = Instant::now();
+    let country = build(&dir.path().join("one"), "country", false)?;
+    println!(
+        "data: the whole country, every commune's report of {INDICATORS} indicators accepted, in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let baseline = group_by(&country.db)?;
+    let one = measure(&country)?;
+    let started = Instant::now();
+    let doubled = build(&dir.path().join("two"), "doubled", true)?;
+    println!(
+        "data: the same with every district's communes doubled, in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let baseline_2 = group_by(&doubled.db)?;
+    let two = measure(&doubled)?;
+
+    println!(
+        "\nmedian of {RUNS}, ms                                  10,051 communes   20,102 communes"
+    );
+    println!(
+        "bare SQLite SUM … GROUP BY over the EAV table        {:>10.1}        {:>10.1}",
+        baseline, baseline_2
+    );
+    println!(
+        "national rollup (GET …/rollup/VN)                    {:>10.1}        {:>10.1}",
+        one.rollup, two.rollup
+    );
+    println!(
+        "national rollup right after a change below it        {:>10.1}        {:>10.1}",
+        one.after_change, two.after_change
+    );
+    println!(
+        "a province's rollup (Thái Bình, 8 districts)         {:>10.1}        {:>10.1}",
+        one.province, two.province
+    );
+    println!(
+        "\nthe national rollup is {:.0}× faster than the GROUP BY ({:.0}× with twice the communes); \
+         twice the communes under the same children: {:.2}× the time (the GROUP BY: {:.2}×)",
+        baseline / one.rollup,
+        baseline_2 / two.rollup,
+        two.rollup / one.rollup,
+        baseline_2 / baseline
+    );
+    println!(
+        "server peak resident memory: {:.0} MB and {:.0} MB",
+        one.peak_rss_mb, two.peak_rss_mb
+    );
+    Ok(())
+}
