@@ -34,6 +34,8 @@ pub struct AppState {
     pub hashing: tokio::sync::Semaphore,
     /// Admission to the database work: bounded running, bounded waiting, then 503.
     pub gate: gate::Gate,
+    /// The one connection every request's writes go through, committed in groups.
+    pub writer: std::sync::Arc<db::writer::Writer>,
     /// What the server's own backups did last.
     pub backups: backup::SharedStatus,
     /// The public origin, when the server is told it (see [`config::Settings::public_url`]).

@@ -63,6 +63,9 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
             ),
             public_origin,
             gate: crate::gate::Gate::new(settings.gate),
+            writer: std::sync::Arc::new(db::writer::Writer::open(db::sqlite_path(
+                &settings.database,
+            ))?),
         },
         prepared,
     ))

@@ -9,5 +9,8 @@ CREATE TABLE rollup_states (
     accepted TEXT NOT NULL,
     provisional TEXT NOT NULL,
     completeness TEXT NOT NULL,
+    -- Changes with every write (random across processes): a server that holds a state in
+    -- memory uses it only while the stamp is the one stored.
+    stamp BIGINT NOT NULL,
     PRIMARY KEY (round_id, unit_id)
 );

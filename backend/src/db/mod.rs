@@ -3,6 +3,7 @@
 
 pub mod models;
 pub mod schema;
+pub mod writer;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};

@@ -165,6 +165,7 @@ diesel::table! {
         accepted -> Text,
         provisional -> Text,
         completeness -> Text,
+        stamp -> BigInt,
     }
 }
 

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::RoundCtx;
 use super::access::{CurrentUser, round_for};
-use super::filing::report_view;
+use super::filing::stored_view;
 use super::rollup::rollup_each;
 use super::units::unit_by_code;
 use crate::catalog::Catalog;
@@ -51,7 +51,7 @@ pub fn write_workbook<W: Write + Send>(
         let summary = rollup_each(conn, user, ctx, unit, data.provisional, |view| {
             each(view).map_err(|stopped| AppError::from(anyhow::Error::new(stopped)))
         })?;
-        let own = report_view(conn, user, ctx, unit)?;
+        let own = stored_view(conn, user, ctx, unit)?;
         Ok::<_, AppError>(Consolidated {
             summary,
             own_sections: own.sections,

@@ -65,15 +65,40 @@ pub struct ReportView {
     /// reviewer to look at, never blocking.
     pub warnings: Vec<FieldError>,
     /// Figures far from the commune's own earlier rounds or from its peers (`quality`):
-    /// questions for the filer and the reviewer, never blocking.
-    pub flags: Vec<FieldError>,
+    /// questions for the filer and the reviewer, never blocking. A reading of the report
+    /// against others, so given when the report is read, not in the answer to a change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<FieldError>>,
 }
 
+/// A report as its readers see it, with the outlier flags.
 pub fn report_view(
     conn: &mut Conn,
     user: &CurrentUser,
     ctx: &RoundCtx,
     unit: &Unit,
+) -> AppResult<ReportView> {
+    view(conn, user, ctx, unit, true)
+}
+
+/// A report as stored, with what blocks its submission and its warnings but without the
+/// outlier flags (which read its district's reports and its earlier rounds): the answer to a
+/// change, and what a workbook or a document takes of it.
+pub fn stored_view(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+) -> AppResult<ReportView> {
+    view(conn, user, ctx, unit, false)
+}
+
+fn view(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    with_flags: bool,
 ) -> AppResult<ReportView> {
     let consolidated = has_children(conn, unit, ctx.round.period_end)?;
     let report = find_report(conn, ctx.round.id, unit.id)?;
@@ -140,18 +165,21 @@ pub fn report_view(
         .map(|f| f.warnings.clone())
         .unwrap_or_default();
     let flags = match (&typed, unit.parent_id) {
+        _ if !with_flags => None,
         (Some(f), Some(parent)) => {
             let scope = super::units::unit_by_id(conn, parent)?;
-            super::quality::flags(conn, user, ctx, &scope, Some((unit.id, &f.values)))?
-                .into_iter()
-                .filter(|flag| flag.unit.code == unit.code)
-                .map(|flag| FieldError {
-                    field: flag.key,
-                    message: flag.message,
-                })
-                .collect()
+            Some(
+                super::quality::flags(conn, user, ctx, &scope, Some((unit.id, &f.values)))?
+                    .into_iter()
+                    .filter(|flag| flag.unit.code == unit.code)
+                    .map(|flag| FieldError {
+                        field: flag.key,
+                        message: flag.message,
+                    })
+                    .collect(),
+            )
         }
-        _ => Vec::new(),
+        _ => Some(Vec::new()),
     };
     Ok(ReportView {
         round_id: ctx.round.id,
@@ -536,7 +564,7 @@ pub(super) fn save_draft_as(
         )?;
         Ok(())
     })?;
-    report_view(conn, user, ctx, unit)
+    stored_view(conn, user, ctx, unit)
 }
 
 /// Submits the stored draft after checking it in full (required fields and rules). A unit with
@@ -680,5 +708,5 @@ pub fn submit(
         )?;
         Ok(())
     })?;
-    report_view(conn, user, ctx, unit)
+    stored_view(conn, user, ctx, unit)
 }

@@ -151,7 +151,10 @@ pub(super) fn audit(
     Ok(())
 }
 
-/// A write transaction: `BEGIN IMMEDIATE` on its own, a savepoint inside a batch's transaction.
+/// A write transaction: a savepoint inside a batch's transaction; serving a request, one write
+/// of a group committed together with the writes that arrived with it (`db::writer`), on the
+/// writer's connection (`f` is handed that one, not `conn`); otherwise (the console, a test)
+/// `BEGIN IMMEDIATE` on `conn`. It returns once its commit is durable.
 pub fn write_transaction<T>(
     conn: &mut Conn,
     f: impl FnOnce(&mut Conn) -> AppResult<T>,
@@ -164,6 +167,9 @@ pub fn write_transaction<T>(
         .is_some();
     if nested {
         conn.transaction(f)
+    } else if let Some(writer) = crate::db::writer::current() {
+        // Serving a request: with the other requests' writes, in groups (`db::writer`).
+        writer.run(f)
     } else {
         // One writer at a time in this process: SQLite takes one anyway, and a writer that
         // finds the file locked sleeps in its busy handler (1, 2, 5 … 100 ms) instead of

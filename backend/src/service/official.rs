@@ -165,7 +165,7 @@ pub fn draft(
             .filter(|r| r.leaf)
             .map(|r| (view.unit.name.clone(), r.clone())),
     );
-    let own = filing::report_view(conn, user, ctx, unit)?;
+    let own = filing::stored_view(conn, user, ctx, unit)?;
     let board = dashboard::key_figures(conn, catalog, user, ctx, unit, &view)?;
     let b = board_of(unit);
     let today = vn::local(ctx.now).date();

@@ -7,7 +7,7 @@ use report_schemas::FieldError;
 use serde_json::json;
 
 use super::access::CurrentUser;
-use super::filing::{ReportView, report_view};
+use super::filing::{ReportView, stored_view};
 use super::{RoundCtx, audit, ensure_open, find_report};
 use crate::db::Conn;
 use crate::db::models::{NewReviewEvent, Unit};
@@ -114,7 +114,7 @@ pub fn review(
         )?;
         Ok(())
     })?;
-    report_view(conn, user, ctx, unit)
+    stored_view(conn, user, ctx, unit)
 }
 
 pub(super) fn review_event(

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::access::CurrentUser;
-use super::filing::{DraftInput, Entry, ReportView, ensure_can_enter, report_view, save_draft_as};
+use super::filing::{DraftInput, Entry, ReportView, ensure_can_enter, save_draft_as, stored_view};
 use super::rounds::period_beside_title;
 use super::units::{children_on, has_children, unit_by_code};
 use super::{RoundCtx, ensure_open, find_report};
@@ -24,7 +24,7 @@ pub fn offline_form(
     ctx: &RoundCtx,
     unit: &Unit,
 ) -> AppResult<Vec<u8>> {
-    let view = report_view(conn, user, ctx, unit)?;
+    let view = stored_view(conn, user, ctx, unit)?;
     if view.consolidated {
         return Err(AppError::conflict(
             "consolidated",

@@ -289,7 +289,7 @@ pub fn build_report_page(
                         error: error_for(&ind.key),
                         problem: problem_for(&ind.key),
                         warning: joined(&view.warnings, &ind.key),
-                        flag: joined(&view.flags, &ind.key),
+                        flag: joined(view.flags.as_deref().unwrap_or_default(), &ind.key),
                         required: ind.required,
                         roster: from_roster.map(|v| display_of(t, &ind.key, v)),
                         reason: match &form {

@@ -17,8 +17,9 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use report_schemas::{Rollup, Template};
 
+use super::cache;
 use super::scratch::{self, State};
-use super::{parents_among, units_below};
+use super::units_below;
 use crate::db::Conn;
 use crate::db::models::{Round, Unit};
 use crate::db::schema::{rollup_states, rounds, templates};
@@ -35,6 +36,7 @@ struct Row<'a> {
     accepted: &'a str,
     provisional: &'a str,
     completeness: &'a str,
+    stamp: i64,
 }
 
 fn corrupt(e: impl std::fmt::Display) -> AppError {
@@ -62,73 +64,85 @@ pub fn states_of(
     units: &[i32],
     provisional: bool,
 ) -> AppResult<HashMap<i32, (Rollup, Completeness)>> {
+    Ok(load(conn, round_id, units, true)?
+        .into_iter()
+        .map(|(id, s)| (id, (s.view(provisional).clone(), s.completeness)))
+        .collect())
+}
+
+/// The stored states of each of `units` that has one: from this process's memory while the
+/// stamp stored is the one it holds (`cached`), otherwise read and parsed.
+fn load(
+    conn: &mut Conn,
+    round_id: i32,
+    units: &[i32],
+    cached: bool,
+) -> AppResult<HashMap<i32, Arc<State>>> {
     let mut out = HashMap::with_capacity(units.len());
     for chunk in units.chunks(5000) {
         let base = rollup_states::table
             .filter(rollup_states::round_id.eq(round_id))
             .filter(rollup_states::unit_id.eq_any(chunk));
-        let rows: Vec<(i32, String, String)> = if provisional {
-            base.select((
-                rollup_states::unit_id,
-                rollup_states::provisional,
-                rollup_states::completeness,
-            ))
-            .load(conn)?
-        } else {
-            base.select((
-                rollup_states::unit_id,
-                rollup_states::accepted,
-                rollup_states::completeness,
-            ))
-            .load(conn)?
-        };
-        for (id, rollup, completeness) in rows {
-            let rollup = Rollup::from_stored(&rollup).map_err(corrupt)?;
-            let completeness = serde_json::from_str(&completeness).map_err(corrupt)?;
-            out.insert(id, (rollup, completeness));
+        let mut missing = Vec::new();
+        if cached {
+            let stamps: Vec<(i32, i64)> = base
+                .select((rollup_states::unit_id, rollup_states::stamp))
+                .load(conn)?;
+            for (id, stamp) in stamps {
+                match cache::get(round_id, id, stamp) {
+                    Some(state) => {
+                        out.insert(id, state);
+                    }
+                    None => missing.push(id),
+                }
+            }
+            if missing.is_empty() {
+                continue;
+            }
         }
-    }
-    Ok(out)
-}
-
-/// Both views and the completeness of each of `units` that has a stored state.
-fn full_states_of(conn: &mut Conn, round_id: i32, units: &[i32]) -> AppResult<HashMap<i32, State>> {
-    let mut out = HashMap::with_capacity(units.len());
-    for chunk in units.chunks(5000) {
-        let rows: Vec<(i32, String, String, String)> = rollup_states::table
+        let query = rollup_states::table
             .filter(rollup_states::round_id.eq(round_id))
-            .filter(rollup_states::unit_id.eq_any(chunk))
             .select((
                 rollup_states::unit_id,
                 rollup_states::accepted,
                 rollup_states::provisional,
                 rollup_states::completeness,
-            ))
-            .load(conn)?;
-        for (id, accepted, provisional, completeness) in rows {
-            out.insert(
-                id,
-                State {
-                    accepted: Rollup::from_stored(&accepted).map_err(corrupt)?,
-                    provisional: Rollup::from_stored(&provisional).map_err(corrupt)?,
-                    completeness: serde_json::from_str(&completeness).map_err(corrupt)?,
-                },
-            );
+                rollup_states::stamp,
+            ));
+        let rows: Vec<(i32, String, String, String, i64)> = if cached {
+            query
+                .filter(rollup_states::unit_id.eq_any(&missing))
+                .load(conn)?
+        } else {
+            query.filter(rollup_states::unit_id.eq_any(chunk)).load(conn)?
+        };
+        for (id, accepted, provisional, completeness, stamp) in rows {
+            let state = Arc::new(State {
+                accepted: Rollup::from_stored(&accepted).map_err(corrupt)?,
+                provisional: Rollup::from_stored(&provisional).map_err(corrupt)?,
+                completeness: serde_json::from_str(&completeness).map_err(corrupt)?,
+            });
+            if cached {
+                cache::put(round_id, id, stamp, state.clone());
+            }
+            out.insert(id, state);
         }
     }
     Ok(out)
 }
 
-fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: &State) -> AppResult<()> {
+fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: State) -> AppResult<()> {
     let accepted = state.accepted.to_stored();
     let provisional = state.provisional.to_stored();
     let completeness = serde_json::to_string(&state.completeness).map_err(anyhow::Error::new)?;
+    let stamp = cache::new_stamp();
     let row = Row {
         round_id,
         unit_id,
         accepted: &accepted,
         provisional: &provisional,
         completeness: &completeness,
+        stamp,
     };
     diesel::insert_into(rollup_states::table)
         .values(&row)
@@ -136,6 +150,7 @@ fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: &State) -> AppResu
         .do_update()
         .set(&row)
         .execute(conn)?;
+    cache::put(round_id, unit_id, stamp, Arc::new(state));
     Ok(())
 }
 
@@ -153,15 +168,7 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
     let mut parent = unit.parent_id;
     while let Some(id) = parent {
         let above = unit_by_id(conn, id)?;
-        if !remerge(conn, ctx, &above, day)? {
-            // A state that should be there is not: start the round over rather than guess.
-            tracing::warn!(
-                round = ctx.round.id,
-                unit = above.id,
-                "live rollup incomplete; rebuilding"
-            );
-            return rebuild(conn, ctx);
-        }
+        remerge(conn, ctx, &above, day)?;
         if above.id == ctx.owner.id {
             break;
         }
@@ -170,33 +177,26 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
     Ok(())
 }
 
-/// Merges `unit`'s state again from its children's; `false` when a child with children has
-/// no state to merge.
-fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppResult<bool> {
+/// Merges `unit`'s state again from its children's. In a round whose states are built, the
+/// children with a state are exactly those with units below them (what [`rebuild`] stores and
+/// [`check`] verifies); the others are leaves and count by their own reports.
+fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppResult<()> {
     let kids = units_below(conn, std::iter::once(unit.id), day)?;
     if kids.is_empty() {
-        return Ok(true);
+        return Ok(());
     }
     let ids: Vec<i32> = kids.iter().map(|u| u.id).collect();
-    let inner: std::collections::HashSet<i32> =
-        parents_among(conn, &ids, day)?.into_iter().collect();
-    let leaves: Vec<i32> = ids.iter().copied().filter(|i| !inner.contains(i)).collect();
-    let inner_ids: Vec<i32> = ids.iter().copied().filter(|i| inner.contains(i)).collect();
+    let mut kept = load(conn, ctx.round.id, &ids, true)?;
+    let leaves: Vec<i32> = ids.iter().copied().filter(|i| !kept.contains_key(i)).collect();
     let filed = scratch::reports_of(conn, ctx.round.id, &leaves)?;
-    let mut kept = full_states_of(conn, ctx.round.id, &inner_ids)?;
     let mut state = State::default();
     for kid in &kids {
-        if inner.contains(&kid.id) {
-            let Some(child) = kept.remove(&kid.id) else {
-                return Ok(false);
-            };
-            state.merge(&child);
-        } else {
-            state.merge(&State::of_leaf(&ctx.template, filed.get(&kid.id), ctx)?);
+        match kept.remove(&kid.id) {
+            Some(child) => state.merge(&child),
+            None => state.merge(&State::of_leaf(&ctx.template, filed.get(&kid.id), ctx)?),
         }
     }
-    store(conn, ctx.round.id, unit.id, &state)?;
-    Ok(true)
+    store(conn, ctx.round.id, unit.id, state)
 }
 
 /// Consolidates the round from scratch and stores every state again.
@@ -204,10 +204,10 @@ pub fn rebuild(conn: &mut Conn, ctx: &RoundCtx) -> AppResult<()> {
     let states = scratch::all_states(conn, ctx, &ctx.owner)?;
     diesel::delete(rollup_states::table.filter(rollup_states::round_id.eq(ctx.round.id)))
         .execute(conn)?;
-    let mut ids: Vec<&i32> = states.keys().collect();
-    ids.sort();
-    for id in ids {
-        store(conn, ctx.round.id, *id, &states[id])?;
+    let mut states: Vec<(i32, State)> = states.into_iter().collect();
+    states.sort_by_key(|(id, _)| *id);
+    for (id, state) in states {
+        store(conn, ctx.round.id, id, state)?;
     }
     Ok(())
 }
@@ -294,7 +294,8 @@ pub fn check(conn: &mut Conn, ctx: &RoundCtx) -> AppResult<Vec<Mismatch>> {
         .filter(rollup_states::round_id.eq(ctx.round.id))
         .select(rollup_states::unit_id)
         .load(conn)?;
-    let mut stored = full_states_of(conn, ctx.round.id, &stored_ids)?;
+    // Read from the database itself, not from this process's memory.
+    let mut stored = load(conn, ctx.round.id, &stored_ids, false)?;
     let mut out = Vec::new();
     let mut ids: Vec<i32> = fresh.keys().chain(stored.keys()).copied().collect();
     ids.sort_unstable();

@@ -6,10 +6,11 @@
 //! not the number of communes below. [`scratch`] consolidates from the reports themselves; the
 //! live states are rebuilt and checked against it.
 
+mod cache;
 pub mod live;
 pub mod scratch;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -170,18 +171,15 @@ impl Level<'_> {
         let day = self.ctx.round.period_end;
         let kids = units_below(conn, parents.iter().map(|u| u.id), day)?;
         let kid_ids: Vec<i32> = kids.iter().map(|u| u.id).collect();
-        let with_children: std::collections::HashSet<i32> =
-            parents_among(conn, &kid_ids, day)?.into_iter().collect();
         let mut filed = scratch::reports_of(conn, self.ctx.round.id, &kid_ids)?;
-        let inner: Vec<i32> = kid_ids
-            .iter()
-            .copied()
-            .filter(|id| with_children.contains(id))
-            .collect();
-        let mut kept = if self.live {
-            live::states_of(conn, self.ctx.round.id, &inner, self.provisional)?
+        // Where the round keeps live states, the units with children are those with a state.
+        let (mut kept, with_children): (HashMap<_, _>, HashSet<i32>) = if self.live {
+            let kept = live::states_of(conn, self.ctx.round.id, &kid_ids, self.provisional)?;
+            let inner = kept.keys().copied().collect();
+            (kept, inner)
         } else {
-            HashMap::new()
+            let inner = parents_among(conn, &kid_ids, day)?.into_iter().collect();
+            (HashMap::new(), inner)
         };
         let mut out: HashMap<i32, Vec<(Unit, RollupRow)>> = HashMap::new();
         for kid in kids {
