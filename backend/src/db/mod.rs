@@ -40,7 +40,7 @@ pub fn sqlite_path(url: &str) -> &str {
 }
 
 /// Connections in the pool: also how many jobs run at once (see `crate::gate`).
-pub const POOL_SIZE: u32 = 8;
+pub const POOL_SIZE: u32 = 16;
 
 /// Opens the pool and brings the schema up to date.
 pub fn connect(url: &str) -> anyhow::Result<DbPool> {

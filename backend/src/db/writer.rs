@@ -4,11 +4,20 @@
 //! A write runs, in its turn, inside the group's open transaction, in a savepoint of its own: a
 //! write that fails is rolled back to its savepoint and changes nothing, the others stand. The
 //! last write of a group (the one that finds nobody waiting for a turn, or the one that fills
-//! the group) commits it, at `synchronous = FULL`; every write of the group is answered only
-//! once that commit is durable, and if it fails, every write of the group fails with it.
+//! the group) commits it; every write of the group is answered only once that commit is on
+//! disk, and if it fails, every write of the group fails with it.
+//!
+//! The commit writes the group's pages to the write-ahead log (`synchronous = NORMAL` on this
+//! connection: no flush yet) and lets the next group start; then the committing thread flushes
+//! the log (`fdatasync`, what `synchronous = FULL` does at each commit) and only then answers
+//! the group. The log is only appended to, so a flush makes every earlier group durable too;
+//! SQLite flushes the log itself before a checkpoint copies it into the database. A group's
+//! changes are visible to readers a moment before they are durable; a later write that depends
+//! on them is in a later group, which is answered only after a flush that covers both.
 //! Threads are bounded by the gate in front (`crate::gate`): at most its running jobs wait here.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -22,8 +31,13 @@ const MAX_GROUP: usize = 64;
 
 pub struct Writer {
     shared: Mutex<Shared>,
-    /// Signalled after every commit, durable or failed.
-    committed: Condvar,
+    /// Which groups are on disk, or failed: kept apart from the connection, so that answering
+    /// a group never waits for the next group's writes.
+    done: Mutex<Done>,
+    /// Signalled whenever `done` changes.
+    settled: Condvar,
+    /// The write-ahead log, flushed after each group's commit.
+    wal: std::path::PathBuf,
     /// Threads waiting for their turn to write: while there are, a group stays open for them.
     waiting: AtomicUsize,
 }
@@ -34,17 +48,53 @@ struct Shared {
     open: bool,
     /// The open group's number (or the last one's, when none is open).
     group: u64,
-    /// The last group whose commit is on disk.
-    durable: u64,
-    /// The last group whose commit failed, and why.
-    failed: Option<(u64, String)>,
     /// Writes run in the open group.
     jobs: usize,
+    /// What the group's writes left to do once, before it commits (see [`defer`]).
+    deferred: BTreeMap<DeferKey, Deferred>,
 }
+
+#[derive(Default)]
+struct Done {
+    /// Every group up to this one is on disk.
+    durable: u64,
+    /// The recent groups whose commit failed, and why.
+    failed: BTreeMap<u64, String>,
+}
+
+/// Orders the deferred tasks of a group; one task per key.
+pub type DeferKey = (i64, i64, i64);
+type Deferred = Box<dyn FnOnce(&mut Conn) -> Result<(), String> + Send>;
 
 /// What a failed group commit tells each of its writes.
 fn commit_failed(why: &str) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(format!("group commit failed: {why}").into())
+}
+
+/// Rolls back whatever transaction and savepoints are open on `conn`.
+fn roll_back_all(conn: &mut Conn) {
+    while AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        if AnsiTransactionManager::rollback_transaction(conn).is_err() {
+            break;
+        }
+    }
+}
+
+/// Runs the group's deferred tasks and commits it (to the log, not yet flushed).
+fn commit(g: &mut Shared) -> Result<(), String> {
+    for (_, task) in std::mem::take(&mut g.deferred) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(&mut g.conn))) {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => return Err(why),
+            Err(_) => return Err("a task before the commit failed unexpectedly".into()),
+        }
+    }
+    AnsiTransactionManager::commit_transaction(&mut g.conn).map_err(|e| e.to_string())
 }
 
 impl Writer {
@@ -53,7 +103,8 @@ impl Writer {
         let mut conn = Conn::establish(path)?;
         conn.batch_execute(
             "PRAGMA busy_timeout = 10000;
-             PRAGMA synchronous = FULL;
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;",
         )?;
         Ok(Writer {
@@ -61,11 +112,12 @@ impl Writer {
                 conn,
                 open: false,
                 group: 0,
-                durable: 0,
-                failed: None,
                 jobs: 0,
+                deferred: BTreeMap::new(),
             }),
-            committed: Condvar::new(),
+            done: Mutex::new(Done::default()),
+            settled: Condvar::new(),
+            wal: std::path::PathBuf::from(format!("{path}-wal")),
             waiting: AtomicUsize::new(0),
         })
     }
@@ -74,6 +126,27 @@ impl Writer {
         self.shared
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn done(&self) -> MutexGuard<'_, Done> {
+        self.done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records how group `n` ended and wakes whoever waits for it.
+    fn settle(&self, n: u64, outcome: Result<(), String>) {
+        let mut done = self.done();
+        match outcome {
+            Ok(()) => done.durable = done.durable.max(n),
+            Err(why) => {
+                tracing::error!(group = n, "group commit failed: {why}");
+                done.failed.retain(|k, _| k + 10_000 > n);
+                done.failed.insert(n, why);
+            }
+        }
+        drop(done);
+        self.settled.notify_all();
     }
 
     /// Runs `f` as one write of a group; returns once the group is durable.
@@ -95,53 +168,59 @@ impl Writer {
             g.jobs = 0;
         }
         let mine = g.group;
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.conn.transaction(f)));
+        DEFERRED.with(|d| *d.borrow_mut() = Some(BTreeMap::new()));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.conn.transaction(f)));
+        let deferred = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(panic) => {
                 // Its savepoint and the group's transaction are left open: the whole group goes,
                 // and every write waiting in it is told so.
-                while AnsiTransactionManager::transaction_manager_status_mut(&mut g.conn)
-                    .transaction_depth()
-                    .ok()
-                    .flatten()
-                    .is_some()
-                {
-                    if AnsiTransactionManager::rollback_transaction(&mut g.conn).is_err() {
-                        break;
-                    }
-                }
+                roll_back_all(&mut g.conn);
                 g.open = false;
-                g.failed = Some((mine, "a write failed unexpectedly".into()));
-                self.committed.notify_all();
+                g.deferred.clear();
                 drop(g);
+                self.settle(mine, Err("a write failed unexpectedly".into()));
                 std::panic::resume_unwind(panic);
             }
         };
         g.jobs += 1;
-        if self.waiting.load(Ordering::SeqCst) == 0 || g.jobs >= MAX_GROUP {
-            let done = AnsiTransactionManager::commit_transaction(&mut g.conn);
-            g.open = false;
-            match done {
-                Ok(()) => g.durable = mine,
-                Err(e) => {
-                    // Whatever is left of the transaction goes; the next group starts clean.
-                    let _ = AnsiTransactionManager::rollback_transaction(&mut g.conn);
-                    g.failed = Some((mine, e.to_string()));
-                }
-            }
-            self.committed.notify_all();
-        } else {
-            while g.durable < mine && g.failed.as_ref().is_none_or(|(n, _)| *n < mine) {
-                g = self
-                    .committed
-                    .wait(g)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if outcome.is_ok() {
+            // A write that failed was rolled back: what it left to do goes with it.
+            for (key, task) in deferred {
+                g.deferred.entry(key).or_insert(task);
             }
         }
-        match &g.failed {
-            Some((n, why)) if *n == mine => Err(commit_failed(why).into()),
-            _ => outcome,
+        if self.waiting.load(Ordering::SeqCst) == 0 || g.jobs >= MAX_GROUP {
+            let committed = commit(&mut g);
+            g.open = false;
+            if committed.is_err() {
+                // The transaction is still this thread's (the lock was held throughout).
+                roll_back_all(&mut g.conn);
+                g.deferred.clear();
+            }
+            drop(g);
+            // The next group runs while this one is flushed.
+            let flushed = committed.and_then(|()| {
+                std::fs::File::open(&self.wal)
+                    .and_then(|f| f.sync_data())
+                    .map_err(|e| format!("flushing the write-ahead log: {e}"))
+            });
+            self.settle(mine, flushed);
+        } else {
+            drop(g);
+        }
+        let mut done = self.done();
+        while done.durable < mine && !done.failed.contains_key(&mine) {
+            done = self
+                .settled
+                .wait(done)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        match done.failed.get(&mine) {
+            Some(why) => Err(commit_failed(why).into()),
+            None => outcome,
         }
     }
 }
@@ -149,6 +228,25 @@ impl Writer {
 thread_local! {
     /// The writer of the server this thread is serving a request for, if any.
     static CURRENT: RefCell<Option<Arc<Writer>>> = const { RefCell::new(None) };
+    /// While this thread runs a write of a group: what it leaves for the group to do.
+    static DEFERRED: RefCell<Option<BTreeMap<DeferKey, Deferred>>> = const { RefCell::new(None) };
+}
+
+/// Inside a write of a group, leaves `task` to run once before the group commits, in the order
+/// of `key`, and only if this write stands (a failed write's tasks are dropped with it); writes
+/// that leave a task under the same key get it run once. `false` outside a group: the caller
+/// does the work itself, now.
+pub fn defer(
+    key: DeferKey,
+    task: impl FnOnce(&mut Conn) -> Result<(), String> + Send + 'static,
+) -> bool {
+    DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some(tasks) => {
+            tasks.entry(key).or_insert_with(|| Box::new(task));
+            true
+        }
+        None => false,
+    })
 }
 
 /// Runs `f` with `writer` as this thread's writer: the writes it makes are grouped.
@@ -168,4 +266,85 @@ pub fn serving<R>(writer: &Arc<Writer>, f: impl FnOnce() -> R) -> R {
 /// This thread's writer, when it serves a request.
 pub fn current() -> Option<Arc<Writer>> {
     CURRENT.with(|c| c.borrow().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> (tempfile::TempDir, Arc<Writer>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db").to_string_lossy().into_owned();
+        let mut conn = Conn::establish(&path).unwrap();
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER PRIMARY KEY, by TEXT NOT NULL);",
+        )
+        .unwrap();
+        (dir, Arc::new(Writer::open(&path).unwrap()))
+    }
+
+    fn count(conn: &mut Conn, sql: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        diesel::sql_query(sql).get_result::<N>(conn).unwrap().n
+    }
+
+    #[test]
+    fn writes_at_once_are_grouped_a_failed_one_changes_nothing_and_tasks_run_once() {
+        let (_dir, writer) = writer();
+        let threads: Vec<_> = (0..40)
+            .map(|i| {
+                let writer = writer.clone();
+                std::thread::spawn(move || {
+                    writer.run(|conn| {
+                        diesel::sql_query(format!("INSERT INTO t (n, by) VALUES ({i}, 'job')"))
+                            .execute(conn)?;
+                        defer((0, 0, 1), |conn| {
+                            diesel::sql_query(
+                                "INSERT INTO t (n, by) SELECT 1000 + COUNT(*), 'task' FROM t",
+                            )
+                            .execute(conn)
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                        });
+                        if i % 10 == 3 {
+                            // Fails after writing: its row must go, the others' stay.
+                            return Err(diesel::result::Error::RollbackTransaction);
+                        }
+                        Ok(i)
+                    })
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert_eq!(results.iter().filter(|r| r.is_err()).count(), 4);
+        let mut shared = writer.lock();
+        // Nothing is left open.
+        assert!(!shared.open);
+        let conn = &mut shared.conn;
+        assert_eq!(
+            count(conn, "SELECT COUNT(*) AS n FROM t WHERE by = 'job'"),
+            36
+        );
+        assert_eq!(
+            count(
+                conn,
+                "SELECT COUNT(*) AS n FROM t WHERE by = 'job' AND n % 10 = 3"
+            ),
+            0
+        );
+        let groups = writer.done().durable;
+        let tasks = count(conn, "SELECT COUNT(*) AS n FROM t WHERE by = 'task'");
+        // One task per group (not per write), and fewer groups than writes once they pile up.
+        assert!(tasks as u64 <= groups, "{tasks} tasks in {groups} groups");
+        assert!(tasks >= 1);
+    }
+
+    #[test]
+    fn outside_a_group_a_task_is_not_deferred() {
+        assert!(!defer((0, 0, 0), |_| Ok(())));
+    }
 }

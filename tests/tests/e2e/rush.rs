@@ -115,7 +115,7 @@ fn three_hundred_at_once_are_all_served_on_a_bounded_number_of_threads() {
         failed.len(),
         &failed[..failed.len().min(3)]
     );
-    // Each of the server's workers keeps at most 10 blocking threads (8 database jobs run at
+    // Each of the server's workers keeps at most 18 blocking threads (16 database jobs run at
     // once); 300 waiting requests are tasks, not threads.
     assert!(
         most < before + 48,

@@ -16,7 +16,9 @@ type States = HashMap<(i32, i32), (i64, Arc<State>)>;
 static STATES: Mutex<Option<States>> = Mutex::new(None);
 
 fn states() -> std::sync::MutexGuard<'static, Option<States>> {
-    STATES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    STATES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub fn get(round: i32, unit: i32, stamp: i64) -> Option<Arc<State>> {

@@ -114,7 +114,9 @@ fn load(
                 .filter(rollup_states::unit_id.eq_any(&missing))
                 .load(conn)?
         } else {
-            query.filter(rollup_states::unit_id.eq_any(chunk)).load(conn)?
+            query
+                .filter(rollup_states::unit_id.eq_any(chunk))
+                .load(conn)?
         };
         for (id, accepted, provisional, completeness, stamp) in rows {
             let state = Arc::new(State {
@@ -155,8 +157,9 @@ fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: State) -> AppResul
 }
 
 /// After `unit`'s report in the round moved (submitted, accepted, returned, reopened): merges
-/// again each unit above it, nearest first, up to the round's owner. Runs inside the
-/// transaction that moved it.
+/// again each unit above it, nearest first, up to the round's owner, in the transaction that
+/// moved it. In a group of writes (`db::writer`) that is done once for the group, before it
+/// commits: a unit above many of the group's changes is merged once, after those below it.
 pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
     if !ctx.owner.contains(unit) || unit.id == ctx.owner.id {
         return Ok(());
@@ -168,11 +171,22 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
     let mut parent = unit.parent_id;
     while let Some(id) = parent {
         let above = unit_by_id(conn, id)?;
-        remerge(conn, ctx, &above, day)?;
-        if above.id == ctx.owner.id {
-            break;
+        parent = (above.id != ctx.owner.id)
+            .then_some(above.parent_id)
+            .flatten();
+        // Deepest first, so that a unit is merged after the units below it.
+        let key = (
+            i64::from(ctx.round.id),
+            -i64::from(above.depth),
+            i64::from(above.id),
+        );
+        let (task_ctx, task_unit) = (ctx.clone(), above.clone());
+        let deferred = crate::db::writer::defer(key, move |conn| {
+            remerge(conn, &task_ctx, &task_unit, day).map_err(|e| e.to_string())
+        });
+        if !deferred {
+            remerge(conn, ctx, &above, day)?;
         }
-        parent = above.parent_id;
     }
     Ok(())
 }
@@ -187,8 +201,12 @@ fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppR
     }
     let ids: Vec<i32> = kids.iter().map(|u| u.id).collect();
     let mut kept = load(conn, ctx.round.id, &ids, true)?;
-    let leaves: Vec<i32> = ids.iter().copied().filter(|i| !kept.contains_key(i)).collect();
-    let filed = scratch::reports_of(conn, ctx.round.id, &leaves)?;
+    let leaves: Vec<i32> = ids
+        .iter()
+        .copied()
+        .filter(|i| !kept.contains_key(i))
+        .collect();
+    let filed = scratch::filed_of(conn, ctx.round.id, Some(&leaves))?;
     let mut state = State::default();
     for kid in &kids {
         match kept.remove(&kid.id) {

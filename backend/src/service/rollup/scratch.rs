@@ -35,6 +35,41 @@ pub(super) fn reports_of(
     Ok(by_unit)
 }
 
+/// What a leaf's part in a live state takes of its report.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = reports)]
+pub(super) struct Filed {
+    pub unit_id: i32,
+    pub status: String,
+    pub first_submitted_at: Option<chrono::NaiveDateTime>,
+    pub values_json: String,
+}
+
+/// [`Filed`] of the reports of a round filed by `units`, by unit (the whole round without).
+pub(super) fn filed_of(
+    conn: &mut Conn,
+    round_id: i32,
+    units: Option<&[i32]>,
+) -> AppResult<HashMap<i32, Filed>> {
+    let base = reports::table
+        .filter(reports::round_id.eq(round_id))
+        .select(Filed::as_select());
+    let rows: Vec<Filed> = match units {
+        None => base.load(conn)?,
+        Some(units) => {
+            let mut rows = Vec::with_capacity(units.len());
+            for chunk in units.chunks(5000) {
+                rows.extend(
+                    base.filter(reports::unit_id.eq_any(chunk))
+                        .load::<Filed>(conn)?,
+                );
+            }
+            rows
+        }
+    };
+    Ok(rows.into_iter().map(|r| (r.unit_id, r)).collect())
+}
+
 /// The row of a unit as its own report makes it: status, timing, and, for a leaf (a commune),
 /// its figures and its place in the completeness count. A unit with children gets its
 /// consolidation and completeness from below.
@@ -196,9 +231,9 @@ impl State {
     }
 
     /// A leaf's part, from its own report.
-    pub fn of_leaf(
+    pub(super) fn of_leaf(
         template: &Template,
-        report: Option<&Report>,
+        report: Option<&Filed>,
         ctx: &RoundCtx,
     ) -> AppResult<State> {
         let status = report.map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
@@ -225,11 +260,7 @@ impl State {
 /// round's reports, one walk.
 pub fn all_states(conn: &mut Conn, ctx: &RoundCtx, root: &Unit) -> AppResult<HashMap<i32, State>> {
     let tree = load_subtree(conn, root, ctx.round.period_end)?;
-    let rows: Vec<Report> = reports::table
-        .filter(reports::round_id.eq(ctx.round.id))
-        .select(Report::as_select())
-        .load(conn)?;
-    let filed: HashMap<i32, Report> = rows.into_iter().map(|r| (r.unit_id, r)).collect();
+    let filed = filed_of(conn, ctx.round.id, None)?;
     let mut out = HashMap::new();
     let Some(root_idx) = tree.units.iter().position(|u| u.id == root.id) else {
         return Ok(out);
