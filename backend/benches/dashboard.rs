@@ -5,19 +5,31 @@
 //! page is asked for 30 times after a warm-up and its median time is reported, beside the
 //! consolidation JSON of the same unit asked for in the same run (the work every one of these
 //! pages does at least once), so the ratio reads the same on a quiet or a busy machine.
+//!
+//! Then 50 people watch the province's pages at once for 10 seconds (each in a session of its
+//! own, one page after another: the unit page with its dashboard, the consolidation JSON, the
+//! trend chart): their p50 and p99 against the single viewer's median of the same pages, the
+//! pages served per second, and the server's peak threads and memory (from /proc).
 //! Run with `cargo bench -p baocao --bench dashboard`.
 
 use std::path::Path;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use baocao::config::Settings;
+use baocao::db::schema::accounts;
+use baocao::service::session;
 use baocao::startup::prepare;
+use diesel::prelude::*;
 
 const ROUND: i32 = 1;
 const PROVINCE: &str = "34";
 const DISTRICT: &str = "338";
 const RUNS: usize = 30;
+const VIEWERS: usize = 50;
+const WATCH: Duration = Duration::from_secs(10);
 
 /// The six rounds before the demo's history: six months and year of 2020, 2021 and 2022.
 const EARLIER: &[(&str, i32, f64)] = &[
@@ -44,6 +56,21 @@ fn main() -> Result<()> {
     let (state, _) = prepare(&settings)?;
     let mut conn = state.pool.get()?;
     baocao::seed::history_rounds(&mut conn, &state.catalog, EARLIER)?;
+    let province_id: i32 = accounts::table
+        .filter(accounts::username.eq(PROVINCE))
+        .select(accounts::id)
+        .first(&mut conn)?;
+    let tokens = (0..VIEWERS)
+        .map(|_| {
+            session::open_session(
+                &mut conn,
+                province_id,
+                &settings.sessions,
+                &session::Client::default(),
+            )
+            .map_err(|e| anyhow!("{e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
     drop(conn);
     drop(state);
     println!(
@@ -59,6 +86,7 @@ fn main() -> Result<()> {
         .build()
         .into();
 
+    let mut singles = [0.0; 3];
     println!("\n{:<58} {:>9} {:>9}", "", "median", "× rollup");
     for unit in [PROVINCE, DISTRICT] {
         let res = agent
@@ -117,6 +145,136 @@ fn main() -> Result<()> {
                 "/ky-bao-cao/{ROUND}/don-vi/{unit}/bieu-do/xu-huong.svg"
             ))?,
         );
+        if unit == PROVINCE {
+            singles = [
+                time(&format!("/ky-bao-cao/{ROUND}/don-vi/{unit}"))?,
+                baseline,
+                time(&format!(
+                    "/ky-bao-cao/{ROUND}/don-vi/{unit}/bieu-do/xu-huong.svg"
+                ))?,
+            ];
+        }
     }
+    watch(&server, &tokens, singles)
+}
+
+/// The pages each viewer goes through, in turn.
+fn pages() -> [String; 3] {
+    [
+        format!("/ky-bao-cao/{ROUND}/don-vi/{PROVINCE}"),
+        format!("/api/v1/rounds/{ROUND}/rollup/{PROVINCE}"),
+        format!("/ky-bao-cao/{ROUND}/don-vi/{PROVINCE}/bieu-do/xu-huong.svg"),
+    ]
+}
+
+/// `VIEWERS` sessions reading the province's pages at once for `WATCH`.
+fn watch(server: &common::Server, tokens: &[String], singles: [f64; 3]) -> Result<()> {
+    let pid = server.pid();
+    let start = Arc::new(Barrier::new(tokens.len() + 1));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (peak_rss, peak_threads) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let watcher = {
+        let (stop, peak_rss, peak_threads) = (stop.clone(), peak_rss.clone(), peak_threads.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let (rss, threads) = common::proc_status(pid);
+                peak_rss.fetch_max(rss, Ordering::Relaxed);
+                peak_threads.fetch_max(threads, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let viewers: Vec<_> = tokens
+        .iter()
+        .enumerate()
+        .map(|(n, token)| {
+            let (start, stop, base) = (start.clone(), stop.clone(), server.base.clone());
+            let cookie = format!("baocao_session={token}");
+            std::thread::spawn(move || -> Result<Vec<(usize, Duration)>> {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_secs(30)))
+                    .build()
+                    .into();
+                let pages = pages();
+                let mut out = Vec::new();
+                start.wait();
+                let mut i = n;
+                while !stop.load(Ordering::Relaxed) {
+                    let page = i % pages.len();
+                    let t = Instant::now();
+                    let mut res = agent
+                        .get(format!("{base}{}", pages[page]))
+                        .header("Cookie", &cookie)
+                        .call()?;
+                    res.body_mut().with_config().limit(64 << 20).read_to_vec()?;
+                    if res.status() != 200 {
+                        bail!("{}: {}", pages[page], res.status());
+                    }
+                    out.push((page, t.elapsed()));
+                    i += 1;
+                }
+                Ok(out)
+            })
+        })
+        .collect();
+    start.wait();
+    std::thread::sleep(WATCH);
+    stop.store(true, Ordering::Relaxed);
+    let mut all: Vec<(usize, Duration)> = Vec::new();
+    for v in viewers {
+        all.extend(v.join().map_err(|_| anyhow!("a viewer panicked"))??);
+    }
+    stop.store(true, Ordering::Relaxed);
+    watcher
+        .join()
+        .map_err(|_| anyhow!("the watcher panicked"))?;
+    let quantile = |times: &mut Vec<Duration>, q: f64| -> f64 {
+        times.sort();
+        let at = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1;
+        times[at].as_secs_f64() * 1000.0
+    };
+    println!(
+        "\n{VIEWERS} viewers of the province's pages at once for {} s: {} pages, {:.0} per second",
+        WATCH.as_secs(),
+        all.len(),
+        all.len() as f64 / WATCH.as_secs_f64()
+    );
+    println!(
+        "  {:<40} {:>9} {:>9} {:>9} {:>12}",
+        "", "alone", "p50", "p99", "p99 × alone"
+    );
+    let names = [
+        "unit page with its dashboard",
+        "consolidation JSON",
+        "trend chart (SVG)",
+    ];
+    for (page, name) in names.iter().enumerate() {
+        let mut times: Vec<Duration> = all
+            .iter()
+            .filter(|(p, _)| *p == page)
+            .map(|x| x.1)
+            .collect();
+        let p50 = quantile(&mut times, 0.5);
+        let p99 = quantile(&mut times, 0.99);
+        println!(
+            "  {name:<40} {:>6.1} ms {p50:>6.1} ms {p99:>6.1} ms {:>12.1}",
+            singles[page],
+            p99 / singles[page]
+        );
+    }
+    let mut every: Vec<Duration> = all.iter().map(|x| x.1).collect();
+    println!(
+        "  {:<40} {:>9} {:>6.1} ms {:>6.1} ms",
+        "every page",
+        "",
+        quantile(&mut every, 0.5),
+        quantile(&mut every, 0.99)
+    );
+    println!(
+        "  server threads at most {}, resident memory at most {} MB",
+        peak_threads.load(Ordering::Relaxed),
+        peak_rss.load(Ordering::Relaxed) / 1024
+    );
     Ok(())
 }

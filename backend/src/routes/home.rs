@@ -131,7 +131,7 @@ async fn rounds(state: web::Data<AppState>, PageUser(user): PageUser) -> PageRes
     let can_open = user.role.reviews();
     let (list, queues, now) = db(&state, move |conn, st| {
         let now = st.clock.now();
-        let list = service::list_rounds(conn, &user, now)?;
+        let list = service::list_rounds(conn, &st.catalog, &user, now)?;
         let mut queues = Vec::new();
         if user.role.reviews() {
             for r in list.iter().filter(|r| r.status == "open") {

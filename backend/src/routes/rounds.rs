@@ -45,7 +45,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
 
 async fn list_rounds(state: web::Data<AppState>, user: CurrentUser) -> AppResult<HttpResponse> {
     let rounds = db(&state, move |conn, st| {
-        service::list_rounds(conn, &user, st.clock.now())
+        service::list_rounds(conn, &st.catalog, &user, st.clock.now())
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "rounds": rounds })))

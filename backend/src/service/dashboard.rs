@@ -7,7 +7,7 @@ use report_schemas::{AggValue, Aggregate, IndicatorKind, Rollup, Template};
 use super::RoundCtx;
 use super::access::CurrentUser;
 use super::trends::{self, Mapping, SeriesRound};
-use super::units::load_subtree;
+use super::units::cached_subtree;
 use crate::catalog::Catalog;
 use crate::db::Conn;
 use crate::db::models::{Round, Unit};
@@ -127,7 +127,7 @@ pub fn key_figures(
     let before = match &previous {
         Some(round) => {
             let other = super::access::round_for(conn, catalog, user, round.id, ctx.now)?;
-            let tree = load_subtree(conn, unit, ctx.round.period_end)?;
+            let tree = cached_subtree(conn, unit, ctx.round.period_end)?;
             let counted = trends::counted_units(conn, ctx, &tree, view.provisional)?;
             let keys = stored_keys(t, t.key_indicators().iter().map(|i| i.key.as_str()));
             let (total, _) = Mapping::onto(conn, &tree, &[])?.consolidate_for(

@@ -77,6 +77,7 @@ pub struct RoundSummary {
 
 pub fn list_rounds(
     conn: &mut Conn,
+    catalog: &Catalog,
     user: &CurrentUser,
     now: NaiveDateTime,
 ) -> AppResult<Vec<RoundSummary>> {
@@ -99,8 +100,8 @@ pub fn list_rounds(
         let kind = match kinds.get(&template.id) {
             Some(k) => *k,
             None => {
-                let parsed = Template::parse(&template.source, &template.key)
-                    .map_err(|e| AppError::Unexpected(anyhow::Error::new(e)))?;
+                // Parsed once per process (the catalog keeps it), not once per listing.
+                let parsed = catalog.get(conn, template.id)?;
                 kinds.insert(template.id, parsed.kind);
                 parsed.kind
             }

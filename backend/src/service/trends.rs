@@ -70,7 +70,18 @@ pub struct Mapping {
     links: HashMap<i32, i32>,
     /// The paths that identify the rows' subtrees.
     row_paths: Vec<String>,
+    /// A hash of all of the above: two mappings with the same land figures alike.
+    fingerprint: u64,
 }
+
+/// Consolidations of other rounds already mapped, by a hash of what they were computed from
+/// (the mapping, the round and its live state's stamp, what was counted): a closed round's
+/// figures are read once, not on every dashboard; any change to the round restamps it.
+static MAPPED: std::sync::Mutex<Option<HashMap<u64, (Rollup, Vec<Rollup>)>>> =
+    std::sync::Mutex::new(None);
+
+/// Mapped consolidations kept at most.
+const MAPPED_CAPACITY: usize = 2_000;
 
 impl Mapping {
     /// The mapping onto `tree` (a subtree as it stood on this round's cut-off), with a row for
@@ -81,14 +92,27 @@ impl Mapping {
             .load::<(i32, i32)>(conn)?
             .into_iter()
             .collect();
+        let row_paths: Vec<String> = rows
+            .iter()
+            .filter_map(|code| tree.units.iter().find(|u| u.code == *code))
+            .map(|u| u.path.clone())
+            .collect();
+        let fingerprint = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            let mut units: Vec<(i32, &str)> =
+                tree.units.iter().map(|u| (u.id, u.path.as_str())).collect();
+            units.sort_unstable();
+            let mut sorted_links: Vec<(i32, i32)> = links.iter().map(|(a, b)| (*a, *b)).collect();
+            sorted_links.sort_unstable();
+            (units, sorted_links, &row_paths).hash(&mut h);
+            h.finish()
+        };
         Ok(Mapping {
             units: tree.units.iter().map(|u| (u.id, u.path.clone())).collect(),
             links,
-            row_paths: rows
-                .iter()
-                .filter_map(|code| tree.units.iter().find(|u| u.code == *code))
-                .map(|u| u.path.clone())
-                .collect(),
+            row_paths,
+            fingerprint,
         })
     }
 
@@ -119,6 +143,55 @@ impl Mapping {
     /// (this round's units whose reports count), so that two totals compare like with like,
     /// and reading only the indicators `keys` when given (a trend needs one).
     pub fn consolidate_for(
+        &self,
+        conn: &mut Conn,
+        other: &RoundCtx,
+        provisional: bool,
+        only: Option<&HashSet<i32>>,
+        keys: Option<&[&str]>,
+    ) -> AppResult<(Rollup, Vec<Rollup>)> {
+        let key =
+            super::rollup::live::round_stamp(conn, other.round.id, other.owner.id)?.map(|stamp| {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                let mut only: Option<Vec<i32>> = only.map(|o| o.iter().copied().collect());
+                if let Some(o) = only.as_mut() {
+                    o.sort_unstable();
+                }
+                (
+                    self.fingerprint,
+                    other.round.id,
+                    stamp,
+                    provisional,
+                    only,
+                    keys,
+                )
+                    .hash(&mut h);
+                h.finish()
+            });
+        let memo = || {
+            MAPPED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(key) = key
+            && let Some(hit) = memo().as_ref().and_then(|m| m.get(&key))
+        {
+            return Ok(hit.clone());
+        }
+        let computed = self.consolidate_now(conn, other, provisional, only, keys)?;
+        if let Some(key) = key {
+            let mut guard = memo();
+            let map = guard.get_or_insert_with(HashMap::new);
+            if map.len() >= MAPPED_CAPACITY {
+                map.clear();
+            }
+            map.insert(key, computed.clone());
+        }
+        Ok(computed)
+    }
+
+    fn consolidate_now(
         &self,
         conn: &mut Conn,
         other: &RoundCtx,
@@ -259,7 +332,7 @@ pub fn series(
     limit: usize,
     keys: Option<&[&str]>,
 ) -> AppResult<Vec<SeriesRound>> {
-    let tree = super::units::load_subtree(conn, unit, ctx.round.period_end)?;
+    let tree = super::units::cached_subtree(conn, unit, ctx.round.period_end)?;
     let mapping = Mapping::onto(conn, &tree, &[])?;
     let mut out = Vec::new();
     for round in rounds_of_template(conn, user, ctx, limit)? {

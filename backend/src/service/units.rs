@@ -104,3 +104,46 @@ pub fn load_subtree(conn: &mut Conn, root: &Unit, day: chrono::NaiveDate) -> App
     }
     Ok(Tree { units, children })
 }
+
+/// Subtrees already read, by root and day, with the version of the units they were read at.
+type Subtrees =
+    HashMap<(i32, chrono::NaiveDate), ((i64, Option<i32>, i64, i64), std::sync::Arc<Tree>)>;
+
+static SUBTREES: std::sync::Mutex<Option<Subtrees>> = std::sync::Mutex::new(None);
+
+/// [`load_subtree`], kept between requests while the units stay as they were: no unit added,
+/// closed or reorganised since (their count, highest id, closed count and successions). For
+/// who is in it and where (ids, paths, validity); a rename is not seen, so not for names.
+pub fn cached_subtree(
+    conn: &mut Conn,
+    root: &Unit,
+    day: chrono::NaiveDate,
+) -> AppResult<std::sync::Arc<Tree>> {
+    use diesel::dsl::{count, count_star, max};
+    let (n, highest, closed): (i64, Option<i32>, i64) = units::table
+        .select((count_star(), max(units::id), count(units::valid_to)))
+        .first(conn)?;
+    let links: i64 = crate::db::schema::unit_successions::table
+        .count()
+        .get_result(conn)?;
+    let version = (n, highest, closed, links);
+    let key = (root.id, day);
+    let lock = || {
+        SUBTREES
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some((v, tree)) = lock().as_ref().and_then(|m| m.get(&key))
+        && *v == version
+    {
+        return Ok(tree.clone());
+    }
+    let tree = std::sync::Arc::new(load_subtree(conn, root, day)?);
+    let mut guard = lock();
+    let map = guard.get_or_insert_with(HashMap::new);
+    if map.len() >= 256 {
+        map.clear();
+    }
+    map.insert(key, (version, tree.clone()));
+    Ok(tree)
+}

@@ -299,7 +299,7 @@ async fn unit_page(
                 && ctx.owner.id != unit.id,
             own_tasks: orientation::own_tasks(conn, &ctx, &unit)?,
             overdue: deadlines::overdue(conn, &user, &ctx, &unit)?,
-            others: rounds::list_rounds(conn, &user, ctx.now)?
+            others: rounds::list_rounds(conn, &st.catalog, &user, ctx.now)?
                 .into_iter()
                 .filter(|r| r.id != ctx.round.id)
                 .map(|r| (r.id, r.title))

@@ -57,6 +57,17 @@ pub fn kept_for(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<bool>
     Ok(n > 0)
 }
 
+/// The stamp of the state the round keeps for `owner` (its root): it changes with anything
+/// that moves a report of the round, or its tree, or its deadlines. `None` when not kept.
+pub fn round_stamp(conn: &mut Conn, round_id: i32, owner: i32) -> AppResult<Option<i64>> {
+    Ok(rollup_states::table
+        .filter(rollup_states::round_id.eq(round_id))
+        .filter(rollup_states::unit_id.eq(owner))
+        .select(rollup_states::stamp)
+        .first(conn)
+        .optional()?)
+}
+
 /// The stored consolidation (one view) and completeness of each of `units` that has one.
 pub fn states_of(
     conn: &mut Conn,
