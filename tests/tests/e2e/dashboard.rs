@@ -394,3 +394,53 @@ fn the_comparison_gives_the_change_and_warns_when_the_periods_differ_in_kind() {
     ));
     assert!(html.contains("id=\"kind-warning\""));
 }
+
+#[test]
+fn a_change_in_a_closed_round_reaches_the_trend_that_was_drawn_before_it() {
+    let app = TestApp::spawn_demo();
+    let province = app.login(PROVINCE);
+    let key = "luot_nguoi_nghe";
+    let page = format!("/ky-bao-cao/{}/don-vi/{PROVINCE}", app.round_id);
+    let column = |html: &str, round: &str| -> f64 {
+        chart_marks(html, "chart-trend")
+            .into_iter()
+            .find(|c| c["data-round"] == round)
+            .unwrap_or_else(|| panic!("no column for round {round}"))["data-value"]
+            .parse()
+            .unwrap()
+    };
+    // Drawn once (and kept), then an earlier round is reopened and one report in it mended.
+    let (_, _, before) = province.page(&page);
+    let old = chart_marks(&before, "chart-trend")[3]["data-round"].clone();
+    let was = column(&before, &old);
+    assert_eq!(province.post_empty(&format!("/api/v1/rounds/{old}/reopen")).0, 204);
+    let district = app.login(DISTRICT);
+    let path = format!("/api/v1/rounds/{old}/reports/{COMMUNE}");
+    let (status, _) = district.post(
+        &format!("{path}/reopen"),
+        &serde_json::json!({ "reason": "Số lượt người nghe bị thiếu một buổi." }),
+    );
+    assert_eq!(status, 200);
+    let commune = app.login(COMMUNE);
+    let (_, report) = commune.get(&path);
+    let mut values = report["values"].clone();
+    let before_value = values[key].as_i64().unwrap();
+    values[key] = serde_json::json!(before_value + 1000);
+    let (status, saved) = commune.put(
+        &path,
+        &serde_json::json!({ "values": values, "sections": report["sections"], "version": report["version"] }),
+    );
+    assert_eq!(status, 200, "{saved}");
+    let (status, sent) = commune.post(
+        &format!("{path}/submit"),
+        &serde_json::json!({ "version": saved["version"] }),
+    );
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(district.post_empty(&format!("{path}/accept")).0, 200);
+
+    let (_, _, after) = province.page(&page);
+    let now = column(&after, &old);
+    assert_eq!(now, was + 1000.0);
+    let (_, rollup) = province.get(&format!("/api/v1/rounds/{old}/rollup/{PROVINCE}"));
+    assert_eq!(value(&rollup["total"]["values"][key]), Some(now));
+}
