@@ -413,7 +413,12 @@ fn a_change_in_a_closed_round_reaches_the_trend_that_was_drawn_before_it() {
     let (_, _, before) = province.page(&page);
     let old = chart_marks(&before, "chart-trend")[3]["data-round"].clone();
     let was = column(&before, &old);
-    assert_eq!(province.post_empty(&format!("/api/v1/rounds/{old}/reopen")).0, 204);
+    assert_eq!(
+        province
+            .post_empty(&format!("/api/v1/rounds/{old}/reopen"))
+            .0,
+        204
+    );
     let district = app.login(DISTRICT);
     let path = format!("/api/v1/rounds/{old}/reports/{COMMUNE}");
     let (status, _) = district.post(
