@@ -77,8 +77,10 @@ pub struct Mapping {
 /// Consolidations of other rounds already mapped, by a hash of what they were computed from
 /// (the mapping, the round and its live state's stamp, what was counted): a closed round's
 /// figures are read once, not on every dashboard; any change to the round restamps it.
-static MAPPED: std::sync::Mutex<Option<HashMap<u64, (Rollup, Vec<Rollup>)>>> =
-    std::sync::Mutex::new(None);
+static MAPPED: std::sync::Mutex<Option<HashMap<u64, Mapped>>> = std::sync::Mutex::new(None);
+
+/// A mapped consolidation: the total over the subtree and one aggregate per row.
+type Mapped = (Rollup, Vec<Rollup>);
 
 /// Mapped consolidations kept at most.
 const MAPPED_CAPACITY: usize = 2_000;
