@@ -54,6 +54,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             "Dữ liệu mẫu (--demo): mỗi đơn vị có một tài khoản, tên đăng nhập là mã đơn vị, mật khẩu \"demo\".\n  Tỉnh: 34   Huyện Quỳnh Phụ: 338   Xã An Khê: 12475   Quản trị: admin"
         );
     }
+    if settings.demo_national {
+        println!(
+            "Dữ liệu mẫu toàn quốc (--demo-national): tên đăng nhập là mã đơn vị, mật khẩu \"demo\"; có tài khoản cho Trung ương, mọi tỉnh và huyện, các xã của Thái Bình và xã đầu tiên của mỗi huyện.\n  Trung ương: VN   Tỉnh Thái Bình: 34   Thành phố Hà Nội: 01   Huyện Quỳnh Phụ: 338   Xã An Khê: 12475   Quản trị: admin"
+        );
+    }
     app.run().await?;
     Ok(())
 }

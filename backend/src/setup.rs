@@ -158,6 +158,25 @@ fn units_of(source: &Source) -> Result<Vec<Row>, SetupError> {
     }
 }
 
+fn to_csv(rows: &[Row]) -> Result<String, SetupError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["code", "name", "kind", "parent_code"])
+        .map_err(anyhow::Error::from)?;
+    for r in rows {
+        w.write_record([&r.code, &r.name, &r.kind, &r.parent_code])
+            .map_err(anyhow::Error::from)?;
+    }
+    Ok(
+        String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .map_err(anyhow::Error::from)?,
+    )
+}
+
+/// The whole country's units under the national root, as the CSV `seed::load_units` reads.
+pub fn country_csv() -> Result<String, SetupError> {
+    to_csv(&units_of(&Source::Country)?)
+}
+
 /// The administrators already there, by user name.
 pub fn administrators(conn: &mut Conn) -> Result<Vec<String>, SetupError> {
     Ok(accounts::table
@@ -191,17 +210,7 @@ pub fn setup(
             other.name, other.code, root.name
         )));
     }
-    let csv_text = {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(["code", "name", "kind", "parent_code"])
-            .map_err(anyhow::Error::from)?;
-        for r in &rows {
-            w.write_record([&r.code, &r.name, &r.kind, &r.parent_code])
-                .map_err(anyhow::Error::from)?;
-        }
-        String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
-            .map_err(anyhow::Error::from)?
-    };
+    let csv_text = to_csv(&rows)?;
     let units_added = seed::load_units(conn, &csv_text)?;
     let root_unit: Unit = units::table
         .filter(units::code.eq(&root.code))

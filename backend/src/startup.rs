@@ -43,6 +43,9 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
         prepared.demo_round = seed::demo_round(&mut conn, &catalog)?;
         seed::demo_history(&mut conn, &catalog)?;
     }
+    if settings.demo_national {
+        prepared.demo_round = seed::national_demo(&mut conn, &catalog)?;
+    }
     let built =
         crate::service::rollup::live::ensure_all(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
     if built > 0 {
@@ -92,7 +95,7 @@ impl Application {
             }
         })?;
         let (state, prepared) = prepare(settings)?;
-        if !settings.demo {
+        if !settings.demo && !settings.demo_national {
             let mut conn = state.pool.get()?;
             let admins =
                 crate::setup::administrators(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -128,3 +128,49 @@ fn rollups_check_finds_a_stored_consolidation_that_is_wrong_and_rebuild_mends_it
     assert!(!ok);
     assert!(err.contains("không có kỳ báo cáo số 99"), "{err}");
 }
+
+#[test]
+fn the_national_demo_loads_the_whole_country_once_with_its_boards_and_a_round() {
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        database: dir.path().join("baocao.db").to_string_lossy().into_owned(),
+        demo_national: true,
+        ..Settings::default()
+    };
+    let (state, prepared) = prepare(&settings).unwrap();
+    let round = prepared.demo_round.expect("the national round");
+    let mut conn = state.pool.get().unwrap();
+    let nation = service::units::unit_by_code(&mut conn, "VN", None)
+        .unwrap()
+        .unwrap();
+    let console = CurrentUser::console(nation.clone());
+    let ctx = service::access::round_for(&mut conn, &state.catalog, &console, round, vn::now_utc())
+        .unwrap();
+    let view = service::rollup::rollup(&mut conn, &console, &ctx, &nation, false).unwrap();
+    assert_eq!(view.rows.len(), 63);
+    assert!(view.total.completeness.expected >= 10_051);
+    assert!(view.total.reports > 3_000, "{}", view.total.reports);
+    assert!(
+        service::rollup::live::check(&mut conn, &ctx)
+            .unwrap()
+            .is_empty()
+    );
+    // Every board has an account, communes only a sample.
+    use baocao::db::schema::accounts;
+    let roles: Vec<String> = accounts::table
+        .select(accounts::role)
+        .load(&mut conn)
+        .unwrap();
+    let count = |r: &str| roles.iter().filter(|x| *x == r).count();
+    assert_eq!(count("national"), 1);
+    assert_eq!(count("province"), 63);
+    assert_eq!(count("district"), 696);
+    let communes = count("commune");
+    assert!((900..2_000).contains(&communes), "{communes}");
+    drop(conn);
+    drop(state);
+    // Again: nothing new.
+    let (_, again) = prepare(&settings).unwrap();
+    assert_eq!(again.demo_round, None);
+}

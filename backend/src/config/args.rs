@@ -22,8 +22,13 @@ pub struct DataArgs {
     #[command(flatten)]
     pub db: DatabaseArgs,
     /// Load the demo data: Thái Bình's units, an account per unit (password "demo"), an open round with reports.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "demo_national")]
     pub demo: bool,
+    /// Load the national demo instead (on a new database): the whole country under the central
+    /// board (account VN), accounts for every province and district board and a sample of
+    /// communes, and a round with every commune's report.
+    #[arg(long)]
+    pub demo_national: bool,
     /// Directory of report templates (default: report-schemas/schemas, else the built-in ones).
     #[arg(long, env = "BAOCAO_SCHEMAS")]
     pub schemas: Option<PathBuf>,
@@ -64,6 +69,7 @@ impl DataArgs {
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let mut settings = self.db.settings()?;
         settings.demo = self.demo;
+        settings.demo_national = self.demo_national;
         if let Some(schemas) = &self.schemas {
             settings.schemas = Some(schemas.clone());
         }

@@ -20,6 +20,8 @@ pub struct Settings {
     pub database: String,
     /// Load the demo accounts, round and reports (idempotent).
     pub demo: bool,
+    /// Load the national demo: the whole country, its boards' accounts, a round (idempotent).
+    pub demo_national: bool,
     /// Where the template files are; `None` uses `report-schemas/schemas` when present,
     /// else the templates built into the binary.
     pub schemas: Option<PathBuf>,
@@ -45,6 +47,7 @@ impl Default for Settings {
             bind: DEFAULT_BIND.into(),
             database: DEFAULT_DATABASE.into(),
             demo: false,
+            demo_national: false,
             schemas: None,
             limits: Limits::default(),
             sessions: Sessions::default(),

@@ -49,70 +49,9 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
         return Ok(None);
     };
     let account_of = accounts_by_unit(conn)?;
-    let deadline = round.commune_deadline;
     let communes = communes_of(conn, &province)?;
     conn.immediate_transaction(|conn| {
-        for unit in &communes {
-            let mut rng = Rng::new(&unit.code);
-            let roll = rng.range(0, 99);
-            // 45% accepted, 20% submitted, 5% returned, 10% drafts, 20% missing; a fifth of the
-            // filed ones came in late.
-            let status = match roll {
-                0..=44 => "accepted",
-                45..=64 => "submitted",
-                65..=69 => "returned",
-                70..=79 => "draft",
-                _ => continue,
-            };
-            let roster = roster_of(conn, unit, &round, &template)?;
-            let (mut values, sections) = demo_values(&template, &mut rng, &roster)?;
-            // A few slips of the kind a board must catch: an extra zero typed in the
-            // attendance, an amount typed in thousands of đồng instead of millions.
-            let slip = |values: &mut BTreeMap<String, serde_json::Value>, key: &str, by: f64| {
-                if let Some(v) = values.get(key).and_then(serde_json::Value::as_f64) {
-                    values.insert(key.to_owned(), json!((v * by).round()));
-                }
-            };
-            match roll {
-                45..=47 => slip(&mut values, "luot_nguoi_nghe", 10.0),
-                1 | 2 => slip(&mut values, "kinh_phi", 100.0),
-                _ => {}
-            }
-            let late = rng.chance(20);
-            let submitted: Option<NaiveDateTime> = (status != "draft").then(|| {
-                if late {
-                    deadline + Duration::hours(rng.range(2, 240))
-                } else {
-                    deadline - Duration::hours(rng.range(2, 200))
-                }
-            });
-            let reviewed = matches!(status, "accepted" | "returned")
-                .then(|| submitted.map(|t| t + Duration::hours(rng.range(4, 72))))
-                .flatten();
-            let reason = (status == "returned").then_some(
-                "Số thành viên nữ và số thành viên trên 60 tuổi chưa khớp với danh sách Tổ; đề nghị rà soát lại và bổ sung phần tồn tại, hạn chế.",
-            );
-            file(
-                conn,
-                &template,
-                &Filed {
-                    round_id: round.id,
-                    unit,
-                    status,
-                    values: &values,
-                    sections: &sections,
-                    submitted,
-                    reviewed,
-                    reason,
-                    filer: account_of.get(&unit.id).copied(),
-                    reviewer: unit.parent_id.and_then(|p| account_of.get(&p).copied()),
-                    updated: reviewed
-                        .or(submitted)
-                        .unwrap_or(deadline - Duration::days(3)),
-                    included: None,
-                },
-            )?;
-        }
+        file_communes(conn, &template, &round, &communes, &account_of)?;
         // Filed behind the service's back: consolidate the round from scratch.
         service::rollup::live::rebuild_round(conn, round.id).map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok::<_, anyhow::Error>(())
@@ -236,8 +175,9 @@ fn province(conn: &mut Conn) -> anyhow::Result<Option<Unit>> {
     service::units::unit_by_code(conn, "34", None).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Opens the province's round for `input`, unless one of that period is there already.
-fn open(
+/// Opens the round of `province` (or of the centre) for `input`, unless one of that period
+/// is there already.
+pub(super) fn open(
     conn: &mut Conn,
     catalog: &Catalog,
     province: &Unit,
@@ -265,7 +205,7 @@ fn open(
     Ok(Some((round, template)))
 }
 
-fn accounts_by_unit(conn: &mut Conn) -> anyhow::Result<HashMap<i32, i32>> {
+pub(super) fn accounts_by_unit(conn: &mut Conn) -> anyhow::Result<HashMap<i32, i32>> {
     Ok(accounts::table
         .select((accounts::unit_id, accounts::id))
         .filter(accounts::role.ne("admin"))
@@ -280,6 +220,81 @@ fn communes_of(conn: &mut Conn, province: &Unit) -> anyhow::Result<Vec<Unit>> {
         .filter(units::kind.eq("commune"))
         .select(Unit::as_select())
         .load(conn)?)
+}
+
+/// Files the demo's reports of `communes` in `round`, each as the commune's code decides:
+/// 45% accepted, 20% submitted, 5% returned, 10% drafts, 20% missing; a fifth of the filed
+/// ones late; a few slips a board must catch. Runs inside the caller's transaction.
+pub(super) fn file_communes(
+    conn: &mut Conn,
+    template: &Template,
+    round: &Round,
+    communes: &[Unit],
+    account_of: &HashMap<i32, i32>,
+) -> anyhow::Result<()> {
+    let deadline = round.commune_deadline;
+    for unit in communes {
+        let mut rng = Rng::new(&unit.code);
+        let roll = rng.range(0, 99);
+        // 45% accepted, 20% submitted, 5% returned, 10% drafts, 20% missing; a fifth of the
+        // filed ones came in late.
+        let status = match roll {
+            0..=44 => "accepted",
+            45..=64 => "submitted",
+            65..=69 => "returned",
+            70..=79 => "draft",
+            _ => continue,
+        };
+        let roster = roster_of(conn, unit, round, template)?;
+        let (mut values, sections) = demo_values(template, &mut rng, &roster)?;
+        // A few slips of the kind a board must catch: an extra zero typed in the
+        // attendance, an amount typed in thousands of đồng instead of millions.
+        let slip = |values: &mut BTreeMap<String, serde_json::Value>, key: &str, by: f64| {
+            if let Some(v) = values.get(key).and_then(serde_json::Value::as_f64) {
+                values.insert(key.to_owned(), json!((v * by).round()));
+            }
+        };
+        match roll {
+            45..=47 => slip(&mut values, "luot_nguoi_nghe", 10.0),
+            1 | 2 => slip(&mut values, "kinh_phi", 100.0),
+            _ => {}
+        }
+        let late = rng.chance(20);
+        let submitted: Option<NaiveDateTime> = (status != "draft").then(|| {
+            if late {
+                deadline + Duration::hours(rng.range(2, 240))
+            } else {
+                deadline - Duration::hours(rng.range(2, 200))
+            }
+        });
+        let reviewed = matches!(status, "accepted" | "returned")
+            .then(|| submitted.map(|t| t + Duration::hours(rng.range(4, 72))))
+            .flatten();
+        let reason = (status == "returned").then_some(
+            "Số thành viên nữ và số thành viên trên 60 tuổi chưa khớp với danh sách Tổ; đề nghị rà soát lại và bổ sung phần tồn tại, hạn chế.",
+        );
+        file(
+            conn,
+            template,
+            &Filed {
+                round_id: round.id,
+                unit,
+                status,
+                values: &values,
+                sections: &sections,
+                submitted,
+                reviewed,
+                reason,
+                filer: account_of.get(&unit.id).copied(),
+                reviewer: unit.parent_id.and_then(|p| account_of.get(&p).copied()),
+                updated: reviewed
+                    .or(submitted)
+                    .unwrap_or(deadline - Duration::days(3)),
+                included: None,
+            },
+        )?;
+    }
+    Ok(())
 }
 
 /// The template's roster-linked figures as the commune's team stood at the round's cut-off.

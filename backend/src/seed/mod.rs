@@ -14,14 +14,18 @@ use crate::db::schema::{accounts, units};
 use crate::domain::{Role, vn};
 use crate::service;
 
+mod national;
+
+pub use national::national_demo;
+
 /// The official list of Thái Bình's units (GSO, 2025-01-04), shipped inside the binary.
 pub const THAI_BINH_UNITS: &str = include_str!("../../../seeds/thai_binh_units.csv");
 
 pub const DEMO_PASSWORD: &str = "demo";
 
-const DEMO_ORIENTATION: &str = "Trong 6 tháng đầu năm 2025, các Tổ khoa giáo tập trung tuyên truyền việc thực hiện các nghị quyết, kết luận của Tỉnh ủy về giáo dục - đào tạo, y tế, khoa học - công nghệ và bảo vệ môi trường; nắm bắt tình hình tư tưởng, tâm trạng xã hội ở cơ sở; chủ động tham mưu cho cấp ủy giải quyết các vấn đề bức xúc nảy sinh.";
+pub(crate) const DEMO_ORIENTATION: &str = "Trong 6 tháng đầu năm 2025, các Tổ khoa giáo tập trung tuyên truyền việc thực hiện các nghị quyết, kết luận của Tỉnh ủy về giáo dục - đào tạo, y tế, khoa học - công nghệ và bảo vệ môi trường; nắm bắt tình hình tư tưởng, tâm trạng xã hội ở cơ sở; chủ động tham mưu cho cấp ủy giải quyết các vấn đề bức xúc nảy sinh.";
 
-const DEMO_TASKS: &[&str] = &[
+pub(crate) const DEMO_TASKS: &[&str] = &[
     "Sơ kết việc thực hiện Nghị quyết 06-NQ/TU về phát triển giáo dục - đào tạo.",
     "Tuyên truyền phòng, chống dịch bệnh mùa hè và vệ sinh an toàn thực phẩm.",
     "Kiện toàn Tổ khoa giáo, bảo đảm mỗi Tổ có tổ trưởng và ít nhất 5 thành viên.",
@@ -104,8 +108,18 @@ fn account_name(unit: &Unit, role: Role) -> String {
 /// One account per unit (user name = unit code) and an `admin`, all with the password
 /// "demo". The demo password is public, so one hash serves every demo account.
 pub fn demo_accounts(conn: &mut Conn) -> anyhow::Result<usize> {
+    demo_accounts_for(conn, |_| true)
+}
+
+/// [`demo_accounts`] for the units `keep` chooses (and the administrator).
+pub fn demo_accounts_for(conn: &mut Conn, keep: impl Fn(&Unit) -> bool) -> anyhow::Result<usize> {
     let hash = service::session::hash_password(DEMO_PASSWORD)?;
-    let all: Vec<Unit> = units::table.select(Unit::as_select()).load(conn)?;
+    let all: Vec<Unit> = units::table
+        .select(Unit::as_select())
+        .load::<Unit>(conn)?
+        .into_iter()
+        .filter(|u| keep(u))
+        .collect();
     let existing: std::collections::HashSet<String> = accounts::table
         .select(accounts::username)
         .load(conn)?
