@@ -285,8 +285,12 @@ pub fn rollups_check(settings: Settings, round: Option<i32>) -> anyhow::Result<(
     for id in rounds_of(&mut conn, round)? {
         let ctx = service::rollup::live::round_ctx(&mut conn, id)
             .map_err(|e| anyhow!("{}", e.user_message()))?;
-        let found = service::rollup::live::check(&mut conn, &ctx)
-            .map_err(|e| anyhow!("{}", e.user_message()))?;
+        // One snapshot of the file for the reports and the states, while a server may write.
+        let found = {
+            use diesel::Connection;
+            conn.transaction(|conn| service::rollup::live::check(conn, &ctx))
+                .map_err(|e| anyhow!("{}", e.user_message()))?
+        };
         if found.is_empty() {
             println!("Kỳ số {id} ({}): số liệu tổng hợp khớp.", ctx.round.title);
         }
