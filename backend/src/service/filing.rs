@@ -465,38 +465,40 @@ pub(super) fn save_draft_as(
     let prefill_json =
         (!prefill.is_empty()).then(|| json!({ "roster": prefill, "reasons": reasons }).to_string());
     let now = ctx.now;
-    write_transaction(conn, |conn| {
-        let existing = find_report(conn, ctx.round.id, unit.id)?;
-        ensure_editable(existing.as_ref())?;
-        let current_version = existing.as_ref().map_or(0, |r| r.version);
-        if input.version != current_version {
-            return Err(stale());
-        }
-        let values_json = if consolidated {
-            existing
-                .as_ref()
-                .map_or_else(|| "{}".to_owned(), |r| r.values_json.clone())
-        } else {
-            serde_json::to_string(&checked.values).map_err(anyhow::Error::new)?
+    // Read and compared before the write's turn, so that the turn only writes: a change made
+    // meanwhile moved the version, and the write below then finds no row of this version.
+    let existing = find_report(conn, ctx.round.id, unit.id)?;
+    ensure_editable(existing.as_ref())?;
+    let current_version = existing.as_ref().map_or(0, |r| r.version);
+    if input.version != current_version {
+        return Err(stale());
+    }
+    let values_json = if consolidated {
+        existing
+            .as_ref()
+            .map_or_else(|| "{}".to_owned(), |r| r.values_json.clone())
+    } else {
+        serde_json::to_string(&checked.values).map_err(anyhow::Error::new)?
+    };
+    let sections_json = serde_json::to_string(&checked.sections).map_err(anyhow::Error::new)?;
+    let mut changes = Vec::new();
+    let (old_values, old_sections): (BTreeMap<String, Json>, BTreeMap<String, String>) =
+        match &existing {
+            Some(r) => (parse_map(&r.values_json)?, parse_map(&r.sections_json)?),
+            None => (BTreeMap::new(), BTreeMap::new()),
         };
-        let sections_json = serde_json::to_string(&checked.sections).map_err(anyhow::Error::new)?;
-        let mut changes = Vec::new();
-        let (old_values, old_sections): (BTreeMap<String, Json>, BTreeMap<String, String>) =
-            match &existing {
-                Some(r) => (parse_map(&r.values_json)?, parse_map(&r.sections_json)?),
-                None => (BTreeMap::new(), BTreeMap::new()),
-            };
-        let new_values: BTreeMap<String, Json> = parse_map(&values_json)?;
-        diff_maps("values.", &old_values, &new_values, &mut changes);
-        diff_maps("sections.", &old_sections, &checked.sections, &mut changes);
-        for (key, reason) in &reasons {
-            if let Some(change) = changes
-                .iter_mut()
-                .find(|c| c["field"] == format!("values.{key}"))
-            {
-                change["reason"] = json!(reason);
-            }
+    let new_values: BTreeMap<String, Json> = parse_map(&values_json)?;
+    diff_maps("values.", &old_values, &new_values, &mut changes);
+    diff_maps("sections.", &old_sections, &checked.sections, &mut changes);
+    for (key, reason) in &reasons {
+        if let Some(change) = changes
+            .iter_mut()
+            .find(|c| c["field"] == format!("values.{key}"))
+        {
+            change["reason"] = json!(reason);
         }
+    }
+    write_transaction(conn, |conn| {
         let report_id = match &existing {
             Some(r) => {
                 let status = if r.status == "returned" {
@@ -604,33 +606,33 @@ pub fn submit(
         roster_prefill(conn, ctx, unit)?
     };
     let now = ctx.now;
+    // Read and checked before the write's turn (see `save_draft_as`): the write below only
+    // goes ahead on the version read here.
+    let existing = find_report(conn, ctx.round.id, unit.id)?;
+    ensure_editable(existing.as_ref())?;
+    let current_version = existing.as_ref().map_or(0, |r| r.version);
+    if version.is_some_and(|v| v != current_version) {
+        return Err(stale());
+    }
+    let reasons = stored_reasons(existing.as_ref())?;
+    let (raw_values, sections): (BTreeMap<String, Json>, BTreeMap<String, String>) = match &existing
+    {
+        Some(r) if !consolidated => (parse_map(&r.values_json)?, parse_map(&r.sections_json)?),
+        Some(r) => (BTreeMap::new(), parse_map(&r.sections_json)?),
+        None => (BTreeMap::new(), BTreeMap::new()),
+    };
+    let problems = submit_problems(
+        &ctx.template,
+        consolidated,
+        &raw_values,
+        &sections,
+        &prefill,
+        &reasons,
+    )?;
+    if !problems.is_empty() {
+        return Err(AppError::invalid(problems));
+    }
     write_transaction(conn, |conn| {
-        let existing = find_report(conn, ctx.round.id, unit.id)?;
-        ensure_editable(existing.as_ref())?;
-        let current_version = existing.as_ref().map_or(0, |r| r.version);
-        if version.is_some_and(|v| v != current_version) {
-            return Err(stale());
-        }
-        let reasons = stored_reasons(existing.as_ref())?;
-        let (raw_values, sections): (BTreeMap<String, Json>, BTreeMap<String, String>) =
-            match &existing {
-                Some(r) if !consolidated => {
-                    (parse_map(&r.values_json)?, parse_map(&r.sections_json)?)
-                }
-                Some(r) => (BTreeMap::new(), parse_map(&r.sections_json)?),
-                None => (BTreeMap::new(), BTreeMap::new()),
-            };
-        let problems = submit_problems(
-            &ctx.template,
-            consolidated,
-            &raw_values,
-            &sections,
-            &prefill,
-            &reasons,
-        )?;
-        if !problems.is_empty() {
-            return Err(AppError::invalid(problems));
-        }
         let Some(report) = existing else {
             // Validation of an empty report always fails on a template with a required
             // field; a template without any is submitted as an empty report.
@@ -653,7 +655,15 @@ pub fn submit(
                     prefill_json: None,
                 })
                 .returning(reports::id)
-                .get_result::<i32>(conn)?;
+                .get_result::<i32>(conn)
+                .map_err(|e| match e {
+                    // Someone filed it since it was read.
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    ) => stale(),
+                    other => other.into(),
+                })?;
             live::refresh(conn, ctx, unit)?;
             review_event(conn, id, "submit", None, user, now)?;
             audit(
