@@ -637,6 +637,8 @@ fn generate_national(
                 })
                 .execute(conn)?;
         }
+        // Filed behind the service's back: the round's live consolidations are built again.
+        service::rollup::live::rebuild_round(conn, round).map_err(said)?;
         Ok(())
     })?;
     Ok(())
