@@ -37,6 +37,7 @@ pub mod deadlines;
 pub mod export;
 pub mod filing;
 pub mod history;
+pub mod kept;
 pub mod official;
 pub mod orientation;
 pub mod quality;

@@ -77,13 +77,10 @@ pub struct Mapping {
 /// Consolidations of other rounds already mapped, by a hash of what they were computed from
 /// (the mapping, the round and its live state's stamp, what was counted): a closed round's
 /// figures are read once, not on every dashboard; any change to the round restamps it.
-static MAPPED: std::sync::Mutex<Option<HashMap<u64, Mapped>>> = std::sync::Mutex::new(None);
+static MAPPED: super::kept::Kept<u64, (), Mapped> = super::kept::Kept::new(2_000);
 
 /// A mapped consolidation: the total over the subtree and one aggregate per row.
 type Mapped = (Rollup, Vec<Rollup>);
-
-/// Mapped consolidations kept at most.
-const MAPPED_CAPACITY: usize = 2_000;
 
 impl Mapping {
     /// The mapping onto `tree` (a subtree as it stood on this round's cut-off), with a row for
@@ -171,24 +168,12 @@ impl Mapping {
                     .hash(&mut h);
                 h.finish()
             });
-        let memo = || {
-            MAPPED
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some(key) = key
-            && let Some(hit) = memo().as_ref().and_then(|m| m.get(&key))
-        {
-            return Ok(hit.clone());
+        if let Some(hit) = key.and_then(|k| MAPPED.get(&k, &())) {
+            return Ok(hit);
         }
         let computed = self.consolidate_now(conn, other, provisional, only, keys)?;
         if let Some(key) = key {
-            let mut guard = memo();
-            let map = guard.get_or_insert_with(HashMap::new);
-            if map.len() >= MAPPED_CAPACITY {
-                map.clear();
-            }
-            map.insert(key, computed.clone());
+            MAPPED.put(key, (), computed.clone());
         }
         Ok(computed)
     }

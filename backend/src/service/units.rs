@@ -105,11 +105,13 @@ pub fn load_subtree(conn: &mut Conn, root: &Unit, day: chrono::NaiveDate) -> App
     Ok(Tree { units, children })
 }
 
-/// Subtrees already read, by root and day, with the version of the units they were read at.
-type Subtrees =
-    HashMap<(i32, chrono::NaiveDate), ((i64, Option<i32>, i64, i64), std::sync::Arc<Tree>)>;
+/// What a kept subtree was read at: the units' count, highest id and closed count, and the
+/// successions' count.
+type UnitsVersion = (i64, Option<i32>, i64, i64);
 
-static SUBTREES: std::sync::Mutex<Option<Subtrees>> = std::sync::Mutex::new(None);
+/// Subtrees already read, by root and day, with the version of the units they were read at.
+static SUBTREES: super::kept::Kept<(i32, chrono::NaiveDate), UnitsVersion, std::sync::Arc<Tree>> =
+    super::kept::Kept::new(256);
 
 /// [`load_subtree`], kept between requests while the units stay as they were: no unit added,
 /// closed or reorganised since (their count, highest id, closed count and successions). For
@@ -128,22 +130,10 @@ pub fn cached_subtree(
         .get_result(conn)?;
     let version = (n, highest, closed, links);
     let key = (root.id, day);
-    let lock = || {
-        SUBTREES
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    };
-    if let Some((v, tree)) = lock().as_ref().and_then(|m| m.get(&key))
-        && *v == version
-    {
-        return Ok(tree.clone());
+    if let Some(tree) = SUBTREES.get(&key, &version) {
+        return Ok(tree);
     }
     let tree = std::sync::Arc::new(load_subtree(conn, root, day)?);
-    let mut guard = lock();
-    let map = guard.get_or_insert_with(HashMap::new);
-    if map.len() >= 256 {
-        map.clear();
-    }
-    map.insert(key, (version, tree.clone()));
+    SUBTREES.put(key, version, tree.clone());
     Ok(tree)
 }

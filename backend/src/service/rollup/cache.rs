@@ -2,39 +2,21 @@
 //! was stored under. A state is used only while the database holds the same stamp, so a state
 //! another server (or a rolled-back transaction) wrote since is read again, never trusted.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use super::scratch::State;
+use crate::service::kept::Kept;
 
 /// States kept at most: a national round has some 760 units with children.
-const CAPACITY: usize = 50_000;
-
-type States = HashMap<(i32, i32), (i64, Arc<State>)>;
-
-static STATES: Mutex<Option<States>> = Mutex::new(None);
-
-fn states() -> std::sync::MutexGuard<'static, Option<States>> {
-    STATES
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+static STATES: Kept<(i32, i32), i64, Arc<State>> = Kept::new(50_000);
 
 pub fn get(round: i32, unit: i32, stamp: i64) -> Option<Arc<State>> {
-    let guard = states();
-    let (kept, state) = guard.as_ref()?.get(&(round, unit))?;
-    (*kept == stamp).then(|| state.clone())
+    STATES.get(&(round, unit), &stamp)
 }
 
 pub fn put(round: i32, unit: i32, stamp: i64, state: Arc<State>) {
-    let mut guard = states();
-    let map = guard.get_or_insert_with(HashMap::new);
-    if map.len() >= CAPACITY && !map.contains_key(&(round, unit)) {
-        // Rare, and cheap to refill: start over rather than keep an order of use.
-        map.clear();
-    }
-    map.insert((round, unit), (stamp, state));
+    STATES.put((round, unit), stamp, state);
 }
 
 /// A stamp no other write of this process has, and unlike any other process's: a random start,
