@@ -49,12 +49,7 @@ pub fn kept_for(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<bool>
     if !ctx.owner.contains(unit) {
         return Ok(false);
     }
-    let n: i64 = rollup_states::table
-        .filter(rollup_states::round_id.eq(ctx.round.id))
-        .filter(rollup_states::unit_id.eq(ctx.owner.id))
-        .count()
-        .get_result(conn)?;
-    Ok(n > 0)
+    Ok(round_stamp(conn, ctx.round.id, ctx.owner.id)?.is_some())
 }
 
 /// The stamp of the state the round keeps for `owner` (its root): it changes with anything
@@ -292,12 +287,7 @@ pub fn ensure_all(conn: &mut Conn) -> AppResult<usize> {
         .load(conn)?;
     let mut built = 0;
     for (id, owner) in ids {
-        let n: i64 = rollup_states::table
-            .filter(rollup_states::round_id.eq(id))
-            .filter(rollup_states::unit_id.eq(owner))
-            .count()
-            .get_result(conn)?;
-        if n == 0 {
+        if round_stamp(conn, id, owner)?.is_none() {
             crate::service::write_transaction(conn, |conn| rebuild_round(conn, id))?;
             built += 1;
         }

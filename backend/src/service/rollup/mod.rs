@@ -96,7 +96,7 @@ fn consolidate(
         live: live::kept_for(conn, ctx, unit)?,
     };
     let own = scratch::reports_of(conn, ctx.round.id, &[unit.id])?.remove(&unit.id);
-    let mut below = level.rows_below(conn, std::slice::from_ref(unit), true)?;
+    let mut below = level.rows_below(conn, std::slice::from_ref(unit))?;
     let children = below.remove(&unit.id).unwrap_or_default();
     let mut total = scratch::own_row(
         unit,
@@ -120,7 +120,7 @@ fn consolidate(
             .filter(|(_, r)| !r.leaf)
             .map(|(u, _)| u)
             .collect();
-        let mut grandchildren = level.rows_below(conn, &parents, true)?;
+        let mut grandchildren = level.rows_below(conn, &parents)?;
         for (child, parent) in rows.iter().filter(|r| !r.leaf).zip(&parents) {
             let mut rows: Vec<RollupRow> = grandchildren
                 .remove(&parent.id)
@@ -159,14 +159,13 @@ struct Level<'a> {
 
 impl Level<'_> {
     /// For each of `parents`, the rows (not finished) of the units directly below it on the
-    /// round's cut-off date, in Vietnamese order, each with its consolidation: a commune's from
-    /// its report, a unit with children's from its stored state (or from scratch, where none
-    /// is kept).
+    /// round's cut-off date, in Vietnamese order, each with its consolidation (a commune's from
+    /// its report, a unit with children's from its stored state, or from scratch where none is
+    /// kept) and its narrative.
     fn rows_below(
         &self,
         conn: &mut Conn,
         parents: &[Unit],
-        with_sections: bool,
     ) -> AppResult<HashMap<i32, Vec<(Unit, RollupRow)>>> {
         let day = self.ctx.round.period_end;
         let kids = units_below(conn, parents.iter().map(|u| u.id), day)?;
@@ -185,26 +184,19 @@ impl Level<'_> {
         for kid in kids {
             let leaf = !with_children.contains(&kid.id);
             let report = filed.remove(&kid.id);
-            let row = if leaf {
-                scratch::own_row(
-                    &kid,
-                    report.as_ref(),
-                    self.ctx,
-                    self.provisional,
-                    true,
-                    with_sections,
-                )?
-            } else if let Some((rollup, completeness)) = kept.remove(&kid.id) {
+            let row = if leaf || kept.contains_key(&kid.id) {
                 let mut row = scratch::own_row(
                     &kid,
                     report.as_ref(),
                     self.ctx,
                     self.provisional,
-                    false,
-                    with_sections,
+                    leaf,
+                    true,
                 )?;
-                row.rollup = rollup;
-                row.completeness = completeness;
+                if let Some((rollup, completeness)) = kept.remove(&kid.id) {
+                    row.rollup = rollup;
+                    row.completeness = completeness;
+                }
                 row
             } else {
                 scratch::row(
@@ -213,7 +205,7 @@ impl Level<'_> {
                     &kid,
                     report.as_ref(),
                     self.provisional,
-                    with_sections,
+                    true,
                 )?
             };
             if let Some(p) = kid.parent_id {

@@ -83,11 +83,11 @@ pub(super) fn own_row(
 ) -> AppResult<RollupRow> {
     let status = report.map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
     let counts = counts_in(status, provisional);
-    let deadline = ctx.deadline_for(leaf);
-    let on_time = report
-        .filter(|_| status.is_filed())
-        .and_then(|r| r.first_submitted_at)
-        .map(|t| t <= deadline);
+    let on_time = on_time(
+        status,
+        report.and_then(|r| r.first_submitted_at),
+        ctx.deadline_for(leaf),
+    );
     let mut row = RollupRow {
         unit: u.into(),
         leaf,
@@ -112,6 +112,17 @@ pub(super) fn own_row(
         }
     }
     Ok(row)
+}
+
+/// Whether a filed report came in by `deadline` (`None` for one not filed).
+fn on_time(
+    status: ReportStatus,
+    first_submitted: Option<chrono::NaiveDateTime>,
+    deadline: chrono::NaiveDateTime,
+) -> Option<bool> {
+    first_submitted
+        .filter(|_| status.is_filed())
+        .map(|t| t <= deadline)
 }
 
 /// Whether a report in `status` counts in the accepted (or the provisional) consolidation.
@@ -237,10 +248,11 @@ impl State {
         ctx: &RoundCtx,
     ) -> AppResult<State> {
         let status = report.map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
-        let on_time = report
-            .filter(|_| status.is_filed())
-            .and_then(|r| r.first_submitted_at)
-            .map(|t| t <= ctx.deadline_for(true));
+        let on_time = on_time(
+            status,
+            report.and_then(|r| r.first_submitted_at),
+            ctx.deadline_for(true),
+        );
         let mut state = State {
             completeness: leaf_completeness(status, on_time),
             ..State::default()
