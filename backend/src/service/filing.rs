@@ -384,6 +384,17 @@ fn ensure_editable(report: Option<&Report>) -> AppResult<()> {
     }
 }
 
+/// A first report that meets one already there: someone filed it since it was read.
+fn stale_if_taken(e: diesel::result::Error) -> AppError {
+    match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => stale(),
+        other => other.into(),
+    }
+}
+
 fn stale() -> AppError {
     AppError::conflict(
         "stale_version",
@@ -546,13 +557,7 @@ pub(super) fn save_draft_as(
                 })
                 .returning(reports::id)
                 .get_result(conn)
-                .map_err(|e| match e {
-                    diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    ) => stale(),
-                    other => other.into(),
-                })?,
+                .map_err(stale_if_taken)?,
         };
         audit(
             conn,
@@ -656,14 +661,7 @@ pub fn submit(
                 })
                 .returning(reports::id)
                 .get_result::<i32>(conn)
-                .map_err(|e| match e {
-                    // Someone filed it since it was read.
-                    diesel::result::Error::DatabaseError(
-                        diesel::result::DatabaseErrorKind::UniqueViolation,
-                        _,
-                    ) => stale(),
-                    other => other.into(),
-                })?;
+                .map_err(stale_if_taken)?;
             live::refresh(conn, ctx, unit)?;
             review_event(conn, id, "submit", None, user, now)?;
             audit(
