@@ -56,6 +56,16 @@ pub fn chartable(template: &Template) -> impl Iterator<Item = &report_schemas::I
     template.indicators.iter().filter(|i| i.kind.is_numeric())
 }
 
+/// The indicator a chart or series draws: the one `asked` for if it can be drawn, else the
+/// template's first key figure.
+pub fn chosen_key(template: &Template, asked: Option<&str>) -> String {
+    asked
+        .filter(|k| chartable(template).any(|i| i.key == *k))
+        .map(str::to_owned)
+        .or_else(|| template.key_indicators().first().map(|i| i.key.clone()))
+        .unwrap_or_default()
+}
+
 /// The dashboard of `unit` in `ctx`'s round, around its consolidation `view`; `chosen` is the
 /// indicator asked for (the first key figure otherwise).
 pub fn dashboard(
@@ -68,11 +78,7 @@ pub fn dashboard(
     chosen: Option<&str>,
 ) -> AppResult<Dashboard> {
     let t = &ctx.template;
-    let chosen = chosen
-        .filter(|k| chartable(t).any(|i| i.key == *k))
-        .map(str::to_owned)
-        .or_else(|| t.key_indicators().first().map(|i| i.key.clone()))
-        .unwrap_or_default();
+    let chosen = chosen_key(t, chosen);
     let figures = key_figures(conn, catalog, user, ctx, unit, view)?;
     let mut series = trends::series(
         conn,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::access::CurrentUser;
-use super::dashboard::{self, chartable, number};
+use super::dashboard::{self, number};
 use super::trends::{self, SeriesRound};
 use super::{RoundCtx, rounds};
 use crate::catalog::Catalog;
@@ -49,11 +49,7 @@ pub fn series(
     key: Option<&str>,
 ) -> AppResult<Series> {
     let t = &ctx.template;
-    let key = key
-        .filter(|k| chartable(t).any(|i| i.key == *k))
-        .map(str::to_owned)
-        .or_else(|| t.key_indicators().first().map(|i| i.key.clone()))
-        .unwrap_or_default();
+    let key = dashboard::chosen_key(t, key);
     let stored = dashboard::stored_keys(t, [key.as_str()]);
     let rounds_: Vec<SeriesRound> =
         trends::series(conn, catalog, user, ctx, unit, SERIES_ROUNDS, Some(&stored))?;
