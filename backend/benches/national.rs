@@ -19,7 +19,6 @@ use baocao::config::Settings;
 use baocao::db::models::NewReport;
 use baocao::db::schema::{accounts, reports, units};
 use baocao::domain::vn;
-use baocao::service::rounds::RoundInput;
 use baocao::service::{self, session};
 use baocao::setup::{Admin, Source};
 use baocao::startup::prepare;
@@ -90,23 +89,14 @@ fn build(dir: &Path, name: &str, twins: bool) -> Result<Country> {
     let root = service::units::unit_by_code(&mut conn, NATION, None)
         .map_err(|e| anyhow!("{e}"))?
         .context("no national root")?;
-    let input = RoundInput {
-        template: "quoc-gia-60".into(),
-        period_type: "year".into(),
-        year: 2025,
-        commune_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 1),
-        district_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 5),
-        ..RoundInput::default()
-    };
-    let round = service::rounds::open_round(
+    let round = common::open_round(
         &mut conn,
         &state.catalog,
-        None,
         &root,
-        &input,
-        vn::now_utc(),
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+        "quoc-gia-60",
+        "year",
+        2025,
+    )?;
     // Every leaf files: the communes, and the few districts with none (islands).
     let all: Vec<(i32, Option<i32>)> = units::table
         .select((units::id, units::parent_id))

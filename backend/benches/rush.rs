@@ -15,8 +15,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use baocao::config::Settings;
 use baocao::db::schema::accounts;
-use baocao::domain::vn;
-use baocao::service::rounds::RoundInput;
 use baocao::service::{self, session};
 use baocao::startup::prepare;
 use diesel::prelude::*;
@@ -86,23 +84,14 @@ fn main() -> Result<()> {
     let root = service::units::unit_by_code(&mut conn, ROOT, None)
         .map_err(|e| anyhow!("{e}"))?
         .context("no root")?;
-    let input = RoundInput {
-        template: "dinh-ky".into(),
-        period_type: "half_year".into(),
-        year: 2026,
-        commune_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 1),
-        district_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 5),
-        ..RoundInput::default()
-    };
-    let round = service::rounds::open_round(
+    let round = common::open_round(
         &mut conn,
         &state.catalog,
-        None,
         &root,
-        &input,
-        vn::now_utc(),
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+        "dinh-ky",
+        "half_year",
+        2026,
+    )?;
     // A session for every commune, opened here: a rush of logins is another matter (argon2).
     let commune_accounts: Vec<(String, i32)> = accounts::table
         .filter(accounts::role.eq("commune"))

@@ -55,6 +55,35 @@ impl Server {
     }
 }
 
+/// Opens a round of `template` owned by `owner`, its deadlines far off (nobody files late).
+#[allow(dead_code)]
+pub fn open_round(
+    conn: &mut baocao::db::Conn,
+    catalog: &baocao::catalog::Catalog,
+    owner: &baocao::db::models::Unit,
+    template: &str,
+    period_type: &str,
+    year: i32,
+) -> Result<i32> {
+    let input = baocao::service::rounds::RoundInput {
+        template: template.into(),
+        period_type: period_type.into(),
+        year,
+        commune_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 1),
+        district_deadline: chrono::NaiveDate::from_ymd_opt(2099, 1, 5),
+        ..Default::default()
+    };
+    baocao::service::rounds::open_round(
+        conn,
+        catalog,
+        None,
+        owner,
+        &input,
+        baocao::domain::vn::now_utc(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// A process's resident memory (kB) and threads, from /proc.
 #[allow(dead_code)]
 pub fn proc_status(pid: u32) -> (u64, u64) {
