@@ -425,7 +425,7 @@ fn said(e: AppError) -> anyhow::Error {
 }
 
 /// The unit with `code`.
-fn unit(conn: &mut SqliteConnection, code: &str) -> Result<Unit> {
+fn unit(conn: &mut baocao::db::Conn, code: &str) -> Result<Unit> {
     service::units::unit_by_code(conn, code, None)
         .map_err(said)?
         .ok_or_else(|| anyhow!("no unit {code}"))
@@ -433,7 +433,7 @@ fn unit(conn: &mut SqliteConnection, code: &str) -> Result<Unit> {
 
 /// The console operator over `root`, and `round` as that operator reads it.
 fn console_round(
-    conn: &mut SqliteConnection,
+    conn: &mut baocao::db::Conn,
     catalog: &Catalog,
     root: &Unit,
     round: i32,
@@ -452,7 +452,7 @@ fn remove_database(db: &Path) {
 }
 
 /// The signed-in board of the unit with `code`, as a request would carry it.
-fn board_user(conn: &mut SqliteConnection, code: &str) -> Result<CurrentUser> {
+fn board_user(conn: &mut baocao::db::Conn, code: &str) -> Result<CurrentUser> {
     let (account, unit): (Account, Unit) = accounts::table
         .inner_join(units::table)
         .filter(accounts::username.eq(code))
@@ -604,7 +604,7 @@ fn generate_national(
         .load(&mut conn)?;
     let deadline = ctx.round.commune_deadline;
     let empty = BTreeMap::new();
-    conn.immediate_transaction(|conn| -> Result<()> {
+    baocao::db::write_lock_transaction(&mut conn, |conn| -> Result<()> {
         for unit in &leaves {
             let n: u64 = unit.code.parse().unwrap_or(0);
             if n % 10 == 3 {

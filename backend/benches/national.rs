@@ -117,7 +117,7 @@ fn build(dir: &Path, name: &str, twins: bool) -> Result<Country> {
             serde_json::Value::Object(values).to_string()
         })
         .collect();
-    conn.immediate_transaction(|conn| {
+    baocao::db::write_lock_transaction(&mut conn, |conn| {
         diesel::sql_query("CREATE TABLE bench_eav (report_id INTEGER NOT NULL, key TEXT NOT NULL, value INTEGER NOT NULL)")
             .execute(conn)?;
         for (chunk, texts) in leaves.chunks(500).zip(texts.chunks(500)) {
@@ -142,9 +142,12 @@ fn build(dir: &Path, name: &str, twins: bool) -> Result<Country> {
                     prefill_json: None,
                 })
                 .collect();
-            diesel::insert_into(reports::table)
-                .values(&rows)
-                .execute(conn)?;
+            // A batch insert is said on the backend's own connection (see `db::Conn`).
+            let insert = diesel::insert_into(reports::table).values(&rows);
+            match conn {
+                baocao::db::Conn::Sqlite(c) => insert.execute(c)?,
+                baocao::db::Conn::Postgres(c) => insert.execute(c)?,
+            };
             let mut eav = String::from("INSERT INTO bench_eav (report_id, key, value) VALUES ");
             for (n, &unit) in chunk.iter().enumerate() {
                 for i in 0..INDICATORS {

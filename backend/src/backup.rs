@@ -12,6 +12,7 @@ use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
+use diesel::sqlite::SqliteConnection;
 
 use crate::config::Backups;
 use crate::db::{Conn, DbPool};
@@ -36,8 +37,9 @@ pub fn check_file(path: &Path) -> anyhow::Result<()> {
     if !path.is_file() {
         bail!("không có tệp «{}»", path.display());
     }
-    let mut conn = Conn::establish(&format!("file:{}?mode=ro", path.display()))
-        .or_else(|_| Conn::establish(&path.to_string_lossy()))
+    let mut conn = SqliteConnection::establish(&format!("file:{}?mode=ro", path.display()))
+        .or_else(|_| SqliteConnection::establish(&path.to_string_lossy()))
+        .map(Conn::Sqlite)
         .with_context(|| format!("«{}» không phải tệp cơ sở dữ liệu", path.display()))?;
     let lines: Vec<Line> = diesel::sql_query("PRAGMA integrity_check")
         .load(&mut conn)
@@ -85,6 +87,11 @@ fn part_of(path: &Path) -> PathBuf {
 /// Copies the database `conn` is open on to `to`, consistently, while others may write:
 /// through a neighbouring file, made durable and checked, then renamed.
 pub fn backup_to(conn: &mut Conn, to: &Path) -> anyhow::Result<Taken> {
+    if let Conn::Postgres(_) = conn {
+        bail!(
+            "cơ sở dữ liệu là PostgreSQL: sao lưu bằng công cụ của PostgreSQL (pg_dump, pg_basebackup hoặc bản sao dự phòng, xem README); lệnh này chỉ sao lưu tệp SQLite"
+        );
+    }
     if to.exists() {
         bail!(
             "đã có tệp «{}»; chọn tên khác cho bản sao lưu",
@@ -138,7 +145,7 @@ pub fn restore(from: &Path, to: &Path, force: bool) -> anyhow::Result<Option<Pat
         let kept = PathBuf::from(name);
         // Whatever the old database had in its write-ahead log goes into the copy kept aside.
         {
-            let mut old = Conn::establish(&to.to_string_lossy())?;
+            let mut old = SqliteConnection::establish(&to.to_string_lossy())?;
             old.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")?;
         }
         std::fs::copy(to, &kept)?;

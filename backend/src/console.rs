@@ -16,8 +16,11 @@ use crate::{db, reorg, service, setup as province_setup};
 
 /// The database file of `settings`, which must exist.
 fn existing(settings: &Settings) -> anyhow::Result<()> {
-    let path = db::sqlite_path(&settings.database);
-    if !Path::new(path).is_file() {
+    let db::Target::Sqlite(path) = db::Target::of(&settings.database) else {
+        // A PostgreSQL database is created by its administrator; a wrong name fails to connect.
+        return Ok(());
+    };
+    if !Path::new(&path).is_file() {
         bail!(
             "không có tệp cơ sở dữ liệu «{path}». Kiểm tra lại --database (hoặc BAOCAO_DATABASE); lệnh này không tạo cơ sở dữ liệu mới, chỉ `baocao setup` và `baocao serve` mới tạo."
         );
@@ -130,7 +133,7 @@ pub fn setup(
     if prepared.templates_added > 0 {
         println!("Đã nạp {} mẫu báo cáo.", prepared.templates_added);
     }
-    let database = db::sqlite_path(&settings.database);
+    let database = db::Target::of(&settings.database).shown();
     println!(
         "{} (mã {}) trong «{database}»: {} đơn vị, trong đó {} đơn vị mới nạp{}.",
         summary.root.name,
@@ -245,7 +248,12 @@ pub fn backup(settings: Settings, to: &Path) -> anyhow::Result<()> {
 }
 
 pub fn restore(settings: Settings, from: &Path, force: bool) -> anyhow::Result<()> {
-    let to = Path::new(db::sqlite_path(&settings.database));
+    let db::Target::Sqlite(to) = db::Target::of(&settings.database) else {
+        bail!(
+            "cơ sở dữ liệu là PostgreSQL: khôi phục bằng công cụ của PostgreSQL (pg_restore); lệnh này chỉ khôi phục tệp SQLite"
+        );
+    };
+    let to = Path::new(&to);
     let kept = crate::backup::restore(from, to, force)?;
     println!(
         "Đã khôi phục «{}» từ bản sao lưu «{}» (đã kiểm tra toàn vẹn).",
@@ -326,5 +334,42 @@ pub fn rollups_rebuild(settings: Settings, round: Option<i32>) -> anyhow::Result
         .map_err(|e| anyhow!("{}", e.user_message()))?;
         println!("Kỳ số {id}: đã tổng hợp lại.");
     }
+    Ok(())
+}
+
+/// Moves a whole database to another, empty one, and says what was moved and checked.
+pub fn migrate(from: &str, to: &str) -> anyhow::Result<()> {
+    let (source, target) = (db::Target::of(from), db::Target::of(to));
+    if source == target {
+        bail!(
+            "nguồn và đích là cùng một cơ sở dữ liệu ({}).",
+            source.shown()
+        );
+    }
+    if let db::Target::Sqlite(path) = &source
+        && !Path::new(path).is_file()
+    {
+        bail!("không có tệp cơ sở dữ liệu nguồn «{path}». Kiểm tra lại --from.");
+    }
+    let from_pool = db::connect(from)?;
+    let to_pool = db::connect(to)?;
+    let (mut a, mut b) = (from_pool.get()?, to_pool.get()?);
+    let moved = crate::transfer::transfer(&mut a, &mut b).map_err(|e| anyhow!("{e}"))?;
+    let rows: i64 = moved.tables.iter().map(|(_, n)| n).sum();
+    println!(
+        "Đã chuyển «{}» sang «{}»: {} dòng trong {} bảng, số dòng từng bảng khớp.",
+        source.shown(),
+        target.shown(),
+        vn::int(rows),
+        moved.tables.len()
+    );
+    for (table, n) in &moved.tables {
+        println!("  {table}: {}", vn::int(*n));
+    }
+    println!(
+        "Số liệu tổng hợp của {} kỳ báo cáo ({} đơn vị có đơn vị cấp dưới) tính lại từ các báo cáo ở hai bên: khớp.",
+        moved.rounds,
+        vn::int(moved.consolidations as i64)
+    );
     Ok(())
 }

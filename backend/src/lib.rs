@@ -19,6 +19,7 @@ pub mod seed;
 pub mod service;
 pub mod setup;
 pub mod startup;
+pub mod transfer;
 
 /// What every request handler shares.
 pub struct AppState {
@@ -35,7 +36,7 @@ pub struct AppState {
     /// Admission to the database work: bounded running, bounded waiting, then 503.
     pub gate: gate::Gate,
     /// The one connection every request's writes go through, committed in groups.
-    pub writer: std::sync::Arc<db::writer::Writer>,
+    pub writer: Option<std::sync::Arc<db::writer::Writer>>,
     /// What the server's own backups did last.
     pub backups: backup::SharedStatus,
     /// The public origin, when the server is told it (see [`config::Settings::public_url`]).

@@ -92,6 +92,17 @@ enum Command {
         #[command(subcommand)]
         command: UnitsCommand,
     },
+    /// Move a whole database to another, empty one (a SQLite file to PostgreSQL, say), checked
+    /// by counting every table's rows and comparing every round's consolidation on both sides.
+    /// Stop the servers first; the source is only read.
+    Migrate {
+        /// The database to move: a SQLite file (path or sqlite://path) or postgres://…
+        #[arg(long)]
+        from: String,
+        /// The empty database to move it to (its schema is made first): postgres://… or a file.
+        #[arg(long)]
+        to: String,
+    },
     /// The live consolidations kept for every round: check them, or build them again.
     Rollups {
         #[command(subcommand)]
@@ -195,6 +206,7 @@ fn main() -> std::process::ExitCode {
         } => db
             .settings()
             .and_then(|settings| console::reorganise(settings, &file, on, into, into_name)),
+        Command::Migrate { from, to } => console::migrate(&from, &to),
         Command::Rollups {
             command: RollupsCommand::Check { db, round },
         } => db

@@ -119,7 +119,7 @@ pub fn reorganise(
     let rows = read_mapping(csv_text)?;
     let eve = on - Duration::days(1);
     let now = vn::now_utc();
-    conn.immediate_transaction(|conn| {
+    crate::db::write_lock_transaction(conn, |conn| {
         let mut summary = Summary::default();
         // The old units, as they were the day before.
         let mut old: Vec<(Unit, &MappingRow)> = Vec::with_capacity(rows.len());
@@ -327,7 +327,7 @@ pub fn reorganise(
             .execute(conn)?;
         }
         // Rounds cut off on or after the day consolidate over the new tree; older ones keep theirs.
-        crate::service::rollup::live::rebuild_from(conn, on)?;
+        crate::service::rollup::live::rebuild_from(conn, Some(on))?;
 
         diesel::insert_into(audit_log::table)
             .values(NewAuditEntry {

@@ -234,7 +234,7 @@ pub fn setup(
         }
         let hash = session::hash_password(&password)?;
         let now = vn::now_utc();
-        conn.immediate_transaction::<_, SetupError, _>(|conn| {
+        crate::db::write_lock_transaction::<_, SetupError>(conn, |conn| {
             let taken: i64 = accounts::table
                 .filter(accounts::username.eq(&username))
                 .count()

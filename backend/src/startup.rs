@@ -52,6 +52,12 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
         tracing::info!(rounds = built, "live consolidations built");
     }
     drop(conn);
+    // SQLite takes one writer at a time: the server's writes are grouped on one connection.
+    // PostgreSQL writes from many connections at once, and groups commits itself.
+    let writer = match db::Target::of(&settings.database) {
+        db::Target::Sqlite(path) => Some(std::sync::Arc::new(db::writer::Writer::open(&path)?)),
+        db::Target::Postgres(_) => None,
+    };
     Ok((
         AppState {
             pool,
@@ -66,9 +72,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
             ),
             public_origin,
             gate: crate::gate::Gate::new(settings.gate),
-            writer: std::sync::Arc::new(db::writer::Writer::open(db::sqlite_path(
-                &settings.database,
-            ))?),
+            writer,
         },
         prepared,
     ))
@@ -100,7 +104,7 @@ impl Application {
             let admins =
                 crate::setup::administrators(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
             if admins.is_empty() {
-                let db = crate::db::sqlite_path(&settings.database);
+                let db = crate::db::Target::of(&settings.database).shown();
                 anyhow::bail!(
                     "cơ sở dữ liệu «{db}» chưa được thiết lập: chưa có tài khoản quản trị nào, nên chưa ai đăng nhập được.\nHãy chạy trước:  baocao setup --province MÃ_TỈNH --database {db}\n(ví dụ mã 34 là Tỉnh Thái Bình, 01 là Thành phố Hà Nội), rồi chạy lại lệnh này. Muốn xem thử với dữ liệu mẫu: baocao serve --demo"
                 );

@@ -11,7 +11,8 @@ pub struct DatabaseArgs {
     /// The settings file (TOML): see the README, "Going live".
     #[arg(long, env = "BAOCAO_CONFIG")]
     pub config: Option<PathBuf>,
-    /// The SQLite database file [default: baocao.db].
+    /// The database: a SQLite file (a path, or sqlite://path), or a PostgreSQL database
+    /// (postgres://user:password@host:port/name) [default: baocao.db].
     #[arg(long, env = "BAOCAO_DATABASE")]
     pub database: Option<String>,
 }

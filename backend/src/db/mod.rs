@@ -1,34 +1,74 @@
-//! Storage: an r2d2 pool of diesel connections to the embedded SQLite file, with the
-//! pragmas that keep acknowledged writes safe, and the migrations applied at start.
+//! Storage: an r2d2 pool of diesel connections, to the embedded SQLite file by default or to
+//! PostgreSQL when the database URL says `postgres://`, and the migrations applied at start.
+//! Every query is written once, in diesel's DSL, for both ([`Conn`] is either).
 
 pub mod models;
 pub mod schema;
 pub mod writer;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionResult};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-pub type Conn = SqliteConnection;
-pub type DbPool = Pool<ConnectionManager<Conn>>;
-pub type PooledConn = PooledConnection<ConnectionManager<Conn>>;
+/// A connection to either backend: queries in diesel's DSL run on both.
+#[derive(diesel::MultiConnection)]
+pub enum Conn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
 
-/// Per-connection settings. `synchronous=FULL` with WAL (set on the file in [`connect`]) means a
-/// write the server has acknowledged survives the process being killed, and even a power cut.
-#[derive(Debug, Clone, Copy)]
-struct SqliteOptions;
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-impl CustomizeConnection<Conn, diesel::r2d2::Error> for SqliteOptions {
-    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 10000;
-             PRAGMA synchronous = FULL;
-             PRAGMA foreign_keys = ON;",
-        )
-        .map_err(diesel::r2d2::Error::QueryError)
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A file: `sqlite://path`, `sqlite:path` or a bare path.
+    Sqlite(String),
+    /// `postgres://…` or `postgresql://…`, as libpq reads it.
+    Postgres(String),
+}
+
+impl Target {
+    pub fn of(url: &str) -> Target {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Target::Postgres(url.to_owned())
+        } else {
+            Target::Sqlite(sqlite_path(url).to_owned())
+        }
+    }
+
+    /// How the database is named to a person: the file's path, or the URL without its password.
+    pub fn shown(&self) -> String {
+        match self {
+            Target::Sqlite(path) => path.clone(),
+            Target::Postgres(url) => without_password(url),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Target::Postgres(_))
+    }
+}
+
+/// `postgres://user:secret@host/db` as `postgres://user@host/db`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split_once(':').map_or(user, |(u, _)| u);
+            format!("{scheme}://{user}@{host}{tail}")
+        }
+        None => url.to_owned(),
     }
 }
 
@@ -39,28 +79,166 @@ pub fn sqlite_path(url: &str) -> &str {
         .unwrap_or(url)
 }
 
+/// Opens one connection to `target`, without the pool's per-connection settings.
+pub fn establish(target: &Target) -> ConnectionResult<Conn> {
+    Ok(match target {
+        Target::Sqlite(path) => Conn::Sqlite(SqliteConnection::establish(path)?),
+        Target::Postgres(url) => Conn::Postgres(PgConnection::establish(url)?),
+    })
+}
+
+/// The pool's connection manager: it opens the backend the URL names, and only that one
+/// (diesel's own would try each backend in turn, and SQLite accepts any string as a file).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    target: Target,
+}
+
+impl ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Conn, Self::Error> {
+        establish(&self.target).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Per-connection settings. On SQLite, `synchronous=FULL` with WAL (set on the file in
+/// [`connect`]) means a write the server has acknowledged survives the process being killed,
+/// and even a power cut; PostgreSQL's defaults (`fsync`, `synchronous_commit = on`) do the same.
+#[derive(Debug, Clone, Copy)]
+struct Settings;
+
+impl CustomizeConnection<Conn, diesel::r2d2::Error> for Settings {
+    fn on_acquire(&self, conn: &mut Conn) -> Result<(), diesel::r2d2::Error> {
+        let settings = match conn {
+            Conn::Sqlite(_) => {
+                "PRAGMA busy_timeout = 10000;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;"
+            }
+            // Times are stored as written (UTC, without a zone); a statement or a lock wait
+            // that hangs gives up rather than holding a connection for ever.
+            Conn::Postgres(_) => {
+                "SET TIME ZONE 'UTC';
+                 SET statement_timeout = '120s';
+                 SET lock_timeout = '30s';
+                 SET idle_in_transaction_session_timeout = '120s';"
+            }
+        };
+        conn.batch_execute(settings)
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
 /// Connections in the pool: also how many jobs run at once (see `crate::gate`).
 pub const POOL_SIZE: u32 = 16;
 
 /// Opens the pool and brings the schema up to date.
 pub fn connect(url: &str) -> anyhow::Result<DbPool> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        anyhow::bail!("PostgreSQL is not supported yet; use a SQLite file path");
-    }
-    // WAL is a property of the file: set it once, before several connections compete for it.
-    {
-        use diesel::Connection;
-        let mut first = Conn::establish(sqlite_path(url))?;
+    let target = Target::of(url);
+    if let Target::Sqlite(path) = &target {
+        // WAL is a property of the file: set it once, before several connections compete for it.
+        let mut first = SqliteConnection::establish(path)?;
         first.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")?;
     }
-    let manager = ConnectionManager::<Conn>::new(sqlite_path(url));
     let pool = Pool::builder()
         .max_size(POOL_SIZE)
         .min_idle(Some(1))
-        .connection_customizer(Box::new(SqliteOptions))
-        .build(manager)?;
+        .connection_customizer(Box::new(Settings))
+        .build(Manager {
+            target: target.clone(),
+        })
+        .map_err(|e| anyhow::anyhow!("không kết nối được cơ sở dữ liệu {}: {e}", target.shown()))?;
     let mut conn = pool.get()?;
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    migrate(&mut conn)?;
     Ok(pool)
+}
+
+/// Applies the pending migrations of the connection's backend.
+pub fn migrate(conn: &mut Conn) -> anyhow::Result<()> {
+    let migrations = match conn {
+        Conn::Sqlite(_) => SQLITE_MIGRATIONS,
+        Conn::Postgres(_) => POSTGRES_MIGRATIONS,
+    };
+    if let Conn::Postgres(_) = conn {
+        // Several servers may start at once on one database: one migrates, the others wait.
+        conn.batch_execute("SELECT pg_advisory_lock(7261001)")?;
+    }
+    let applied = conn
+        .run_pending_migrations(migrations)
+        .map(|_| ())
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"));
+    if let Conn::Postgres(_) = conn {
+        conn.batch_execute("SELECT pg_advisory_unlock(7261001)")?;
+    }
+    applied
+}
+
+/// A transaction that writes, taking the write lock at its start on SQLite (`BEGIN
+/// IMMEDIATE`: it cannot fail half-way for a lock another writer took first); on PostgreSQL an
+/// ordinary one, rows being locked as they are written.
+pub fn write_lock_transaction<T, E>(
+    conn: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if let Conn::Sqlite(inner) = conn {
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+        match f(conn) {
+            Ok(value) => {
+                <Conn as Connection>::TransactionManager::commit_transaction(conn)?;
+                Ok(value)
+            }
+            Err(e) => {
+                <Conn as Connection>::TransactionManager::rollback_transaction(conn)
+                    .map_err(E::from)?;
+                Err(e)
+            }
+        }
+    } else {
+        conn.transaction(f)
+    }
+}
+
+/// Whether `conn` is inside a transaction already.
+pub fn in_transaction(conn: &mut Conn) -> bool {
+    use diesel::connection::TransactionManager;
+    <Conn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_names_its_backend_and_is_shown_without_its_password() {
+        assert_eq!(Target::of("/tmp/a.db"), Target::Sqlite("/tmp/a.db".into()));
+        assert_eq!(
+            Target::of("sqlite:///tmp/a.db"),
+            Target::Sqlite("/tmp/a.db".into())
+        );
+        let pg = Target::of("postgres://baocao:bí-mật@db.local:5432/baocao");
+        assert!(pg.is_postgres());
+        assert_eq!(pg.shown(), "postgres://baocao@db.local:5432/baocao");
+        assert_eq!(
+            Target::of("postgresql://db/baocao").shown(),
+            "postgresql://db/baocao"
+        );
+    }
 }

@@ -23,6 +23,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
 
 use super::Conn;
 
@@ -73,13 +74,8 @@ fn commit_failed(why: &str) -> diesel::result::Error {
 
 /// Rolls back whatever transaction and savepoints are open on `conn`.
 fn roll_back_all(conn: &mut Conn) {
-    while AnsiTransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .ok()
-        .flatten()
-        .is_some()
-    {
-        if AnsiTransactionManager::rollback_transaction(conn).is_err() {
+    while super::in_transaction(conn) {
+        if <Conn as Connection>::TransactionManager::rollback_transaction(conn).is_err() {
             break;
         }
     }
@@ -94,13 +90,14 @@ fn commit(g: &mut Shared) -> Result<(), String> {
             Err(_) => return Err("a task before the commit failed unexpectedly".into()),
         }
     }
-    AnsiTransactionManager::commit_transaction(&mut g.conn).map_err(|e| e.to_string())
+    <Conn as Connection>::TransactionManager::commit_transaction(&mut g.conn)
+        .map_err(|e| e.to_string())
 }
 
 impl Writer {
     /// The writing connection to the database file at `path`, with the pool's settings.
     pub fn open(path: &str) -> anyhow::Result<Writer> {
-        let mut conn = Conn::establish(path)?;
+        let mut conn = Conn::Sqlite(SqliteConnection::establish(path)?);
         conn.batch_execute(
             "PRAGMA busy_timeout = 10000;
              PRAGMA journal_mode = WAL;
@@ -158,9 +155,13 @@ impl Writer {
         let mut g = self.lock();
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         if !g.open {
-            if let Err(e) =
-                AnsiTransactionManager::begin_transaction_sql(&mut g.conn, "BEGIN IMMEDIATE")
-            {
+            let begun = match &mut g.conn {
+                Conn::Sqlite(c) => {
+                    AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+                }
+                Conn::Postgres(_) => unreachable!("the writer is opened on SQLite only"),
+            };
+            if let Err(e) = begun {
                 return Err(e.into());
             }
             g.open = true;
@@ -249,8 +250,12 @@ pub fn defer(
     })
 }
 
-/// Runs `f` with `writer` as this thread's writer: the writes it makes are grouped.
-pub fn serving<R>(writer: &Arc<Writer>, f: impl FnOnce() -> R) -> R {
+/// Runs `f` with `writer` as this thread's writer: the writes it makes are grouped. Without a
+/// writer (PostgreSQL), `f` just runs.
+pub fn serving<R>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> R) -> R {
+    let Some(writer) = writer else {
+        return f();
+    };
     struct Reset(Option<Arc<Writer>>);
     impl Drop for Reset {
         fn drop(&mut self) {

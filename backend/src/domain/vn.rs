@@ -157,8 +157,11 @@ pub fn from_local(local: NaiveDateTime) -> NaiveDateTime {
     local - chrono::Duration::hours(7)
 }
 
+/// To the microsecond: what both databases keep of a time (PostgreSQL keeps no more), so a
+/// time read back is the time written.
 pub fn now_utc() -> NaiveDateTime {
-    Utc::now().naive_utc()
+    use chrono::SubsecRound;
+    Utc::now().naive_utc().trunc_subsecs(6)
 }
 
 /// Today's date in Vietnam.

@@ -114,7 +114,7 @@ where
     web::block(move || {
         let _turn = turn;
         let mut conn = state.pool.get()?;
-        crate::db::writer::serving(&state.writer, || f(&mut conn, &state))
+        crate::db::writer::serving(state.writer.as_ref(), || f(&mut conn, &state))
     })
     .await
     .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?

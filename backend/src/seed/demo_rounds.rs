@@ -50,7 +50,7 @@ pub fn demo_round(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Option<i
     };
     let account_of = accounts_by_unit(conn)?;
     let communes = communes_of(conn, &province)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::write_lock_transaction(conn, |conn| {
         file_communes(conn, &template, &round, &communes, &account_of)?;
         // Filed behind the service's back: consolidate the round from scratch.
         service::rollup::live::rebuild_round(conn, round.id).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -111,7 +111,7 @@ pub fn history_rounds(
             continue;
         };
         let deadline = round.commune_deadline;
-        conn.immediate_transaction(|conn| {
+        crate::db::write_lock_transaction(conn, |conn| {
             for unit in &communes {
                 // The commune's usual figures (what it files in 2025), scaled to this period.
                 let mut usual = Rng::new(&unit.code);
@@ -451,7 +451,7 @@ fn district_reports(
             updated: reviewed.unwrap_or(submitted),
             included: Some(&included),
         };
-        conn.immediate_transaction(|conn| {
+        crate::db::write_lock_transaction(conn, |conn| {
             insert(
                 conn,
                 &filed,

@@ -45,7 +45,7 @@ struct UnitRow {
 pub fn load_units(conn: &mut Conn, csv_text: &str) -> anyhow::Result<usize> {
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let rows: Vec<UnitRow> = reader.deserialize().collect::<Result<_, _>>()?;
-    conn.immediate_transaction(|conn| {
+    crate::db::write_lock_transaction(conn, |conn| {
         let mut known: HashMap<String, (i32, String, i32)> = units::table
             .select((units::code, units::id, units::path, units::depth))
             .load::<(String, i32, String, i32)>(conn)?
@@ -126,7 +126,7 @@ pub fn demo_accounts_for(conn: &mut Conn, keep: impl Fn(&Unit) -> bool) -> anyho
         .into_iter()
         .collect();
     let now = vn::now_utc();
-    conn.immediate_transaction(|conn| {
+    crate::db::write_lock_transaction(conn, |conn| {
         let mut added = 0;
         for unit in &all {
             if existing.contains(&unit.code) {
@@ -207,7 +207,7 @@ pub fn demo_rosters(conn: &mut Conn) -> anyhow::Result<usize> {
     let now = vn::now_utc();
     let pick =
         |rng: &mut Rng, list: &[&'static str]| list[(rng.next() % list.len() as u64) as usize];
-    conn.immediate_transaction(|conn| {
+    crate::db::write_lock_transaction(conn, |conn| {
         let mut added = 0;
         for unit in communes.iter().filter(|u| !have.contains(&u.id)) {
             let mut rng = Rng::new(&format!("roster-{}", unit.code));

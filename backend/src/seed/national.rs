@@ -71,7 +71,7 @@ pub fn national_demo(conn: &mut Conn, catalog: &Catalog) -> anyhow::Result<Optio
         return Ok(None);
     };
     let account_of = accounts_by_unit(conn)?;
-    conn.immediate_transaction(|conn| {
+    crate::db::write_lock_transaction(conn, |conn| {
         file_communes(conn, &template, &round, &communes, &account_of)?;
         service::rollup::live::rebuild_round(conn, round.id).map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok::<_, anyhow::Error>(())

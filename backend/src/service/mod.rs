@@ -160,13 +160,7 @@ pub fn write_transaction<T>(
     conn: &mut Conn,
     f: impl FnOnce(&mut Conn) -> AppResult<T>,
 ) -> AppResult<T> {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    let nested = AnsiTransactionManager::transaction_manager_status_mut(conn)
-        .transaction_depth()
-        .ok()
-        .flatten()
-        .is_some();
-    if nested {
+    if crate::db::in_transaction(conn) {
         conn.transaction(f)
     } else if let Some(writer) = crate::db::writer::current() {
         // Serving a request: with the other requests' writes, in groups (`db::writer`).
@@ -178,7 +172,7 @@ pub fn write_transaction<T>(
         let _writer = WRITER
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        conn.immediate_transaction(f)
+        crate::db::write_lock_transaction(conn, f)
     }
 }
 

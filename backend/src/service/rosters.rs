@@ -329,16 +329,20 @@ pub fn save_member(
             updated_at: now,
             updated_by: Some(user.account.id),
         };
-        let saved: TeamMember = match &old {
+        let id: i32 = match &old {
             Some(old) => diesel::update(team_members::table.find(old.id))
                 .set(&form)
-                .returning(TeamMember::as_returning())
+                .returning(team_members::id)
                 .get_result(conn)?,
             None => diesel::insert_into(team_members::table)
                 .values(&form)
-                .returning(TeamMember::as_returning())
+                .returning(team_members::id)
                 .get_result(conn)?,
         };
+        let saved: TeamMember = team_members::table
+            .find(id)
+            .select(TeamMember::as_select())
+            .get_result(conn)?;
         audit(
             conn,
             user,

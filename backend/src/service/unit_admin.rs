@@ -142,7 +142,7 @@ pub fn add_unit(
             now,
         )?;
         // Every round cut off since it exists expects its report.
-        super::rollup::live::rebuild_from(conn, input.valid_from.unwrap_or(NaiveDate::MIN))?;
+        super::rollup::live::rebuild_from(conn, input.valid_from)?;
         Ok(())
     })?;
     Ok(UnitRef { code, name })
@@ -184,7 +184,7 @@ pub fn rename_unit(
         )?;
         // Units are consolidated in the order of their names, which decides how decimal sums
         // round: every round is merged again in the new order.
-        super::rollup::live::rebuild_from(conn, NaiveDate::MIN)?;
+        super::rollup::live::rebuild_from(conn, None)?;
         Ok(())
     })?;
     Ok(UnitRef {
@@ -249,7 +249,7 @@ pub fn close_unit(
             now,
         )?;
         // Rounds cut off after its last day no longer expect its report.
-        super::rollup::live::rebuild_from(conn, on)?;
+        super::rollup::live::rebuild_from(conn, Some(on))?;
         Ok(())
     })?;
     Ok(UnitRef {

@@ -1,8 +1,12 @@
-//! `TestApp`: the real server, on a free port, over a fresh SQLite file in a temporary
-//! directory, loaded with Thái Bình's real units and one account per unit.
+//! `TestApp`: the real server, on a free port, over a fresh database, loaded with Thái Bình's
+//! real units and one account per unit. The database is a SQLite file in a temporary
+//! directory or, when `BAOCAO_TEST_POSTGRES` names a PostgreSQL cluster
+//! (`postgres://user@host:port`), a new database of its own on that cluster, dropped after.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
+
+use diesel::RunQueryDsl;
 
 use baocao::config::Settings;
 use baocao::seed;
@@ -21,11 +25,71 @@ pub const OTHER_COMMUNE: &str = "12589";
 
 pub struct TestApp {
     pub base: String,
-    pub db_path: PathBuf,
+    /// The database's URL (a file path on SQLite).
+    pub database: String,
     pub round_id: i64,
     /// The server's clock: tests stop it at an exact instant to judge deadlines.
     pub clock: baocao::clock::Clock,
+    _db: Database,
+}
+
+/// A fresh database for one test: a file in a temporary directory, or a database on the
+/// PostgreSQL cluster that `BAOCAO_TEST_POSTGRES` names, dropped when the test ends.
+pub struct Database {
+    pub url: String,
     _dir: TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl Database {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Database {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match std::env::var("BAOCAO_TEST_POSTGRES") {
+            Ok(cluster) if !cluster.is_empty() => {
+                let cluster = cluster.trim_end_matches('/').to_owned();
+                let name = format!(
+                    "t_{}_{}",
+                    std::process::id(),
+                    NEXT_DB.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                );
+                let mut admin = admin_connection(&cluster);
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .expect("drop an old test database");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create the test database");
+                Database {
+                    url: format!("{cluster}/{name}"),
+                    _dir: dir,
+                    postgres: Some((cluster, name)),
+                }
+            }
+            _ => Database {
+                url: dir.path().join("baocao.db").to_string_lossy().into_owned(),
+                _dir: dir,
+                postgres: None,
+            },
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some((cluster, name)) = &self.postgres {
+            let mut admin = admin_connection(cluster);
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+static NEXT_DB: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn admin_connection(cluster: &str) -> diesel::PgConnection {
+    use diesel::Connection;
+    diesel::PgConnection::establish(&format!("{cluster}/postgres")).expect("the test cluster")
 }
 
 fn schemas_dir() -> PathBuf {
@@ -80,11 +144,10 @@ impl TestApp {
 
     /// [`TestApp::set_up`] from any source of units (a province, a file, the whole country).
     pub fn set_up_from(source: &baocao::setup::Source, password: &str) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db_path = dir.path().join("baocao.db");
+        let db = Database::new();
         let settings = Settings {
             bind: "127.0.0.1:0".into(),
-            database: db_path.to_string_lossy().into_owned(),
+            database: db.url.clone(),
             schemas: Some(schemas_dir()),
             ..Settings::default()
         };
@@ -98,15 +161,14 @@ impl TestApp {
             baocao::setup::setup(&mut conn, source, &admin, || Ok(password.to_owned()))
                 .expect("setup");
         }
-        TestApp::serve(state, db_path, dir)
+        TestApp::serve(state, db)
     }
 
     fn start(demo: bool, tune: impl FnOnce(&mut Settings)) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db_path = dir.path().join("baocao.db");
+        let db = Database::new();
         let mut settings = Settings {
             bind: "127.0.0.1:0".into(),
-            database: db_path.to_string_lossy().into_owned(),
+            database: db.url.clone(),
             demo,
             schemas: Some(schemas_dir()),
             ..Settings::default()
@@ -118,10 +180,11 @@ impl TestApp {
             seed::load_units(&mut conn, seed::THAI_BINH_UNITS).expect("units");
             seed::demo_accounts(&mut conn).expect("accounts");
         }
-        TestApp::serve(state, db_path, dir)
+        TestApp::serve(state, db)
     }
 
-    fn serve(state: baocao::AppState, db_path: PathBuf, dir: TempDir) -> TestApp {
+    /// Serves `state` (over `db`) on a free port, on a thread of its own.
+    pub fn serve(state: baocao::AppState, db: Database) -> TestApp {
         let clock = state.clock.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
@@ -133,10 +196,10 @@ impl TestApp {
         });
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
-            db_path,
+            database: db.url.clone(),
             round_id: 0,
             clock,
-            _dir: dir,
+            _db: db,
         }
     }
 
@@ -167,7 +230,7 @@ impl TestApp {
     /// Applies the real 2025 reorganisation of Thái Bình (into Hưng Yên, 33) to the running
     /// server's database file, as `baocao units reorganise` does.
     pub fn reorganise_2025(&self) -> baocao::reorg::Summary {
-        let pool = baocao::db::connect(&self.db_path.to_string_lossy()).expect("database");
+        let pool = baocao::db::connect(&self.database).expect("database");
         let mut conn = pool.get().expect("connection");
         let mapping = include_str!("../../../seeds/thai_binh_2025_mapping.csv");
         baocao::reorg::reorganise(

@@ -219,7 +219,7 @@ fn stored_states_are_exact(conn: &mut baocao::db::Conn, round: i32, log: &[Strin
 
 /// Every round's stored states equal a consolidation from scratch.
 pub fn every_round_is_exact(app: &TestApp) {
-    let pool = baocao::db::connect(&app.db_path.to_string_lossy()).unwrap();
+    let pool = baocao::db::connect(&app.database).unwrap();
     let mut conn = pool.get().unwrap();
     let rounds: Vec<i32> = baocao::db::schema::rounds::table
         .select(baocao::db::schema::rounds::id)
@@ -233,7 +233,7 @@ pub fn every_round_is_exact(app: &TestApp) {
 
 fn history(seed: u64, steps: usize) {
     let app = TestApp::spawn();
-    let pool = baocao::db::connect(&app.db_path.to_string_lossy()).unwrap();
+    let pool = baocao::db::connect(&app.database).unwrap();
     let mut conn = pool.get().unwrap();
     let mut communes = Vec::new();
     for district in [DISTRICT, OTHER_DISTRICT] {

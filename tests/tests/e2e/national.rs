@@ -14,7 +14,7 @@ fn the_central_board_consolidates_the_whole_country_four_levels_up() {
         "đồng lúa chín vàng ươm 2026",
     );
     {
-        let pool = baocao::db::connect(&app.db_path.to_string_lossy()).unwrap();
+        let pool = baocao::db::connect(&app.database).unwrap();
         let mut conn = pool.get().unwrap();
         baocao::seed::demo_accounts(&mut conn).unwrap();
     }

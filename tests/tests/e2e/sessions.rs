@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use baocao::db::schema::{accounts, sessions};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -89,18 +90,15 @@ fn an_address_guessing_many_accounts_is_locked_out_of_all() {
     assert_eq!(status, 200, "other addresses are not affected");
 }
 
-fn sessions_in(app: &TestApp) -> i64 {
-    let mut conn = SqliteConnection::establish(&app.db_path.to_string_lossy()).unwrap();
-    diesel::sql_query("SELECT COUNT(*) AS n FROM sessions")
-        .get_result::<Count>(&mut conn)
-        .unwrap()
-        .n
+fn connection(app: &TestApp) -> baocao::db::Conn {
+    baocao::db::establish(&baocao::db::Target::of(&app.database)).unwrap()
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
+fn sessions_in(app: &TestApp) -> i64 {
+    sessions::table
+        .count()
+        .get_result(&mut connection(app))
+        .unwrap()
 }
 
 #[test]
@@ -115,13 +113,21 @@ fn a_session_unused_past_the_idle_time_ends_and_ended_sessions_are_removed() {
         "the province's, the commune's, the district's"
     );
     // The commune's session was last used two hours ago (the idle time is an hour).
-    let mut conn = SqliteConnection::establish(&app.db_path.to_string_lossy()).unwrap();
-    diesel::sql_query(
-        "UPDATE sessions SET last_seen_at = datetime('now', '-2 hours'), created_at = datetime('now', '-3 hours') \
-         WHERE account_id = (SELECT id FROM accounts WHERE username = ?)",
+    let now = baocao::domain::vn::now_utc();
+    diesel::update(
+        sessions::table.filter(
+            sessions::account_id.eq_any(
+                accounts::table
+                    .filter(accounts::username.eq(COMMUNE))
+                    .select(accounts::id),
+            ),
+        ),
     )
-    .bind::<diesel::sql_types::Text, _>(COMMUNE)
-    .execute(&mut conn)
+    .set((
+        sessions::last_seen_at.eq(now - chrono::Duration::hours(2)),
+        sessions::created_at.eq(now - chrono::Duration::hours(3)),
+    ))
+    .execute(&mut connection(&app))
     .unwrap();
     let (status, body) = commune.get("/api/v1/me");
     assert_eq!(status, 401, "{body}");
@@ -168,9 +174,8 @@ fn what_was_typed_when_the_session_ended_comes_back_after_logging_in_again() {
     let token = commune.csrf_from(&form);
     // Half an hour of typing; meanwhile the session ends.
     let narrative = "Tổ đã tổ chức 6 buổi \"tuyên truyền\" & <b>hội nghị</b>.\nDòng thứ hai.";
-    let mut conn = SqliteConnection::establish(&app.db_path.to_string_lossy()).unwrap();
-    diesel::sql_query("DELETE FROM sessions")
-        .execute(&mut conn)
+    diesel::delete(sessions::table)
+        .execute(&mut connection(&app))
         .unwrap();
     let (status, _, html) = commune.post_form_raw(
         &form,

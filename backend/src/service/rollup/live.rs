@@ -152,12 +152,17 @@ fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: State) -> AppResul
         completeness: &completeness,
         stamp,
     };
-    diesel::insert_into(rollup_states::table)
+    // An upsert is said the same way on both backends, but diesel's connection over both
+    // cannot say it: each says it on its own connection.
+    let upsert = diesel::insert_into(rollup_states::table)
         .values(&row)
         .on_conflict((rollup_states::round_id, rollup_states::unit_id))
         .do_update()
-        .set(&row)
-        .execute(conn)?;
+        .set(&row);
+    match conn {
+        Conn::Sqlite(c) => upsert.execute(c)?,
+        Conn::Postgres(c) => upsert.execute(c)?,
+    };
     cache::put(round_id, unit_id, stamp, Arc::new(state));
     Ok(())
 }
@@ -265,13 +270,16 @@ pub fn rebuild_round(conn: &mut Conn, round_id: i32) -> AppResult<()> {
 }
 
 /// Rebuilds every round whose tree includes `day` or later: after a change to the units that
-/// takes effect on `day`. Rounds cut off before it keep the tree they had.
-pub fn rebuild_from(conn: &mut Conn, day: NaiveDate) -> AppResult<usize> {
-    let ids: Vec<i32> = rounds::table
-        .filter(rounds::period_end.ge(day))
+/// takes effect on `day` (every round: `None`). Rounds cut off before it keep their tree.
+pub fn rebuild_from(conn: &mut Conn, day: Option<NaiveDate>) -> AppResult<usize> {
+    let mut query = rounds::table
         .select(rounds::id)
         .order(rounds::id)
-        .load(conn)?;
+        .into_boxed();
+    if let Some(day) = day {
+        query = query.filter(rounds::period_end.ge(day));
+    }
+    let ids: Vec<i32> = query.load(conn)?;
     for &id in &ids {
         rebuild_round(conn, id)?;
     }

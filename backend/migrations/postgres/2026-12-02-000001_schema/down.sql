@@ -1,0 +1,12 @@
+DROP TABLE rollup_states;
+DROP TABLE audit_log;
+DROP TABLE review_events;
+DROP TABLE team_members;
+DROP TABLE reports;
+DROP TABLE round_tasks;
+DROP TABLE rounds;
+DROP TABLE templates;
+DROP TABLE sessions;
+DROP TABLE accounts;
+DROP TABLE unit_successions;
+DROP TABLE units;
