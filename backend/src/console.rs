@@ -295,8 +295,7 @@ pub fn rollups_check(settings: Settings, round: Option<i32>) -> anyhow::Result<(
             .map_err(|e| anyhow!("{}", e.user_message()))?;
         // One snapshot of the file for the reports and the states, while a server may write.
         let found = {
-            use diesel::Connection;
-            conn.transaction(|conn| service::rollup::live::check(conn, &ctx))
+            db::snapshot_transaction(&mut conn, |conn| service::rollup::live::check(conn, &ctx))
                 .map_err(|e| anyhow!("{}", e.user_message()))?
         };
         if found.is_empty() {

@@ -94,7 +94,9 @@ pub fn transfer(from: &mut Conn, to: &mut Conn) -> Result<Moved, TransferError> 
         )));
     }
     // One snapshot of the source, while a server may still be writing to it.
-    from.transaction(|from| db::write_lock_transaction(to, |to| copy_and_check(from, to)))
+    db::snapshot_transaction(from, |from| {
+        db::write_lock_transaction(to, |to| copy_and_check(from, to))
+    })
 }
 
 fn copy_and_check(from: &mut Conn, to: &mut Conn) -> Result<Moved, TransferError> {

@@ -185,7 +185,7 @@ pub fn migrate(conn: &mut Conn) -> anyhow::Result<()> {
 
 /// A transaction that writes, taking the write lock at its start on SQLite (`BEGIN
 /// IMMEDIATE`: it cannot fail half-way for a lock another writer took first); on PostgreSQL an
-/// ordinary one, rows being locked as they are written.
+/// ordinary one, rows being locked as they are written. Inside a transaction, a savepoint.
 pub fn write_lock_transaction<T, E>(
     conn: &mut Conn,
     f: impl FnOnce(&mut Conn) -> Result<T, E>,
@@ -193,24 +193,72 @@ pub fn write_lock_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
+    begun_with(conn, "BEGIN IMMEDIATE", "BEGIN", f)
+}
+
+/// A transaction whose reads all see one snapshot, however many statements it takes, while
+/// others write: on SQLite any transaction (in WAL mode, from its first read); on PostgreSQL
+/// `REPEATABLE READ` (each statement would see the latest commits otherwise).
+pub fn snapshot_transaction<T, E>(
+    conn: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    begun_with(conn, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ", f)
+}
+
+/// Runs `f` in a transaction opened with `sqlite` or `postgres` (a `BEGIN` statement).
+fn begun_with<T, E>(
+    conn: &mut Conn,
+    sqlite: &str,
+    postgres: &str,
+    f: impl FnOnce(&mut Conn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    if let Conn::Sqlite(inner) = conn {
-        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
-        match f(conn) {
-            Ok(value) => {
-                <Conn as Connection>::TransactionManager::commit_transaction(conn)?;
-                Ok(value)
-            }
-            Err(e) => {
-                <Conn as Connection>::TransactionManager::rollback_transaction(conn)
-                    .map_err(E::from)?;
-                Err(e)
-            }
+    if in_transaction(conn) {
+        return conn.transaction(f);
+    }
+    match conn {
+        Conn::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, sqlite)?,
+        Conn::Postgres(inner) => AnsiTransactionManager::begin_transaction_sql(inner, postgres)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <Conn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
         }
-    } else {
-        conn.transaction(f)
+        Err(e) => {
+            <Conn as Connection>::TransactionManager::rollback_transaction(conn)
+                .map_err(E::from)?;
+            Err(e)
+        }
     }
 }
+
+/// Takes, until the transaction ends, the round's turn to merge its live consolidations
+/// (`service::rollup::live`): on PostgreSQL, where several connections (and several servers)
+/// write at once, two changes below one unit must not each merge it from what they saw before
+/// the other committed. Statements after the turn see every change committed before it. On
+/// SQLite a writing transaction holds the whole file already.
+pub fn lock_round(conn: &mut Conn, round_id: i32) -> diesel::QueryResult<()> {
+    if let Conn::Postgres(pg) = conn {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind::<diesel::sql_types::Integer, _>(ROUND_LOCKS)
+            .bind::<diesel::sql_types::Integer, _>(round_id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// The class of PostgreSQL advisory locks that [`lock_round`] takes (the second key is the
+/// round); `7261001` is the migrations'.
+const ROUND_LOCKS: i32 = 7_261_002;
 
 /// Whether `conn` is inside a transaction already.
 pub fn in_transaction(conn: &mut Conn) -> bool {

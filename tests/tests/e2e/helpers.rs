@@ -30,7 +30,7 @@ pub struct TestApp {
     pub round_id: i64,
     /// The server's clock: tests stop it at an exact instant to judge deadlines.
     pub clock: baocao::clock::Clock,
-    _db: Database,
+    db: std::sync::Arc<Database>,
 }
 
 /// A fresh database for one test: a file in a temporary directory, or a database on the
@@ -44,33 +44,49 @@ pub struct Database {
 impl Database {
     #[allow(clippy::new_without_default)]
     pub fn new() -> Database {
-        let dir = tempfile::tempdir().expect("temp dir");
         match std::env::var("BAOCAO_TEST_POSTGRES") {
-            Ok(cluster) if !cluster.is_empty() => {
-                let cluster = cluster.trim_end_matches('/').to_owned();
-                let name = format!(
-                    "t_{}_{}",
-                    std::process::id(),
-                    NEXT_DB.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-                );
-                let mut admin = admin_connection(&cluster);
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .expect("drop an old test database");
-                diesel::sql_query(format!("CREATE DATABASE {name}"))
-                    .execute(&mut admin)
-                    .expect("create the test database");
+            Ok(cluster) if !cluster.is_empty() => Database::on_cluster(&cluster),
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
                 Database {
-                    url: format!("{cluster}/{name}"),
+                    url: dir.path().join("baocao.db").to_string_lossy().into_owned(),
                     _dir: dir,
-                    postgres: Some((cluster, name)),
+                    postgres: None,
                 }
             }
-            _ => Database {
-                url: dir.path().join("baocao.db").to_string_lossy().into_owned(),
-                _dir: dir,
-                postgres: None,
-            },
+        }
+    }
+
+    /// A new, empty database on the test's PostgreSQL cluster, whichever backend the suite runs
+    /// on: `./scripts/test` starts one and names it in `BAOCAO_TEST_PG_CLUSTER`.
+    pub fn on_postgres() -> Database {
+        let cluster = std::env::var("BAOCAO_TEST_PG_CLUSTER")
+            .or_else(|_| std::env::var("BAOCAO_TEST_POSTGRES"))
+            .expect(
+                "this test needs a PostgreSQL cluster: run ./scripts/test, which starts one, or set BAOCAO_TEST_PG_CLUSTER=postgres://user@host:port",
+            );
+        Database::on_cluster(&cluster)
+    }
+
+    fn on_cluster(cluster: &str) -> Database {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cluster = cluster.trim_end_matches('/').to_owned();
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let mut admin = admin_connection(&cluster);
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .expect("drop an old test database");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create the test database");
+        Database {
+            url: format!("{cluster}/{name}"),
+            _dir: dir,
+            postgres: Some((cluster, name)),
         }
     }
 }
@@ -185,6 +201,10 @@ impl TestApp {
 
     /// Serves `state` (over `db`) on a free port, on a thread of its own.
     pub fn serve(state: baocao::AppState, db: Database) -> TestApp {
+        TestApp::serve_shared(state, std::sync::Arc::new(db))
+    }
+
+    fn serve_shared(state: baocao::AppState, db: std::sync::Arc<Database>) -> TestApp {
         let clock = state.clock.clone();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
@@ -199,8 +219,35 @@ impl TestApp {
             database: db.url.clone(),
             round_id: 0,
             clock,
-            _db: db,
+            db,
         }
+    }
+
+    /// A server over `db` as it is (no units or accounts are loaded).
+    pub fn open(db: Database) -> TestApp {
+        let settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            database: db.url.clone(),
+            schemas: Some(schemas_dir()),
+            ..Settings::default()
+        };
+        let (state, _) = prepare(&settings).expect("prepare");
+        TestApp::serve(state, db)
+    }
+
+    /// A second server, of its own (its own pool, caches and writer), on this one's database:
+    /// as behind a load balancer.
+    pub fn another_server(&self) -> TestApp {
+        let settings = Settings {
+            bind: "127.0.0.1:0".into(),
+            database: self.database.clone(),
+            schemas: Some(schemas_dir()),
+            ..Settings::default()
+        };
+        let (state, _) = prepare(&settings).expect("prepare the second server");
+        let mut other = TestApp::serve_shared(state, self.db.clone());
+        other.round_id = self.round_id;
+        other
     }
 
     pub fn client(&self) -> Client {
@@ -293,6 +340,14 @@ fn read(mut res: ureq::http::Response<ureq::Body>) -> (u16, Value) {
 }
 
 impl Client {
+    /// The same client (same cookies) talking to another server (see
+    /// [`TestApp::another_server`]).
+    pub fn at(&self, server: &TestApp) -> Client {
+        let mut other = self.clone();
+        other.base = server.base.clone();
+        other
+    }
+
     /// The same client (same cookies), every request of it also carrying `name: value`.
     pub fn with_header(&self, name: &str, value: &str) -> Client {
         let mut other = self.clone();

@@ -49,7 +49,7 @@ struct World {
     boards: BTreeMap<String, Client>,
 }
 
-fn communes_of(conn: &mut baocao::db::Conn, district: &str) -> Vec<String> {
+pub fn communes_of(conn: &mut baocao::db::Conn, district: &str) -> Vec<String> {
     let unit = baocao::service::units::unit_by_code(conn, district, None)
         .unwrap()
         .unwrap();
@@ -61,7 +61,7 @@ fn communes_of(conn: &mut baocao::db::Conn, district: &str) -> Vec<String> {
         .collect()
 }
 
-fn version(client: &Client, path: &str) -> i64 {
+pub fn version(client: &Client, path: &str) -> i64 {
     let (status, body) = client.get(path);
     assert_eq!(status, 200, "{body}");
     body["version"].as_i64().unwrap_or(0)

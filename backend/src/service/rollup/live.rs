@@ -175,6 +175,7 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
     if !ctx.owner.contains(unit) || unit.id == ctx.owner.id {
         return Ok(());
     }
+    crate::db::lock_round(conn, ctx.round.id)?;
     if !kept_for(conn, ctx, &ctx.owner)? {
         return rebuild(conn, ctx);
     }
@@ -230,6 +231,7 @@ fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppR
 
 /// Consolidates the round from scratch and stores every state again.
 pub fn rebuild(conn: &mut Conn, ctx: &RoundCtx) -> AppResult<()> {
+    crate::db::lock_round(conn, ctx.round.id)?;
     let states = scratch::all_states(conn, ctx, &ctx.owner)?;
     diesel::delete(rollup_states::table.filter(rollup_states::round_id.eq(ctx.round.id)))
         .execute(conn)?;
