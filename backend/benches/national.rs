@@ -9,6 +9,11 @@
 //! accepting it); and the same country with every district's communes doubled (20,102
 //! communes under the same 63 provinces), where a rollup that grows with the number of
 //! children, not of communes, takes the same time. The server's peak memory is read from /proc.
+//!
+//! Then the same country moved to PostgreSQL (`baocao migrate`'s engine), the EAV table with
+//! it, and both measured again there: the baseline is PostgreSQL's own GROUP BY. The cluster is
+//! `BAOCAO_BENCH_POSTGRES` (`postgres://user@host:port`) or, without it, a throwaway one that
+//! `scripts/pg-cluster` starts (and installs when missing).
 //! Run with `cargo bench -p baocao --bench national`.
 
 use std::path::{Path, PathBuf};
@@ -50,7 +55,8 @@ fn value(unit: i32, i: usize) -> i64 {
 }
 
 struct Country {
-    db: PathBuf,
+    /// A file, or a postgres:// URL.
+    db: String,
     round: i32,
     /// A district with communes, and one of its communes: where the changes are made.
     district: String,
@@ -165,7 +171,7 @@ fn build(dir: &Path, name: &str, twins: bool) -> Result<Country> {
     baocao::seed::demo_accounts(&mut conn)?;
     // A district of Thái Bình and one of its communes.
     Ok(Country {
-        db,
+        db: db.to_string_lossy().into_owned(),
         round,
         district: "338".into(),
         commune: "12475".into(),
@@ -192,8 +198,8 @@ fn twin_csv() -> Result<String> {
     Ok(out)
 }
 
-/// The baseline: SQLite summing the EAV table, median of `RUNS`.
-fn group_by(db: &Path) -> Result<f64> {
+/// The baseline: the database itself summing the EAV table, median of `RUNS`.
+fn group_by(db: &str) -> Result<f64> {
     #[derive(QueryableByName)]
     struct Sum {
         #[diesel(sql_type = diesel::sql_types::Text)]
@@ -201,12 +207,12 @@ fn group_by(db: &Path) -> Result<f64> {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         _total: i64,
     }
-    let mut conn = diesel::sqlite::SqliteConnection::establish(&db.to_string_lossy())?;
+    let mut conn = baocao::db::establish(&baocao::db::Target::of(db))?;
     let mut times = Vec::new();
     for run in 0..RUNS + 2 {
         let t = Instant::now();
         let sums: Vec<Sum> = diesel::sql_query(
-            "SELECT key AS _key, SUM(value) AS _total FROM bench_eav GROUP BY key",
+            "SELECT key AS _key, CAST(SUM(value) AS BIGINT) AS _total FROM bench_eav GROUP BY key",
         )
         .load(&mut conn)?;
         if sums.len() != INDICATORS {
@@ -220,8 +226,8 @@ fn group_by(db: &Path) -> Result<f64> {
 }
 
 /// A session of the account `username`, opened in the database directly.
-fn session_of(db: &Path, username: &str) -> Result<String> {
-    let pool = baocao::db::connect(&db.to_string_lossy())?;
+fn session_of(db: &str, username: &str) -> Result<String> {
+    let pool = baocao::db::connect(db)?;
     let mut conn = pool.get()?;
     let id: i32 = accounts::table
         .filter(accounts::username.eq(username))
@@ -369,5 +375,135 @@ fn main() -> Result<()> {
         "server peak resident memory: {:.0} MB and {:.0} MB",
         one.peak_rss_mb, two.peak_rss_mb
     );
+
+    let cluster = Cluster::get(dir.path())?;
+    let started = Instant::now();
+    let pg = to_postgres(&country, &cluster.url, "bench_national")?;
+    println!(
+        "\ndata: the same country moved to PostgreSQL, in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let pg_baseline = group_by(&pg.db)?;
+    let on_pg = measure(&pg)?;
+    println!("\non PostgreSQL, median of {RUNS}, ms                      10,051 communes");
+    println!("bare PostgreSQL SUM … GROUP BY over the EAV table     {pg_baseline:>10.1}");
+    println!(
+        "national rollup (GET …/rollup/VN)                    {:>10.1}",
+        on_pg.rollup
+    );
+    println!(
+        "national rollup right after a change below it        {:>10.1}",
+        on_pg.after_change
+    );
+    println!(
+        "a province's rollup (Thái Bình, 8 districts)         {:>10.1}",
+        on_pg.province
+    );
+    println!(
+        "\non PostgreSQL the national rollup is {:.0}× faster than its GROUP BY; server peak {:.0} MB",
+        pg_baseline / on_pg.rollup,
+        on_pg.peak_rss_mb
+    );
     Ok(())
+}
+
+/// The PostgreSQL cluster the bench uses: named, or started for the run and stopped after.
+struct Cluster {
+    url: String,
+    started: Option<PathBuf>,
+}
+
+impl Cluster {
+    fn get(dir: &Path) -> Result<Cluster> {
+        if let Ok(url) = std::env::var("BAOCAO_BENCH_POSTGRES") {
+            return Ok(Cluster {
+                url: url.trim_end_matches('/').to_owned(),
+                started: None,
+            });
+        }
+        let data = dir.join("pg");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let out = std::process::Command::new(Self::script())
+            .arg("start")
+            .arg(&data)
+            .arg(port.to_string())
+            .output()
+            .context("scripts/pg-cluster")?;
+        if !out.status.success() {
+            bail!(
+                "scripts/pg-cluster: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(Cluster {
+            url: String::from_utf8(out.stdout)?.trim().to_owned(),
+            started: Some(data),
+        })
+    }
+
+    fn script() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(data) = &self.started {
+            let _ = std::process::Command::new(Self::script())
+                .arg("stop")
+                .arg(data)
+                .output();
+        }
+    }
+}
+
+/// `country` moved to a new database `name` on the cluster, with its EAV table.
+fn to_postgres(country: &Country, cluster: &str, name: &str) -> Result<Country> {
+    {
+        let mut admin =
+            baocao::db::establish(&baocao::db::Target::of(&format!("{cluster}/postgres")))?;
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin)?;
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
+    }
+    let url = format!("{cluster}/{name}");
+    let (from, to) = (
+        baocao::db::connect(&country.db)?,
+        baocao::db::connect(&url)?,
+    );
+    let (mut a, mut b) = (from.get()?, to.get()?);
+    baocao::transfer::transfer(&mut a, &mut b).map_err(|e| anyhow!("{e}"))?;
+    #[derive(QueryableByName)]
+    struct Eav {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        report_id: i32,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        key: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        value: i64,
+    }
+    let rows: Vec<Eav> =
+        diesel::sql_query("SELECT report_id, key, value FROM bench_eav").load(&mut a)?;
+    diesel::sql_query(
+        "CREATE TABLE bench_eav (report_id INTEGER NOT NULL, key TEXT NOT NULL, value BIGINT NOT NULL)",
+    )
+    .execute(&mut b)?;
+    for chunk in rows.chunks(5_000) {
+        let mut insert = String::from("INSERT INTO bench_eav (report_id, key, value) VALUES ");
+        for (n, r) in chunk.iter().enumerate() {
+            if n > 0 {
+                insert.push(',');
+            }
+            insert.push_str(&format!("({}, '{}', {})", r.report_id, r.key, r.value));
+        }
+        diesel::sql_query(insert).execute(&mut b)?;
+    }
+    diesel::sql_query("ANALYZE").execute(&mut b)?;
+    Ok(Country {
+        db: url,
+        round: country.round,
+        district: country.district.clone(),
+        commune: country.commune.clone(),
+    })
 }

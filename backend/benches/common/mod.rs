@@ -2,7 +2,6 @@
 //! on a free loopback port, and stopped when dropped.
 
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,12 +14,12 @@ pub struct Server {
 }
 
 impl Server {
-    /// `baocao serve` on `db`, once it answers.
-    pub fn start(db: &Path) -> Result<Server> {
+    /// `baocao serve` on `db` (a file, or a postgres:// URL), once it answers.
+    pub fn start(db: impl AsRef<std::ffi::OsStr>) -> Result<Server> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(env!("CARGO_BIN_EXE_baocao"))
             .args(["serve", "--database"])
-            .arg(db)
+            .arg(db.as_ref())
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
