@@ -5,7 +5,10 @@
 //! per transaction at `synchronous = FULL` in WAL mode (what the server's connections use),
 //! against the server's durable operations per second; and the latency of each operation
 //! (p50, p99), the errors, and the server's peak threads and resident memory (from /proc).
-//! Run with `cargo bench -p baocao --bench rush -- [--communes N]`.
+//! Then a login rush: `--logins N` (200) communes logging in at once with their passwords
+//! (argon2, about 57 ms of CPU each by design): logins served per second, latency, refusals
+//! (503 with Retry-After when the queue is full), threads and memory, which must stay bounded.
+//! Run with `cargo bench -p baocao --bench rush -- [--communes N] [--logins N]`.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -53,6 +56,11 @@ fn main() -> Result<()> {
         .position(|a| a == "--communes")
         .and_then(|i| args.get(i + 1)?.parse().ok())
         .unwrap_or(1000);
+    let logins: usize = args
+        .iter()
+        .position(|a| a == "--logins")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(200);
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("rush.db");
     let settings = Settings {
@@ -97,6 +105,11 @@ fn main() -> Result<()> {
         .filter(accounts::role.eq("commune"))
         .select((accounts::username, accounts::id))
         .load(&mut conn)?;
+    let usernames: Vec<String> = commune_accounts
+        .iter()
+        .take(logins)
+        .map(|a| a.0.clone())
+        .collect();
     let mut clients = Vec::new();
     for (username, id) in commune_accounts.into_iter().take(communes) {
         let token = session::open_session(
@@ -229,6 +242,106 @@ fn main() -> Result<()> {
     println!(
         "  server memory idle / peak                             {:>8.0} / {:.0} MB",
         rss_idle as f64 / 1024.0,
+        peak_rss.load(Ordering::Relaxed) as f64 / 1024.0
+    );
+    login_rush(&base, pid, &usernames)
+}
+
+/// Every one of `usernames` logging in at once (password "demo"), each from an address of its
+/// own, as an office's people would.
+fn login_rush(base: &str, pid: u32, usernames: &[String]) -> Result<()> {
+    let (rss_before, threads_before) = common::proc_status(pid);
+    let start = Arc::new(Barrier::new(usernames.len() + 1));
+    let done = Arc::new(AtomicBool::new(false));
+    let (peak_rss, peak_threads) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let watcher = {
+        let (done, peak_rss, peak_threads) = (done.clone(), peak_rss.clone(), peak_threads.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                let (rss, threads) = common::proc_status(pid);
+                peak_rss.fetch_max(rss, Ordering::Relaxed);
+                peak_threads.fetch_max(threads, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let handles: Vec<_> = usernames
+        .iter()
+        .enumerate()
+        .map(|(i, username)| {
+            let (start, url, username) = (
+                start.clone(),
+                format!("{base}/api/v1/login"),
+                username.clone(),
+            );
+            std::thread::Builder::new()
+                .stack_size(256 << 10)
+                .spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .timeout_global(Some(Duration::from_secs(120)))
+                        .build()
+                        .into();
+                    start.wait();
+                    let t = Instant::now();
+                    let status = agent
+                        .post(&url)
+                        .header(
+                            "X-Forwarded-For",
+                            &format!("10.0.{}.{}", i / 250, i % 250 + 1),
+                        )
+                        .send_json(serde_json::json!({ "username": username, "password": "demo" }))
+                        .map_or(0, |r| r.status().as_u16());
+                    (t.elapsed(), status)
+                })
+                .expect("client thread")
+        })
+        .collect();
+    start.wait();
+    let began = Instant::now();
+    let mut outcomes = Vec::new();
+    for h in handles {
+        outcomes.push(h.join().map_err(|_| anyhow!("a client panicked"))?);
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    watcher.join().map_err(|_| anyhow!("watcher"))?;
+    let ok = outcomes.iter().filter(|o| o.1 == 200).count();
+    let busy = outcomes.iter().filter(|o| o.1 == 503).count();
+    let other = outcomes.len() - ok - busy;
+    let mut times: Vec<f64> = outcomes
+        .iter()
+        .filter(|o| o.1 == 200)
+        .map(|o| o.0.as_secs_f64() * 1000.0)
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let pct = |p: f64| {
+        times
+            .get(((times.len() as f64 * p) as usize).min(times.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "\nlogin rush: {} communes logging in at once",
+        outcomes.len()
+    );
+    println!(
+        "  logins served                                         {:>8.1} /s  ({ok} in {elapsed:.1} s)",
+        ok as f64 / elapsed
+    );
+    println!(
+        "  latency of a served login p50 / p99                   {:>8.0} / {:.0} ms",
+        pct(0.5),
+        pct(0.99)
+    );
+    println!("  refused as busy (503, Retry-After) / other failures   {busy:>8} / {other}");
+    println!(
+        "  server threads before / peak                          {threads_before:>8} / {}",
+        peak_threads.load(Ordering::Relaxed)
+    );
+    println!(
+        "  server memory before / peak                           {:>8.0} / {:.0} MB",
+        rss_before as f64 / 1024.0,
         peak_rss.load(Ordering::Relaxed) as f64 / 1024.0
     );
     Ok(())

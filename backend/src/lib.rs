@@ -32,7 +32,7 @@ pub struct AppState {
     pub throttle: service::throttle::LoginThrottle,
     /// Password hashes are checked a few at a time, off the database pool, so that a flood of
     /// logins waits its turn instead of taking every core and connection.
-    pub hashing: tokio::sync::Semaphore,
+    pub hashing: service::hashing::Hashing,
     /// Admission to the database work: bounded running, bounded waiting, then 503.
     pub gate: gate::Gate,
     /// The one connection every request's writes go through, committed in groups.

@@ -67,8 +67,10 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
             sessions: settings.sessions,
             backups: crate::backup::SharedStatus::default(),
             throttle: crate::service::throttle::LoginThrottle::new(settings.login),
-            hashing: tokio::sync::Semaphore::new(
+            // Half the cores hash passwords; a few hundred logins may wait their turn.
+            hashing: crate::service::hashing::Hashing::new(
                 std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+                512,
             ),
             public_origin,
             gate: crate::gate::Gate::new(settings.gate),

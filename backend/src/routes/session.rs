@@ -126,15 +126,13 @@ async fn log_in(
     })
     .await?;
     let matches = {
-        let _turn = state
-            .hashing
-            .acquire()
-            .await
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("hashing closed: {e}")))?;
         let account = account.clone();
-        web::block(move || session::password_matches(&password, account.as_ref()))
+        state
+            .hashing
+            .run(move || session::password_matches(&password, account.as_ref()))
             .await
-            .map_err(|e| AppError::Unexpected(anyhow::anyhow!("hashing failed: {e}")))?
+            .map_err(|_| AppError::Busy { retry_after: 5 })?
+            .ok_or_else(|| AppError::Unexpected(anyhow::anyhow!("hashing failed")))?
     };
     let Some(account) = account.filter(|_| matches) else {
         state.throttle.failed(&username, &address);

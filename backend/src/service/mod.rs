@@ -36,6 +36,7 @@ pub mod dashboard;
 pub mod deadlines;
 pub mod export;
 pub mod filing;
+pub mod hashing;
 pub mod history;
 pub mod kept;
 pub mod official;
