@@ -16,7 +16,7 @@
 //! `scripts/pg-cluster` starts (and installs when missing).
 //! Run with `cargo bench -p baocao --bench national`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -376,7 +376,7 @@ fn main() -> Result<()> {
         one.peak_rss_mb, two.peak_rss_mb
     );
 
-    let cluster = Cluster::get(dir.path())?;
+    let cluster = common::Cluster::get(dir.path(), false)?;
     let started = Instant::now();
     let pg = to_postgres(&country, &cluster.url, "bench_national")?;
     println!(
@@ -405,58 +405,6 @@ fn main() -> Result<()> {
         on_pg.peak_rss_mb
     );
     Ok(())
-}
-
-/// The PostgreSQL cluster the bench uses: named, or started for the run and stopped after.
-struct Cluster {
-    url: String,
-    started: Option<PathBuf>,
-}
-
-impl Cluster {
-    fn get(dir: &Path) -> Result<Cluster> {
-        if let Ok(url) = std::env::var("BAOCAO_BENCH_POSTGRES") {
-            return Ok(Cluster {
-                url: url.trim_end_matches('/').to_owned(),
-                started: None,
-            });
-        }
-        let data = dir.join("pg");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let out = std::process::Command::new(Self::script())
-            .arg("start")
-            .arg(&data)
-            .arg(port.to_string())
-            .output()
-            .context("scripts/pg-cluster")?;
-        if !out.status.success() {
-            bail!(
-                "scripts/pg-cluster: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(Cluster {
-            url: String::from_utf8(out.stdout)?.trim().to_owned(),
-            started: Some(data),
-        })
-    }
-
-    fn script() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster")
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        if let Some(data) = &self.started {
-            let _ = std::process::Command::new(Self::script())
-                .arg("stop")
-                .arg(data)
-                .output();
-        }
-    }
 }
 
 /// `country` moved to a new database `name` on the cluster, with its EAV table.

@@ -8,7 +8,10 @@
 //! Then a login rush: `--logins N` (200) communes logging in at once with their passwords
 //! (argon2, about 57 ms of CPU each by design): logins served per second, latency, refusals
 //! (503 with Retry-After when the queue is full), threads and memory, which must stay bounded.
-//! Run with `cargo bench -p baocao --bench rush -- [--communes N] [--logins N]`.
+//! With `--postgres`, the server runs on PostgreSQL (a throwaway cluster with its durable
+//! defaults, or `BAOCAO_BENCH_POSTGRES`), and PostgreSQL's own single-row commits are
+//! measured beside SQLite's.
+//! Run with `cargo bench -p baocao --bench rush -- [--communes N] [--logins N] [--postgres]`.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -46,6 +49,20 @@ fn baseline(dir: &Path, n: usize) -> Result<f64> {
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
+/// Bare PostgreSQL: `n` single-row transactions (fsync, synchronous_commit on); per second.
+fn pg_baseline(url: &str, n: usize) -> Result<f64> {
+    let mut conn = baocao::db::establish(&baocao::db::Target::of(url))?;
+    diesel::sql_query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+        .execute(&mut conn)?;
+    let row = "x".repeat(1500);
+    let started = Instant::now();
+    for i in 0..n {
+        diesel::sql_query(format!("INSERT INTO t (id, v) VALUES ({i}, '{row}')"))
+            .execute(&mut conn)?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -61,10 +78,19 @@ fn main() -> Result<()> {
         .position(|a| a == "--logins")
         .and_then(|i| args.get(i + 1)?.parse().ok())
         .unwrap_or(200);
+    let postgres = args.iter().any(|a| a == "--postgres");
     let dir = tempfile::tempdir()?;
-    let db = dir.path().join("rush.db");
+    let cluster = if postgres {
+        Some(common::Cluster::get(dir.path(), true)?)
+    } else {
+        None
+    };
+    let db = match &cluster {
+        Some(c) => common::new_database(&c.url, "bench_rush")?,
+        None => dir.path().join("rush.db").to_string_lossy().into_owned(),
+    };
     let settings = Settings {
-        database: db.to_string_lossy().into_owned(),
+        database: db.clone(),
         schemas: Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../report-schemas/schemas")),
         ..Settings::default()
     };
@@ -125,6 +151,13 @@ fn main() -> Result<()> {
     drop(state);
 
     let commits = baseline(dir.path(), 2000)?;
+    let pg_commits = match &cluster {
+        Some(c) => Some(pg_baseline(
+            &common::new_database(&c.url, "bench_rush_baseline")?,
+            2000,
+        )?),
+        None => None,
+    };
 
     let server = common::Server::start(&db)?;
     let pid = server.pid();
@@ -225,6 +258,11 @@ fn main() -> Result<()> {
         ops.len()
     );
     println!("  bare SQLite single-row commits (FULL, WAL), baseline  {commits:>8.0} /s");
+    if let Some(pg) = pg_commits {
+        println!(
+            "  bare PostgreSQL single-row commits (durable)          {pg:>8.0} /s  (the server on PostgreSQL)"
+        );
+    }
     println!(
         "  durable operations served                             {rate:>8.0} /s  ({:.2}× the baseline)",
         rate / commits

@@ -1,7 +1,8 @@
-//! What the HTTP benchmarks share: the release server started on a database file, answering
-//! on a free loopback port, and stopped when dropped.
+//! What the HTTP benchmarks share: the release server started on a database, answering on a
+//! free loopback port, and stopped when dropped; a PostgreSQL cluster for the runs on it.
 
 use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -110,4 +111,70 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The PostgreSQL cluster the bench uses: named, or started for the run and stopped after.
+#[allow(dead_code)]
+pub struct Cluster {
+    pub url: String,
+    started: Option<PathBuf>,
+}
+
+#[allow(dead_code)]
+impl Cluster {
+    /// `durable`: with PostgreSQL's durable defaults (for benchmarks that write).
+    pub fn get(dir: &Path, durable: bool) -> Result<Cluster> {
+        if let Ok(url) = std::env::var("BAOCAO_BENCH_POSTGRES") {
+            return Ok(Cluster {
+                url: url.trim_end_matches('/').to_owned(),
+                started: None,
+            });
+        }
+        let data = dir.join("pg");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let out = std::process::Command::new(Self::script())
+            .env("PG_DURABLE", if durable { "1" } else { "0" })
+            .arg("start")
+            .arg(&data)
+            .arg(port.to_string())
+            .output()
+            .context("scripts/pg-cluster")?;
+        if !out.status.success() {
+            bail!(
+                "scripts/pg-cluster: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(Cluster {
+            url: String::from_utf8(out.stdout)?.trim().to_owned(),
+            started: Some(data),
+        })
+    }
+
+    fn script() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-cluster")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(data) = &self.started {
+            let _ = std::process::Command::new(Self::script())
+                .arg("stop")
+                .arg(data)
+                .output();
+        }
+    }
+}
+
+/// A new, empty database `name` on the cluster at `cluster` (dropped first if it exists): its URL.
+#[allow(dead_code)]
+pub fn new_database(cluster: &str, name: &str) -> Result<String> {
+    use diesel::RunQueryDsl;
+    let mut admin = baocao::db::establish(&baocao::db::Target::of(&format!("{cluster}/postgres")))?;
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut admin)?;
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin)?;
+    Ok(format!("{cluster}/{name}"))
 }

@@ -250,6 +250,37 @@ pub fn defer(
     })
 }
 
+/// Runs `f` (the body of a transaction that is not one of a group's writes) collecting what it
+/// defers, then runs those tasks on `conn`, once each in the order of their keys, before the
+/// transaction commits: on PostgreSQL the live consolidations are merged at the end, so the
+/// round's turn (`db::lock_round`) is held only for the merge and the commit. Inside a group
+/// (or an enclosing `with_deferred`), `f` just runs: the enclosing one runs the tasks.
+pub fn with_deferred<T, E>(
+    conn: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    if DEFERRED.with(|d| d.borrow().is_some()) {
+        return f(conn);
+    }
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            DEFERRED.with(|d| *d.borrow_mut() = None);
+        }
+    }
+    DEFERRED.with(|d| *d.borrow_mut() = Some(BTreeMap::new()));
+    let _clear = Clear;
+    let value = f(conn)?;
+    let tasks = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
+    for (_, task) in tasks {
+        task(conn).map_err(|why| E::from(diesel::result::Error::QueryBuilderError(why.into())))?;
+    }
+    Ok(value)
+}
+
 /// Runs `f` with `writer` as this thread's writer: the writes it makes are grouped. Without a
 /// writer (PostgreSQL), `f` just runs.
 pub fn serving<R>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> R) -> R {

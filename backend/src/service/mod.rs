@@ -155,8 +155,9 @@ pub(super) fn audit(
 
 /// A write transaction: a savepoint inside a batch's transaction; serving a request, one write
 /// of a group committed together with the writes that arrived with it (`db::writer`), on the
-/// writer's connection (`f` is handed that one, not `conn`); otherwise (the console, a test)
-/// `BEGIN IMMEDIATE` on `conn`. It returns once its commit is durable.
+/// writer's connection (`f` is handed that one, not `conn`); otherwise (PostgreSQL, the
+/// console, a test) a transaction of its own on `conn` (`BEGIN IMMEDIATE` on SQLite), what `f`
+/// defers run at its end. It returns once its commit is durable.
 pub fn write_transaction<T>(
     conn: &mut Conn,
     f: impl FnOnce(&mut Conn) -> AppResult<T>,
@@ -167,13 +168,16 @@ pub fn write_transaction<T>(
         // Serving a request: with the other requests' writes, in groups (`db::writer`).
         writer.run(f)
     } else {
-        // One writer at a time in this process: SQLite takes one anyway, and a writer that
-        // finds the file locked sleeps in its busy handler (1, 2, 5 … 100 ms) instead of
-        // starting as soon as the lock is free. Waiting here, it starts at once.
-        let _writer = WRITER
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        crate::db::write_lock_transaction(conn, f)
+        // One writer at a time in this process on SQLite: it takes one anyway, and a writer
+        // that finds the file locked sleeps in its busy handler (1, 2, 5 … 100 ms) instead of
+        // starting as soon as the lock is free. Waiting here, it starts at once. PostgreSQL
+        // writes from many connections at once, locking rows (and a round's merge) as needed.
+        let _writer = matches!(conn, Conn::Sqlite(_)).then(|| {
+            WRITER
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        });
+        crate::db::write_lock_transaction(conn, |conn| crate::db::writer::with_deferred(conn, f))
     }
 }
 

@@ -151,16 +151,20 @@ fn communes_filing_at_once_through_two_servers_keep_every_consolidation_exact() 
 /// Two transactions, on two connections, each moving one commune's report of the same district
 /// and merging the district and the province again: the second one, started while the first
 /// is still open, must merge from the first one's change once it commits, not from what it
-/// saw before. Deterministic: the first holds its transaction open until the second has
-/// started.
+/// saw before. Deterministic: the first holds its transaction open, after its merge, until the
+/// second has started. Both ways of merging: at once, and at the end of the transaction (how a
+/// request's write does it on PostgreSQL).
 #[test]
 fn two_transactions_moving_reports_of_one_district_both_reach_its_consolidation() {
-    use baocao::db::schema::reports;
     use baocao::service::rollup::live;
-    use diesel::prelude::*;
 
     let app = TestApp::spawn();
-    for code in [COMMUNE, COMMUNE_2] {
+    let pool = baocao::db::connect(&app.database).unwrap();
+    let communes = {
+        let mut conn = pool.get().unwrap();
+        communes_of(&mut conn, DISTRICT)
+    };
+    for code in communes.iter().take(4) {
         let commune = app.login(code);
         let path = app.report_path(code);
         let body = json!({ "values": full_values(7), "sections": full_sections(), "version": 0 });
@@ -169,8 +173,40 @@ fn two_transactions_moving_reports_of_one_district_both_reach_its_consolidation(
         let (status, body) = commune.post(&format!("{path}/submit"), &json!({ "version": v }));
         assert_eq!(status, 200, "{body}");
     }
-    let pool = baocao::db::connect(&app.database).unwrap();
     let round = app.round_id as i32;
+    for (pair, at_the_end) in [(&communes[0..2], false), (&communes[2..4], true)] {
+        concurrently_accepted(&pool, round, &pair[0], &pair[1], at_the_end);
+        let mut conn = pool.get().unwrap();
+        let ctx = live::round_ctx(&mut conn, round).unwrap();
+        assert_eq!(
+            live::check(&mut conn, &ctx).unwrap(),
+            vec![],
+            "merging at the end: {at_the_end}"
+        );
+    }
+    let (_, rollup) = app
+        .login(PROVINCE)
+        .get(&format!("/api/v1/rounds/{round}/rollup/{DISTRICT}"));
+    assert_eq!(
+        rollup["total"]["completeness"]["accepted"], 4,
+        "{}",
+        rollup["total"]
+    );
+}
+
+/// `first` accepted in a transaction held open after its merge while `second` is accepted in
+/// another; with `at_the_end`, each through `service::write_transaction`, whose merges run last.
+fn concurrently_accepted(
+    pool: &baocao::db::DbPool,
+    round: i32,
+    first: &str,
+    second: &str,
+    at_the_end: bool,
+) {
+    use baocao::db::schema::reports;
+    use baocao::service::rollup::live;
+    use diesel::prelude::*;
+
     let accept = |conn: &mut baocao::db::Conn, code: &str| {
         let ctx = live::round_ctx(conn, round).unwrap();
         let unit = baocao::service::units::unit_by_code(conn, code, None)
@@ -186,37 +222,51 @@ fn two_transactions_moving_reports_of_one_district_both_reach_its_consolidation(
         .unwrap();
         live::refresh(conn, &ctx, &unit).unwrap();
     };
-    let (merged, go_on) = std::sync::mpsc::channel::<()>();
-    std::thread::scope(|scope| {
-        let mut first = pool.get().unwrap();
-        let accept = &accept;
-        scope.spawn(move || {
-            baocao::db::write_lock_transaction(&mut first, |conn| {
-                accept(conn, COMMUNE);
-                merged.send(()).unwrap();
-                // Held open while the second transaction starts and merges.
-                std::thread::sleep(std::time::Duration::from_millis(500));
+    let transaction = |conn: &mut baocao::db::Conn, body: &dyn Fn(&mut baocao::db::Conn)| {
+        if at_the_end {
+            baocao::service::write_transaction(conn, |conn| {
+                body(conn);
+                Ok(())
+            })
+            .unwrap();
+        } else {
+            baocao::db::write_lock_transaction(conn, |conn| {
+                body(conn);
                 Ok::<_, diesel::result::Error>(())
             })
             .unwrap();
+        }
+    };
+    let (merged, go_on) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let mut one = pool.get().unwrap();
+        let (accept, transaction) = (&accept, &transaction);
+        scope.spawn(move || {
+            transaction(&mut one, &|conn| {
+                accept(conn, first);
+                let signal = merged.clone();
+                // Held open, after the merge, while the second transaction starts and merges.
+                let hold = move || {
+                    signal.send(()).unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                };
+                let hold = std::sync::Arc::new(std::sync::Mutex::new(Some(hold)));
+                let later = hold.clone();
+                // After the merges left for the end (their keys sort before this one).
+                let left = baocao::db::writer::defer((i64::from(round), i64::MAX, 0), move |_| {
+                    if let Some(hold) = later.lock().unwrap().take() {
+                        hold();
+                    }
+                    Ok(())
+                });
+                assert_eq!(left, at_the_end);
+                if !left && let Some(hold) = hold.lock().unwrap().take() {
+                    hold();
+                }
+            });
         });
         go_on.recv().unwrap();
-        let mut second = pool.get().unwrap();
-        baocao::db::write_lock_transaction(&mut second, |conn| {
-            accept(conn, COMMUNE_2);
-            Ok::<_, diesel::result::Error>(())
-        })
-        .unwrap();
+        let mut two = pool.get().unwrap();
+        transaction(&mut two, &|conn| accept(conn, second));
     });
-    let mut conn = pool.get().unwrap();
-    let ctx = live::round_ctx(&mut conn, round).unwrap();
-    assert_eq!(live::check(&mut conn, &ctx).unwrap(), vec![]);
-    let (_, rollup) = app
-        .login(PROVINCE)
-        .get(&format!("/api/v1/rounds/{round}/rollup/{DISTRICT}"));
-    assert_eq!(
-        rollup["total"]["completeness"]["accepted"], 2,
-        "{}",
-        rollup["total"]
-    );
 }

@@ -175,7 +175,6 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
     if !ctx.owner.contains(unit) || unit.id == ctx.owner.id {
         return Ok(());
     }
-    crate::db::lock_round(conn, ctx.round.id)?;
     if !kept_for(conn, ctx, &ctx.owner)? {
         return rebuild(conn, ctx);
     }
@@ -194,9 +193,11 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
         );
         let (task_ctx, task_unit) = (ctx.clone(), above.clone());
         let deferred = crate::db::writer::defer(key, move |conn| {
+            crate::db::lock_round(conn, task_ctx.round.id).map_err(|e| e.to_string())?;
             remerge(conn, &task_ctx, &task_unit, day).map_err(|e| e.to_string())
         });
         if !deferred {
+            crate::db::lock_round(conn, ctx.round.id)?;
             remerge(conn, ctx, &above, day)?;
         }
     }
