@@ -49,7 +49,8 @@ fn said(prepared: &Prepared) -> String {
 #[actix_web::main]
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let (app, prepared) = Application::build(&settings)?;
-    tracing::info!(database = %settings.database, "database ready");
+    let database = db::Target::of(&settings.database).shown();
+    tracing::info!(%database, "database ready");
     println!("{}", said(&prepared));
     println!("baocao đang chạy tại http://{}", settings.bind);
     if settings.demo {

@@ -83,10 +83,12 @@ pub fn apply_file(settings: &mut Settings, path: &Path) -> anyhow::Result<()> {
         settings.bind = v;
     }
     if let Some(v) = file.database {
-        settings.database = if Path::new(&v).is_relative() {
-            dir.join(v).to_string_lossy().into_owned()
-        } else {
-            v
+        // A relative file path is the file's folder's; a PostgreSQL URL is no path at all.
+        settings.database = match crate::db::Target::of(&v) {
+            crate::db::Target::Sqlite(path) if Path::new(&path).is_relative() => {
+                dir.join(path).to_string_lossy().into_owned()
+            }
+            _ => v,
         };
     }
     if let Some(v) = file.public_url {
@@ -167,4 +169,37 @@ pub fn check(settings: &Settings) -> anyhow::Result<()> {
     }
     settings.public_origin()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relative_database_file_is_the_settings_files_folders_and_a_url_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("baocao.toml");
+        for (written, read) in [
+            (
+                "du-lieu/baocao.db",
+                dir.path()
+                    .join("du-lieu/baocao.db")
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
+            (
+                "/var/lib/baocao/baocao.db",
+                "/var/lib/baocao/baocao.db".to_owned(),
+            ),
+            (
+                "postgres://baocao:bi-mat@db.tinhuy.vn:5432/baocao",
+                "postgres://baocao:bi-mat@db.tinhuy.vn:5432/baocao".to_owned(),
+            ),
+        ] {
+            std::fs::write(&file, format!("database = \"{written}\"\n")).unwrap();
+            let mut settings = Settings::default();
+            apply_file(&mut settings, &file).unwrap();
+            assert_eq!(settings.database, read, "{written}");
+        }
+    }
 }
