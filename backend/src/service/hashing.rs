@@ -58,8 +58,10 @@ impl Hashing {
         let place = self.places.clone().try_acquire_owned().map_err(|_| Full)?;
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
-            let _place = place;
-            let _ = answer.send(f());
+            let out = f();
+            // The place is free before the answer arrives: whoever it wakes finds it free.
+            drop(place);
+            let _ = answer.send(out);
         });
         if self.jobs.send(job).is_err() {
             return Ok(None);
