@@ -148,12 +148,7 @@ fn build(dir: &Path, name: &str, twins: bool) -> Result<Country> {
                     prefill_json: None,
                 })
                 .collect();
-            // A batch insert is said on the backend's own connection (see `db::Conn`).
-            let insert = diesel::insert_into(reports::table).values(&rows);
-            match conn {
-                baocao::db::Conn::Sqlite(c) => insert.execute(c)?,
-                baocao::db::Conn::Postgres(c) => insert.execute(c)?,
-            };
+            baocao::execute_on_backend!(conn, diesel::insert_into(reports::table).values(&rows))?;
             let mut eav = String::from("INSERT INTO bench_eav (report_id, key, value) VALUES ");
             for (n, &unit) in chunk.iter().enumerate() {
                 for i in 0..INDICATORS {

@@ -51,13 +51,13 @@ pub enum TransferError {
     Other(String),
 }
 
-/// Runs `$insert` (an insert statement) on the backend's own connection: diesel's connection
-/// over both backends cannot say a batch insert.
-macro_rules! on_backend {
-    ($conn:expr, $insert:expr) => {
-        match $conn {
-            Conn::Sqlite(c) => $insert.execute(c)?,
-            Conn::Postgres(c) => $insert.execute(c)?,
+/// Inserts `$rows` (tuples of the values of the columns `$c`, in that order) into table `$t`
+/// on `$to`, a page at a time.
+macro_rules! insert_rows {
+    ($to:expr, $t:ident, $rows:expr, ($($c:ident),+)) => {
+        for page in $rows.chunks(PAGE as usize) {
+            let values: Vec<_> = page.iter().map(|($($c,)+)| ($($t::$c.eq($c),)+)).collect();
+            crate::execute_on_backend!(&mut *$to, diesel::insert_into($t::table).values(&values))?;
         }
     };
 }
@@ -75,11 +75,7 @@ macro_rules! copy_by_id {
                 .load($from)?;
             let Some(end) = rows.last().map(|r| r.0) else { break };
             last = end;
-            let values: Vec<_> = rows
-                .into_iter()
-                .map(|($($c,)+)| ($($t::$c.eq($c),)+))
-                .collect();
-            on_backend!($to, diesel::insert_into($t::table).values(&values));
+            insert_rows!($to, $t, rows, ($($c),+));
         }
     }};
 }
@@ -147,25 +143,14 @@ fn copy_units(from: &mut Conn, to: &mut Conn) -> Result<(), TransferError> {
             Option<chrono::NaiveDate>,
         )>(from)?;
     rows.sort_by_key(|r| (r.6, r.0));
-    for page in rows.chunks(PAGE as usize) {
-        let values: Vec<_> = page
-            .iter()
-            .map(|(id, code, name, kind, parent_id, path, depth, from, to)| {
-                (
-                    units::id.eq(id),
-                    units::code.eq(code),
-                    units::name.eq(name),
-                    units::kind.eq(kind),
-                    units::parent_id.eq(parent_id),
-                    units::path.eq(path),
-                    units::depth.eq(depth),
-                    units::valid_from.eq(from),
-                    units::valid_to.eq(to),
-                )
-            })
-            .collect();
-        on_backend!(&mut *to, diesel::insert_into(units::table).values(&values));
-    }
+    insert_rows!(
+        to,
+        units,
+        rows,
+        (
+            id, code, name, kind, parent_id, path, depth, valid_from, valid_to
+        )
+    );
     Ok(())
 }
 
@@ -199,23 +184,19 @@ fn copy_sessions(from: &mut Conn, to: &mut Conn) -> Result<(), TransferError> {
             return Ok(());
         };
         last = end;
-        let values: Vec<_> = rows
-            .into_iter()
-            .map(|(t, a, c, e, l, ad, ag)| {
-                (
-                    sessions::token_hash.eq(t),
-                    sessions::account_id.eq(a),
-                    sessions::created_at.eq(c),
-                    sessions::expires_at.eq(e),
-                    sessions::last_seen_at.eq(l),
-                    sessions::address.eq(ad),
-                    sessions::agent.eq(ag),
-                )
-            })
-            .collect();
-        on_backend!(
-            &mut *to,
-            diesel::insert_into(sessions::table).values(&values)
+        insert_rows!(
+            to,
+            sessions,
+            rows,
+            (
+                token_hash,
+                account_id,
+                created_at,
+                expires_at,
+                last_seen_at,
+                address,
+                agent
+            )
         );
     }
 }
@@ -239,25 +220,19 @@ fn copy_rollup_states(from: &mut Conn, to: &mut Conn) -> Result<(), TransferErro
                 rollup_states::stamp,
             ))
             .load::<(i32, i32, String, String, String, i64)>(from)?;
-        for page in rows.chunks(PAGE as usize) {
-            let values: Vec<_> = page
-                .iter()
-                .map(|(r, u, a, p, c, s)| {
-                    (
-                        rollup_states::round_id.eq(r),
-                        rollup_states::unit_id.eq(u),
-                        rollup_states::accepted.eq(a),
-                        rollup_states::provisional.eq(p),
-                        rollup_states::completeness.eq(c),
-                        rollup_states::stamp.eq(s),
-                    )
-                })
-                .collect();
-            on_backend!(
-                &mut *to,
-                diesel::insert_into(rollup_states::table).values(&values)
-            );
-        }
+        insert_rows!(
+            to,
+            rollup_states,
+            rows,
+            (
+                round_id,
+                unit_id,
+                accepted,
+                provisional,
+                completeness,
+                stamp
+            )
+        );
     }
     Ok(())
 }

@@ -20,6 +20,18 @@ pub enum Conn {
     Postgres(PgConnection),
 }
 
+/// `diesel::RunQueryDsl::execute($query, c)` on the backend's own connection `c`, for the
+/// statements diesel's connection over both backends cannot say (an upsert, a batch insert).
+#[macro_export]
+macro_rules! execute_on_backend {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite(c) => diesel::RunQueryDsl::execute($query, c),
+            $crate::db::Conn::Postgres(c) => diesel::RunQueryDsl::execute($query, c),
+        }
+    };
+}
+
 pub type DbPool = Pool<Manager>;
 pub type PooledConn = PooledConnection<Manager>;
 

@@ -152,17 +152,14 @@ fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: State) -> AppResul
         completeness: &completeness,
         stamp,
     };
-    // An upsert is said the same way on both backends, but diesel's connection over both
-    // cannot say it: each says it on its own connection.
-    let upsert = diesel::insert_into(rollup_states::table)
-        .values(&row)
-        .on_conflict((rollup_states::round_id, rollup_states::unit_id))
-        .do_update()
-        .set(&row);
-    match conn {
-        Conn::Sqlite(c) => upsert.execute(c)?,
-        Conn::Postgres(c) => upsert.execute(c)?,
-    };
+    crate::execute_on_backend!(
+        conn,
+        diesel::insert_into(rollup_states::table)
+            .values(&row)
+            .on_conflict((rollup_states::round_id, rollup_states::unit_id))
+            .do_update()
+            .set(&row)
+    )?;
     cache::put(round_id, unit_id, stamp, Arc::new(state));
     Ok(())
 }
