@@ -13,7 +13,7 @@
 //! Run with `cargo bench -p baocao --bench dashboard`.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -172,18 +172,7 @@ fn watch(server: &common::Server, tokens: &[String], singles: [f64; 3]) -> Resul
     let pid = server.pid();
     let start = Arc::new(Barrier::new(tokens.len() + 1));
     let stop = Arc::new(AtomicBool::new(false));
-    let (peak_rss, peak_threads) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let watcher = {
-        let (stop, peak_rss, peak_threads) = (stop.clone(), peak_rss.clone(), peak_threads.clone());
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                let (rss, threads) = common::proc_status(pid);
-                peak_rss.fetch_max(rss, Ordering::Relaxed);
-                peak_threads.fetch_max(threads, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-    };
+    let peaks = common::Peaks::watch(pid);
     let viewers: Vec<_> = tokens
         .iter()
         .enumerate()
@@ -226,9 +215,7 @@ fn watch(server: &common::Server, tokens: &[String], singles: [f64; 3]) -> Resul
         all.extend(v.join().map_err(|_| anyhow!("a viewer panicked"))??);
     }
     stop.store(true, Ordering::Relaxed);
-    watcher
-        .join()
-        .map_err(|_| anyhow!("the watcher panicked"))?;
+    let (peak_rss, peak_threads) = peaks.stop()?;
     let quantile = |times: &mut Vec<Duration>, q: f64| -> f64 {
         times.sort();
         let at = ((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1;
@@ -273,8 +260,8 @@ fn watch(server: &common::Server, tokens: &[String], singles: [f64; 3]) -> Resul
     );
     println!(
         "  server threads at most {}, resident memory at most {} MB",
-        peak_threads.load(Ordering::Relaxed),
-        peak_rss.load(Ordering::Relaxed) / 1024
+        peak_threads,
+        peak_rss / 1024
     );
     Ok(())
 }

@@ -14,7 +14,7 @@
 //! Run with `cargo bench -p baocao --bench rush -- [--communes N] [--logins N] [--postgres]`.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,6 @@ use baocao::db::schema::accounts;
 use baocao::service::{self, session};
 use baocao::startup::prepare;
 use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
 
 const ROOT: &str = "99";
 const DISTRICTS: usize = 67;
@@ -34,31 +33,26 @@ mod common;
 /// Bare SQLite: `n` single-row transactions at synchronous=FULL, WAL; commits per second.
 fn baseline(dir: &Path, n: usize) -> Result<f64> {
     let path = dir.join("baseline.db");
-    let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+    let mut conn = baocao::db::establish(&baocao::db::Target::of(&path.to_string_lossy()))?;
     diesel::connection::SimpleConnection::batch_execute(
         &mut conn,
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
-         CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL);",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
     )?;
-    let row = "x".repeat(1500);
-    let started = Instant::now();
-    for i in 0..n {
-        diesel::sql_query(format!("INSERT INTO t (id, v) VALUES ({i}, '{row}')"))
-            .execute(&mut conn)?;
-    }
-    Ok(n as f64 / started.elapsed().as_secs_f64())
+    commits_per_second(&mut conn, n)
 }
 
 /// Bare PostgreSQL: `n` single-row transactions (fsync, synchronous_commit on); per second.
 fn pg_baseline(url: &str, n: usize) -> Result<f64> {
-    let mut conn = baocao::db::establish(&baocao::db::Target::of(url))?;
-    diesel::sql_query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
-        .execute(&mut conn)?;
+    commits_per_second(&mut baocao::db::establish(&baocao::db::Target::of(url))?, n)
+}
+
+/// `n` rows of 1,500 bytes inserted into a new table, each its own transaction; per second.
+fn commits_per_second(conn: &mut baocao::db::Conn, n: usize) -> Result<f64> {
+    diesel::sql_query("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)").execute(conn)?;
     let row = "x".repeat(1500);
     let started = Instant::now();
     for i in 0..n {
-        diesel::sql_query(format!("INSERT INTO t (id, v) VALUES ({i}, '{row}')"))
-            .execute(&mut conn)?;
+        diesel::sql_query(format!("INSERT INTO t (id, v) VALUES ({i}, '{row}')")).execute(conn)?;
     }
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
@@ -177,19 +171,7 @@ fn main() -> Result<()> {
         "phuong_huong": "Tiếp tục kiện toàn Tổ khoa giáo."
     });
     let start = Arc::new(Barrier::new(clients.len() + 1));
-    let done = Arc::new(AtomicBool::new(false));
-    let (peak_rss, peak_threads) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let watcher = {
-        let (done, peak_rss, peak_threads) = (done.clone(), peak_rss.clone(), peak_threads.clone());
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                let (rss, threads) = common::proc_status(pid);
-                peak_rss.fetch_max(rss, Ordering::Relaxed);
-                peak_threads.fetch_max(threads, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-    };
+    let peaks = common::Peaks::watch(pid);
     let handles: Vec<_> = clients
         .into_iter()
         .map(|(unit, token)| {
@@ -245,8 +227,7 @@ fn main() -> Result<()> {
         ops.extend(h.join().map_err(|_| anyhow!("a client panicked"))?);
     }
     let elapsed = began.elapsed().as_secs_f64();
-    done.store(true, Ordering::Relaxed);
-    watcher.join().map_err(|_| anyhow!("watcher"))?;
+    let (peak_rss, peak_threads) = peaks.stop()?;
     let errors = ops.iter().filter(|o| !o.1).count();
     let mut times: Vec<f64> = ops.iter().map(|o| o.0.as_secs_f64() * 1000.0).collect();
     times.sort_by(f64::total_cmp);
@@ -275,12 +256,12 @@ fn main() -> Result<()> {
     println!("  errors                                                {errors:>8}");
     println!(
         "  server threads idle / peak                            {threads_idle:>8} / {}",
-        peak_threads.load(Ordering::Relaxed)
+        peak_threads
     );
     println!(
         "  server memory idle / peak                             {:>8.0} / {:.0} MB",
         rss_idle as f64 / 1024.0,
-        peak_rss.load(Ordering::Relaxed) as f64 / 1024.0
+        peak_rss as f64 / 1024.0
     );
     login_rush(&base, pid, &usernames)
 }
@@ -290,19 +271,7 @@ fn main() -> Result<()> {
 fn login_rush(base: &str, pid: u32, usernames: &[String]) -> Result<()> {
     let (rss_before, threads_before) = common::proc_status(pid);
     let start = Arc::new(Barrier::new(usernames.len() + 1));
-    let done = Arc::new(AtomicBool::new(false));
-    let (peak_rss, peak_threads) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-    let watcher = {
-        let (done, peak_rss, peak_threads) = (done.clone(), peak_rss.clone(), peak_threads.clone());
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                let (rss, threads) = common::proc_status(pid);
-                peak_rss.fetch_max(rss, Ordering::Relaxed);
-                peak_threads.fetch_max(threads, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        })
-    };
+    let peaks = common::Peaks::watch(pid);
     let handles: Vec<_> = usernames
         .iter()
         .enumerate()
@@ -342,8 +311,7 @@ fn login_rush(base: &str, pid: u32, usernames: &[String]) -> Result<()> {
         outcomes.push(h.join().map_err(|_| anyhow!("a client panicked"))?);
     }
     let elapsed = began.elapsed().as_secs_f64();
-    done.store(true, Ordering::Relaxed);
-    watcher.join().map_err(|_| anyhow!("watcher"))?;
+    let (peak_rss, peak_threads) = peaks.stop()?;
     let ok = outcomes.iter().filter(|o| o.1 == 200).count();
     let busy = outcomes.iter().filter(|o| o.1 == 503).count();
     let other = outcomes.len() - ok - busy;
@@ -375,12 +343,12 @@ fn login_rush(base: &str, pid: u32, usernames: &[String]) -> Result<()> {
     println!("  refused as busy (503, Retry-After) / other failures   {busy:>8} / {other}");
     println!(
         "  server threads before / peak                          {threads_before:>8} / {}",
-        peak_threads.load(Ordering::Relaxed)
+        peak_threads
     );
     println!(
         "  server memory before / peak                           {:>8.0} / {:.0} MB",
         rss_before as f64 / 1024.0,
-        peak_rss.load(Ordering::Relaxed) as f64 / 1024.0
+        peak_rss as f64 / 1024.0
     );
     Ok(())
 }

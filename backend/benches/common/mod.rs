@@ -4,6 +4,8 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -95,6 +97,51 @@ pub fn proc_status(pid: u32) -> (u64, u64) {
             .unwrap_or(0)
     };
     (field("VmRSS:"), field("Threads:"))
+}
+
+/// The peak resident memory (kB) and threads of a process, sampled from /proc every 20 ms on a
+/// thread of its own until [`Peaks::stop`].
+#[allow(dead_code)]
+pub struct Peaks {
+    stop: Arc<AtomicBool>,
+    peaks: Arc<(AtomicU64, AtomicU64)>,
+    sampler: std::thread::JoinHandle<()>,
+}
+
+#[allow(dead_code)]
+impl Peaks {
+    pub fn watch(pid: u32) -> Peaks {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peaks = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
+        let sampler = {
+            let (stop, peaks) = (stop.clone(), peaks.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let (rss, threads) = proc_status(pid);
+                    peaks.0.fetch_max(rss, Ordering::Relaxed);
+                    peaks.1.fetch_max(threads, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+        };
+        Peaks {
+            stop,
+            peaks,
+            sampler,
+        }
+    }
+
+    /// Stops sampling: the peak resident memory (kB) and threads seen.
+    pub fn stop(self) -> Result<(u64, u64)> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.sampler
+            .join()
+            .map_err(|_| anyhow::anyhow!("the sampler panicked"))?;
+        Ok((
+            self.peaks.0.load(Ordering::Relaxed),
+            self.peaks.1.load(Ordering::Relaxed),
+        ))
+    }
 }
 
 /// The median of some timings, in milliseconds.
