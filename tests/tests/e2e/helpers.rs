@@ -112,6 +112,16 @@ fn schemas_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../report-schemas/schemas")
 }
 
+/// A test server's settings on `database`: a free port, the repository's templates.
+fn settings_for(database: &str) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".into(),
+        database: database.to_owned(),
+        schemas: Some(schemas_dir()),
+        ..Settings::default()
+    }
+}
+
 impl TestApp {
     /// Units and accounts only, and a round of the periodic template opened by the province
     /// over HTTP, with deadlines a month ahead.
@@ -161,13 +171,7 @@ impl TestApp {
     /// [`TestApp::set_up`] from any source of units (a province, a file, the whole country).
     pub fn set_up_from(source: &baocao::setup::Source, password: &str) -> TestApp {
         let db = Database::new();
-        let settings = Settings {
-            bind: "127.0.0.1:0".into(),
-            database: db.url.clone(),
-            schemas: Some(schemas_dir()),
-            ..Settings::default()
-        };
-        let (state, _) = prepare(&settings).expect("prepare");
+        let (state, _) = prepare(&settings_for(&db.url)).expect("prepare");
         {
             let mut conn = state.pool.get().expect("connection");
             let admin = baocao::setup::Admin {
@@ -183,11 +187,8 @@ impl TestApp {
     fn start(demo: bool, tune: impl FnOnce(&mut Settings)) -> TestApp {
         let db = Database::new();
         let mut settings = Settings {
-            bind: "127.0.0.1:0".into(),
-            database: db.url.clone(),
             demo,
-            schemas: Some(schemas_dir()),
-            ..Settings::default()
+            ..settings_for(&db.url)
         };
         tune(&mut settings);
         let (state, _) = prepare(&settings).expect("prepare");
@@ -225,26 +226,14 @@ impl TestApp {
 
     /// A server over `db` as it is (no units or accounts are loaded).
     pub fn open(db: Database) -> TestApp {
-        let settings = Settings {
-            bind: "127.0.0.1:0".into(),
-            database: db.url.clone(),
-            schemas: Some(schemas_dir()),
-            ..Settings::default()
-        };
-        let (state, _) = prepare(&settings).expect("prepare");
+        let (state, _) = prepare(&settings_for(&db.url)).expect("prepare");
         TestApp::serve(state, db)
     }
 
     /// A second server, of its own (its own pool, caches and writer), on this one's database:
     /// as behind a load balancer.
     pub fn another_server(&self) -> TestApp {
-        let settings = Settings {
-            bind: "127.0.0.1:0".into(),
-            database: self.database.clone(),
-            schemas: Some(schemas_dir()),
-            ..Settings::default()
-        };
-        let (state, _) = prepare(&settings).expect("prepare the second server");
+        let (state, _) = prepare(&settings_for(&self.database)).expect("prepare the second server");
         let mut other = TestApp::serve_shared(state, self.db.clone());
         other.round_id = self.round_id;
         other

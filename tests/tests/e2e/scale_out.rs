@@ -244,24 +244,15 @@ fn concurrently_accepted(
         scope.spawn(move || {
             transaction(&mut one, &|conn| {
                 accept(conn, first);
-                let signal = merged.clone();
-                // Held open, after the merge, while the second transaction starts and merges.
-                let hold = move || {
-                    signal.send(()).unwrap();
-                    std::thread::sleep(std::time::Duration::from_millis(500));
-                };
-                let hold = std::sync::Arc::new(std::sync::Mutex::new(Some(hold)));
-                let later = hold.clone();
                 // After the merges left for the end (their keys sort before this one).
+                let signal = merged.clone();
                 let left = baocao::db::writer::defer((i64::from(round), i64::MAX, 0), move |_| {
-                    if let Some(hold) = later.lock().unwrap().take() {
-                        hold();
-                    }
+                    hold(&signal);
                     Ok(())
                 });
                 assert_eq!(left, at_the_end);
-                if !left && let Some(hold) = hold.lock().unwrap().take() {
-                    hold();
+                if !left {
+                    hold(&merged);
                 }
             });
         });
@@ -269,4 +260,10 @@ fn concurrently_accepted(
         let mut two = pool.get().unwrap();
         transaction(&mut two, &|conn| accept(conn, second));
     });
+}
+
+/// Holds the transaction open, after its merge, while the second one starts and merges.
+fn hold(merged: &std::sync::mpsc::Sender<()>) {
+    merged.send(()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
 }
