@@ -63,10 +63,6 @@ impl Target {
             Target::Postgres(url) => without_password(url),
         }
     }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Target::Postgres(_))
-    }
 }
 
 /// `postgres://user:secret@host/db` as `postgres://user@host/db`.
@@ -85,7 +81,7 @@ fn without_password(url: &str) -> String {
 }
 
 /// Accepts `sqlite://path`, `sqlite:path` or a bare file path.
-pub fn sqlite_path(url: &str) -> &str {
+fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url)
@@ -181,16 +177,17 @@ pub fn migrate(conn: &mut Conn) -> anyhow::Result<()> {
         Conn::Sqlite(_) => SQLITE_MIGRATIONS,
         Conn::Postgres(_) => POSTGRES_MIGRATIONS,
     };
-    if let Conn::Postgres(_) = conn {
+    let postgres = matches!(conn, Conn::Postgres(_));
+    if postgres {
         // Several servers may start at once on one database: one migrates, the others wait.
-        conn.batch_execute("SELECT pg_advisory_lock(7261001)")?;
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
     }
     let applied = conn
         .run_pending_migrations(migrations)
         .map(|_| ())
         .map_err(|e| anyhow::anyhow!("migrations failed: {e}"));
-    if let Conn::Postgres(_) = conn {
-        conn.batch_execute("SELECT pg_advisory_unlock(7261001)")?;
+    if postgres {
+        conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
     }
     applied
 }
@@ -268,8 +265,10 @@ pub fn lock_round(conn: &mut Conn, round_id: i32) -> diesel::QueryResult<()> {
     Ok(())
 }
 
+/// The PostgreSQL advisory lock that [`migrate`] takes.
+const MIGRATION_LOCK: i64 = 7_261_001;
 /// The class of PostgreSQL advisory locks that [`lock_round`] takes (the second key is the
-/// round); `7261001` is the migrations'.
+/// round).
 const ROUND_LOCKS: i32 = 7_261_002;
 
 /// Whether `conn` is inside a transaction already.
@@ -294,7 +293,7 @@ mod tests {
             Target::Sqlite("/tmp/a.db".into())
         );
         let pg = Target::of("postgres://baocao:bí-mật@db.local:5432/baocao");
-        assert!(pg.is_postgres());
+        assert!(matches!(pg, Target::Postgres(_)));
         assert_eq!(pg.shown(), "postgres://baocao@db.local:5432/baocao");
         assert_eq!(
             Target::of("postgresql://db/baocao").shown(),
