@@ -285,6 +285,27 @@ pub fn in_transaction(conn: &mut Conn) -> bool {
 mod tests {
     use super::*;
 
+    /// `.cargo/config.toml` builds SQLite with the planner's stability guarantee: without it
+    /// every `.first()` (a bound `LIMIT`) is compiled again on each run.
+    #[test]
+    fn sqlite_plans_a_statement_once() {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Opt {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<Opt> =
+            diesel::sql_query("SELECT compile_options FROM pragma_compile_options")
+                .load(&mut conn)
+                .unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "SQLite was built without SQLITE_ENABLE_QPSG"
+        );
+    }
+
     #[test]
     fn a_url_names_its_backend_and_is_shown_without_its_password() {
         assert_eq!(Target::of("/tmp/a.db"), Target::Sqlite("/tmp/a.db".into()));
