@@ -79,11 +79,19 @@ pub fn reach_of(conn: &mut Conn, unit: &Unit) -> AppResult<Vec<Unit>> {
     let mut reach = vec![unit.clone()];
     let mut frontier = vec![unit.id];
     while !frontier.is_empty() {
-        let older: Vec<Unit> = unit_successions::table
+        let base = unit_successions::table
             .inner_join(units::table.on(units::id.eq(unit_successions::old_unit_id)))
-            .filter(unit_successions::new_unit_id.eq_any(&frontier))
-            .select(Unit::as_select())
-            .load(conn)?;
+            .select(Unit::as_select());
+        // One unit (every request's first step, and most units have no predecessor): a
+        // statement prepared once; a list is written out (and prepared) anew each time.
+        let older: Vec<Unit> = match frontier.as_slice() {
+            [one] => base
+                .filter(unit_successions::new_unit_id.eq(*one))
+                .load(conn)?,
+            many => base
+                .filter(unit_successions::new_unit_id.eq_any(many))
+                .load(conn)?,
+        };
         frontier = older
             .iter()
             .filter(|u| !reach.iter().any(|r| r.id == u.id))
