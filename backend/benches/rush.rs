@@ -172,6 +172,7 @@ fn main() -> Result<()> {
     });
     let start = Arc::new(Barrier::new(clients.len() + 1));
     let peaks = common::Peaks::watch(pid);
+    let cpu_before = common::cpu_ms(pid);
     let handles: Vec<_> = clients
         .into_iter()
         .map(|(unit, token)| {
@@ -227,6 +228,7 @@ fn main() -> Result<()> {
         ops.extend(h.join().map_err(|_| anyhow!("a client panicked"))?);
     }
     let elapsed = began.elapsed().as_secs_f64();
+    let cpu = common::cpu_ms(pid) - cpu_before;
     let (peak_rss, peak_threads) = peaks.stop()?;
     let errors = ops.iter().filter(|o| !o.1).count();
     let mut times: Vec<f64> = ops.iter().map(|o| o.0.as_secs_f64() * 1000.0).collect();
@@ -254,6 +256,10 @@ fn main() -> Result<()> {
         pct(0.99)
     );
     println!("  errors                                                {errors:>8}");
+    println!(
+        "  server CPU per operation                              {:>8.2} ms",
+        cpu / ops.len() as f64
+    );
     println!(
         "  server threads idle / peak                            {threads_idle:>8} / {}",
         peak_threads

@@ -99,6 +99,23 @@ pub fn proc_status(pid: u32) -> (u64, u64) {
     (field("VmRSS:"), field("Threads:"))
 }
 
+/// The CPU time a process has used so far (user and system), from /proc, in milliseconds
+/// (at the kernel's 100 ticks a second).
+#[allow(dead_code)]
+pub fn cpu_ms(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command (in parentheses, which may hold spaces): utime is the 14th
+    // field of the line, stime the 15th.
+    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: u64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum();
+    ticks as f64 * 10.0
+}
+
 /// The peak resident memory (kB) and threads of a process, sampled from /proc every 20 ms on a
 /// thread of its own until [`Peaks::stop`].
 #[allow(dead_code)]
