@@ -2,9 +2,11 @@
 //! rounds, plus six earlier ones (2020–2022), so that a trend spans ten rounds.
 //!
 //! The real server (`baocao serve`, release build) answers real HTTP on this machine; each
-//! page is asked for 30 times after a warm-up and its median time is reported, beside the
-//! consolidation JSON of the same unit asked for in the same run (the work every one of these
-//! pages does at least once), so the ratio reads the same on a quiet or a busy machine.
+//! page is asked for 30 times after a warm-up and its median time is reported, built for each
+//! request (`Cache-Control: no-cache`, as a forced reload asks) beside the consolidation JSON
+//! of the same unit asked for in the same run (the work every one of these pages does at least
+//! once), so the ratio reads the same on a quiet or a busy machine; and as a viewer gets it
+//! again while nothing has changed (kept by the server, `routes::kept`).
 //!
 //! Then 50 people watch the province's pages at once for 10 seconds (each in a session of its
 //! own, one page after another: the unit page with its dashboard, the consolidation JSON, the
@@ -12,6 +14,7 @@
 //! pages served per second, and the server's peak threads and memory (from /proc).
 //! Run with `cargo bench -p baocao --bench dashboard`.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
@@ -87,7 +90,10 @@ fn main() -> Result<()> {
         .into();
 
     let mut singles = [0.0; 3];
-    println!("\n{:<58} {:>9} {:>9}", "", "median", "× rollup");
+    println!(
+        "\n{:<58} {:>9} {:>9} {:>9}",
+        "", "built", "× rollup", "kept"
+    );
     for unit in [PROVINCE, DISTRICT] {
         let res = agent
             .post(format!("{base}/api/v1/login"))
@@ -95,15 +101,25 @@ fn main() -> Result<()> {
         if res.status() != 200 {
             bail!("login {unit}: {}", res.status());
         }
-        let time = |path: &str| -> Result<f64> {
+        // The median time of a page: `fresh`, built for each request (what a forced reload
+        // asks for); otherwise as a viewer gets it again while nothing changed (kept).
+        let time = |path: &str, fresh: bool| -> Result<f64> {
             let url = format!("{base}{path}");
+            let ask = || {
+                let req = agent.get(&url);
+                if fresh {
+                    req.header("Cache-Control", "no-cache").call()
+                } else {
+                    req.call()
+                }
+            };
             for _ in 0..3 {
-                agent.get(&url).call()?.body_mut().read_to_vec()?;
+                ask()?.body_mut().read_to_vec()?;
             }
             let mut times = Vec::with_capacity(RUNS);
             for _ in 0..RUNS {
                 let t = Instant::now();
-                let mut res = agent.get(&url).call()?;
+                let mut res = ask()?;
                 if res.status() != 200 {
                     bail!("{path}: {}", res.status());
                 }
@@ -124,35 +140,38 @@ fn main() -> Result<()> {
         if columns != 10 {
             bail!("the trend should span 10 rounds, spans {columns}");
         }
-        let baseline = time(&format!("/api/v1/rounds/{ROUND}/rollup/{unit}"))?;
+        let rollup = format!("/api/v1/rounds/{ROUND}/rollup/{unit}");
+        let baseline = time(&rollup, true)?;
         let who = if unit == PROVINCE {
             "province, 8 districts, 242 communes"
         } else {
             "district, 35 communes"
         };
         println!("{who}");
-        let row = |name: &str, ms: f64| {
-            println!("  {name:<56} {ms:>6.1} ms {:>8.2}", ms / baseline);
-        };
-        row("consolidation JSON (baseline)", baseline);
-        row(
-            "unit page with its dashboard",
-            time(&format!("/ky-bao-cao/{ROUND}/don-vi/{unit}"))?,
-        );
-        row(
-            "trend chart over 10 rounds (SVG, whole dashboard built)",
-            time(&format!(
-                "/ky-bao-cao/{ROUND}/don-vi/{unit}/bieu-do/xu-huong.svg"
-            ))?,
-        );
+        let mut kept = [0.0; 3];
+        let pages = [
+            ("consolidation JSON (baseline)", rollup.clone()),
+            (
+                "unit page with its dashboard",
+                format!("/ky-bao-cao/{ROUND}/don-vi/{unit}"),
+            ),
+            (
+                "trend chart over 10 rounds (SVG, whole dashboard built)",
+                format!("/ky-bao-cao/{ROUND}/don-vi/{unit}/bieu-do/xu-huong.svg"),
+            ),
+        ];
+        for (i, (name, path)) in pages.iter().enumerate() {
+            let built = if i == 0 { baseline } else { time(path, true)? };
+            kept[i] = time(path, false)?;
+            println!(
+                "  {name:<56} {built:>6.1} ms {:>8.2} {:>6.1} ms",
+                built / baseline,
+                kept[i]
+            );
+        }
         if unit == PROVINCE {
-            singles = [
-                time(&format!("/ky-bao-cao/{ROUND}/don-vi/{unit}"))?,
-                baseline,
-                time(&format!(
-                    "/ky-bao-cao/{ROUND}/don-vi/{unit}/bieu-do/xu-huong.svg"
-                ))?,
-            ];
+            // The order of `pages()`: the unit page, the JSON, the chart.
+            singles = [kept[1], kept[0], kept[2]];
         }
     }
     watch(&server, &tokens, singles)
@@ -187,6 +206,9 @@ fn watch(server: &common::Server, tokens: &[String], singles: [f64; 3]) -> Resul
                     .into();
                 let pages = pages();
                 let mut out = Vec::new();
+                // One buffer for every answer: the viewer's own allocations stay out of the
+                // figures (they share the machine with the server).
+                let mut body = Vec::with_capacity(256 << 10);
                 start.wait();
                 let mut i = n;
                 while !stop.load(Ordering::Relaxed) {
@@ -196,7 +218,12 @@ fn watch(server: &common::Server, tokens: &[String], singles: [f64; 3]) -> Resul
                         .get(format!("{base}{}", pages[page]))
                         .header("Cookie", &cookie)
                         .call()?;
-                    res.body_mut().with_config().limit(64 << 20).read_to_vec()?;
+                    body.clear();
+                    res.body_mut()
+                        .with_config()
+                        .limit(64 << 20)
+                        .reader()
+                        .read_to_end(&mut body)?;
                     if res.status() != 200 {
                         bail!("{}: {}", pages[page], res.status());
                     }

@@ -37,6 +37,10 @@ pub struct AppState {
     pub gate: gate::Gate,
     /// The one connection every request's writes go through, committed in groups.
     pub writer: Option<std::sync::Arc<db::writer::Writer>>,
+    /// The write transactions this server has committed (see `routes::kept`).
+    pub writes: std::sync::Arc<service::WriteCount>,
+    /// The leadership's pages kept between requests (`routes::kept`).
+    pub pages: routes::kept::Pages,
     /// What the server's own backups did last.
     pub backups: backup::SharedStatus,
     /// The public origin, when the server is told it (see [`config::Settings::public_url`]).

@@ -65,6 +65,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
             clock: crate::clock::Clock::default(),
             limits: settings.limits,
             sessions: settings.sessions,
+            writes: Default::default(),
+            pages: Default::default(),
             backups: crate::backup::SharedStatus::default(),
             throttle: crate::service::throttle::LoginThrottle::new(settings.login),
             // Half the cores hash passwords; a few hundred logins may wait their turn.

@@ -11,6 +11,7 @@
 //! - [`excel`]: workbook downloads (export, offline form) and uploads.
 //! - [`accounts`]: accounts for named people, one-time passwords, changing one's own.
 //! - [`admin`]: the administrator's pages (backups).
+//! - [`kept`]: the leadership's pages kept between requests while they stay true.
 //! - [`page`]: what every page shares (the error page, form failures, notices).
 
 pub mod accounts;
@@ -18,6 +19,7 @@ pub mod admin;
 pub mod document;
 pub mod excel;
 pub mod home;
+pub mod kept;
 pub mod origin;
 pub mod page;
 pub mod reports;
@@ -114,7 +116,9 @@ where
     web::block(move || {
         let _turn = turn;
         let mut conn = state.pool.get()?;
-        crate::db::writer::serving(state.writer.as_ref(), || f(&mut conn, &state))
+        state
+            .writes
+            .counting(|| crate::db::writer::serving(state.writer.as_ref(), || f(&mut conn, &state)))
     })
     .await
     .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?

@@ -17,7 +17,7 @@ use super::page::{
     CSRF_FIELD, CheckedForm, NoFields, NoticeQuery, PageResult, PageUser, UserVm, html,
     posted_fields, redirect,
 };
-use super::{db, field_errors};
+use super::{db, field_errors, kept};
 use crate::AppState;
 use crate::domain::vn;
 use crate::error::{AppError, AppResult};
@@ -177,10 +177,22 @@ pub async fn current_user(
     if token.is_empty() {
         return Ok(None);
     }
-    let user = db(state, move |conn, st| {
-        session::user_for_token(conn, &token, &st.sessions)
+    // A page about a round may be served as kept (`kept`): what it would be checked against is
+    // read here, in the same turn as the session.
+    let round = kept::round_of(req);
+    let writes = state.writes.get();
+    let (user, stamp) = db(state, move |conn, st| {
+        let user = session::user_for_token(conn, &token, &st.sessions)?;
+        let stamp = match round {
+            Some(round) if user.is_some() => kept::round_version(conn, round)?,
+            _ => None,
+        };
+        Ok((user, stamp))
     })
     .await?;
+    if let Some(round) = round {
+        kept::seen(req, round, writes, stamp);
+    }
     // A one-time password leads nowhere but to choosing one's own.
     if user
         .as_ref()

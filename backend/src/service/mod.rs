@@ -59,6 +59,7 @@ pub mod upload;
 pub use access::CurrentUser;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -162,6 +163,51 @@ pub fn write_transaction<T>(
     conn: &mut Conn,
     f: impl FnOnce(&mut Conn) -> AppResult<T>,
 ) -> AppResult<T> {
+    let done = written(conn, f);
+    if done.is_ok() {
+        WRITE_COUNT.with(|c| match &*c.borrow() {
+            Some(count) => count.0.fetch_add(1, Ordering::Release),
+            None => UNCOUNTED.fetch_add(1, Ordering::Release),
+        });
+    }
+    done
+}
+
+/// How many write transactions a server has committed: what it reads may have changed whenever
+/// this moves (see `routes::kept`). Each server its own (two may run in one process, as in the
+/// tests); writes made outside a server's requests are counted for every server.
+#[derive(Debug, Default)]
+pub struct WriteCount(AtomicU64);
+
+impl WriteCount {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Acquire) + UNCOUNTED.load(Ordering::Acquire)
+    }
+
+    /// Runs `f` with the writes it commits on this thread counted here.
+    pub fn counting<R>(self: &Arc<Self>, f: impl FnOnce() -> R) -> R {
+        struct Reset(Option<Arc<WriteCount>>);
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                let before = self.0.take();
+                WRITE_COUNT.with(|c| *c.borrow_mut() = before);
+            }
+        }
+        let before = WRITE_COUNT.with(|c| c.borrow_mut().replace(self.clone()));
+        let _reset = Reset(before);
+        f()
+    }
+}
+
+thread_local! {
+    static WRITE_COUNT: std::cell::RefCell<Option<Arc<WriteCount>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Writes committed outside any server's requests (start-up, background tasks, the console).
+static UNCOUNTED: AtomicU64 = AtomicU64::new(0);
+
+fn written<T>(conn: &mut Conn, f: impl FnOnce(&mut Conn) -> AppResult<T>) -> AppResult<T> {
     if crate::db::in_transaction(conn) {
         conn.transaction(f)
     } else if let Some(writer) = crate::db::writer::current() {

@@ -15,6 +15,7 @@ mod forms_zip;
 mod going_live;
 mod helpers;
 mod hostile;
+mod kept;
 mod live;
 mod migrate;
 mod national;

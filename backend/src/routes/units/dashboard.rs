@@ -2,10 +2,11 @@
 //! child unit shaded by value; and each chart as a file to download.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use report_schemas::{AggValue, IndicatorKind, Template};
 use serde::Deserialize;
 
+use super::super::kept::{self, Share};
 use super::super::page::display_agg;
 use super::super::{Scope, on_unit};
 use crate::AppState;
@@ -435,6 +436,19 @@ fn no_such_chart() -> AppError {
 
 /// `/ky-bao-cao/{round}/don-vi/{unit}/bieu-do/{name}.svg`: one chart of the dashboard as a file.
 pub async fn chart_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+    path: web::Path<(i32, String, String)>,
+    query: web::Query<ChartQuery>,
+) -> AppResult<HttpResponse> {
+    let viewer = kept::viewer(&user, Share::Account);
+    let round_id = path.0;
+    let chart = built_chart(state.clone(), user, path, query);
+    kept::kept(&state, &req, viewer, round_id, chart).await
+}
+
+async fn built_chart(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(i32, String, String)>,

@@ -10,11 +10,12 @@ mod series;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use report_schemas::AggValue;
 use serde::Deserialize;
 
+use super::kept::{self, Share};
 use super::page::{
     NoticeQuery, PageResult, PageUser, UserVm, display_agg, html, redirect, status_class,
 };
@@ -73,16 +74,22 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
 
 async fn rollup_json(
     state: web::Data<AppState>,
+    req: HttpRequest,
     user: CurrentUser,
     path: web::Path<(i32, String)>,
     query: web::Query<ProvisionalQuery>,
 ) -> AppResult<HttpResponse> {
     let provisional = query.provisional();
-    let view = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
-        rollup::rollup(conn, &s.user, &s.ctx, &s.unit, provisional)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
+    let viewer = kept::viewer(&user, Share::Account);
+    let round_id = path.0;
+    let answer = async {
+        let view = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
+            rollup::rollup(conn, &s.user, &s.ctx, &s.unit, provisional)
+        })
+        .await?;
+        Ok(HttpResponse::Ok().json(view))
+    };
+    kept::kept(&state, &req, viewer, round_id, answer).await
 }
 
 async fn overdue(
@@ -241,7 +248,21 @@ fn child_row(round_id: i32, row: &RollupRow, provisional: bool) -> ChildRow {
 
 async fn unit_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     PageUser(user): PageUser,
+    path: web::Path<(i32, String)>,
+    query: web::Query<dashboard::ChartQuery>,
+    notice: web::Query<NoticeQuery>,
+) -> PageResult {
+    let viewer = kept::viewer(&user, Share::Session);
+    let round_id = path.0;
+    let page = built_unit_page(state.clone(), user, path, query, notice);
+    kept::kept(&state, &req, viewer, round_id, page).await
+}
+
+async fn built_unit_page(
+    state: web::Data<AppState>,
+    user: CurrentUser,
     path: web::Path<(i32, String)>,
     query: web::Query<dashboard::ChartQuery>,
     notice: web::Query<NoticeQuery>,

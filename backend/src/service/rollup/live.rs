@@ -63,6 +63,18 @@ pub fn round_stamp(conn: &mut Conn, round_id: i32, owner: i32) -> AppResult<Opti
         .optional()?)
 }
 
+/// The stamp of the round's root state (see [`round_stamp`]) found from the round alone: what a
+/// page built from the round's consolidation was built at.
+pub fn round_version(conn: &mut Conn, round_id: i32) -> AppResult<Option<i64>> {
+    Ok(rollup_states::table
+        .inner_join(rounds::table.on(rounds::id.eq(rollup_states::round_id)))
+        .filter(rounds::id.eq(round_id))
+        .filter(rollup_states::unit_id.eq(rounds::owner_unit_id))
+        .select(rollup_states::stamp)
+        .first(conn)
+        .optional()?)
+}
+
 /// The stored consolidation (one view) and completeness of each of `units` that has one.
 pub fn states_of(
     conn: &mut Conn,

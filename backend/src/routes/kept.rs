@@ -1,0 +1,229 @@
+//! Pages kept between requests. The leadership's pages of a round (a unit's page with its
+//! dashboard, its consolidation as JSON, its charts) are asked for again and again, by many
+//! people at once, while nothing they show has changed; each costs milliseconds of CPU to
+//! build. A page built for one person is kept and served to them again while all of these
+//! hold:
+//! - this server has committed no write since (any write: a report, a roster, a unit, an
+//!   account; [`crate::service::WriteCount`]);
+//! - the round's consolidation is the one the page was built from (its root's stamp, read
+//!   from the database: a report moved by another server behind the same database counts too);
+//! - it was built less than [`MAX_AGE`] ago: what another server or process changed outside the
+//!   round's consolidation, and what the passing of time changes (a deadline passed, a day
+//!   later), shows within that.
+//!
+//! A request that asks for a fresh page (`Cache-Control: no-cache`, what a browser sends on a
+//! forced reload) gets one built, which is kept in place of the old.
+//!
+//! Only to the same session (a page holds its session's form token) or, for what holds
+//! nothing of the session (JSON, a chart), to the same account; the session is checked on every
+//! request before anything is served. Bounded: at most [`MAX_BYTES`] in all.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BodySize, MessageBody};
+use actix_web::http::header::{CACHE_CONTROL, HeaderMap, PRAGMA, SET_COOKIE};
+use actix_web::http::{Method, StatusCode};
+use actix_web::web::Bytes;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+
+use super::db;
+use crate::AppState;
+use crate::db::Conn;
+use crate::error::{AppError, AppResult};
+use crate::service::{CurrentUser, rollup};
+
+/// How long a kept page may be served at most.
+pub const MAX_AGE: Duration = Duration::from_secs(10);
+/// All kept pages together, at most.
+pub const MAX_BYTES: usize = 32 << 20;
+/// A page larger than this is not kept.
+const MAX_PAGE: usize = 4 << 20;
+
+/// Who a kept page may be served to again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Share {
+    /// The same session: the page holds its form token.
+    Session,
+    /// Any session of the same account: the answer holds nothing of the session.
+    Account,
+}
+
+/// Whom a page built for `user` may be served to again (`None`: nobody).
+pub fn viewer(user: &CurrentUser, share: Share) -> Option<String> {
+    match share {
+        Share::Session => user.session.as_ref().map(|s| format!("session {s}")),
+        Share::Account => Some(format!("account {}", user.account.id)),
+    }
+}
+
+/// What a page was built from: this server's writes, the round's consolidation.
+type Version = (u64, i64);
+
+struct Page {
+    version: Version,
+    built: Instant,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Page {
+    fn response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status).body(self.body.clone());
+        *res.headers_mut() = self.headers.clone();
+        res
+    }
+}
+
+#[derive(Default)]
+struct Store {
+    pages: HashMap<(String, String), Arc<Page>>,
+    bytes: usize,
+}
+
+/// A server's kept pages.
+#[derive(Default)]
+pub struct Pages(Mutex<Store>);
+
+impl Pages {
+    fn with<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn lookup(&self, key: &(String, String), version: Version) -> Option<Arc<Page>> {
+        self.with(|s| {
+            s.pages
+                .get(key)
+                .filter(|p| p.version == version && p.built.elapsed() < MAX_AGE)
+                .cloned()
+        })
+    }
+
+    fn keep(&self, key: (String, String), page: Page) {
+        self.with(|s| {
+            let size = page.body.len();
+            if let Some(old) = s.pages.remove(&key) {
+                s.bytes -= old.body.len();
+            }
+            if s.bytes + size > MAX_BYTES {
+                // What can no longer be served goes first; if that is not enough, all of it.
+                let version = page.version;
+                s.pages
+                    .retain(|_, p| p.version == version && p.built.elapsed() < MAX_AGE);
+                s.bytes = s.pages.values().map(|p| p.body.len()).sum();
+                if s.bytes + size > MAX_BYTES {
+                    s.pages.clear();
+                    s.bytes = 0;
+                }
+            }
+            s.bytes += size;
+            s.pages.insert(key, Arc::new(page));
+        });
+    }
+}
+
+/// What a request about a round was checked against when its session was read.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    round: i32,
+    writes: u64,
+    stamp: Option<i64>,
+}
+
+/// The round a request reads (a `GET` with a `{round}` in its path): one whose page may be kept.
+pub fn round_of(req: &HttpRequest) -> Option<i32> {
+    if req.method() != Method::GET {
+        return None;
+    }
+    req.match_info().get("round")?.parse().ok()
+}
+
+/// The stamp a page about `round` is kept under (see [`kept`]); `writes` read before it.
+pub fn round_version(conn: &mut Conn, round: i32) -> AppResult<Option<i64>> {
+    rollup::live::round_version(conn, round)
+}
+
+/// Notes on the request what its round's pages are checked against, read with its session.
+pub fn seen(req: &HttpRequest, round: i32, writes: u64, stamp: Option<i64>) {
+    req.extensions_mut().insert(Seen {
+        round,
+        writes,
+        stamp,
+    });
+}
+
+/// The request asks for a page built anew (`Cache-Control: no-cache` or `Pragma: no-cache`).
+fn wants_fresh(req: &HttpRequest) -> bool {
+    [CACHE_CONTROL, PRAGMA].iter().any(|name| {
+        req.headers().get_all(name).any(|v| {
+            v.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|d| d.trim().eq_ignore_ascii_case("no-cache"))
+            })
+        })
+    })
+}
+
+/// The page `build` makes about round `round` for `viewer` (see [`viewer`]), or the one kept
+/// from an earlier request while it still shows what `build` would (see the module's notes).
+/// Only a whole `200 OK` that sets no cookie is kept.
+pub async fn kept<E, F>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    viewer: Option<String>,
+    round: i32,
+    build: F,
+) -> Result<HttpResponse, E>
+where
+    E: From<AppError>,
+    F: Future<Output = Result<HttpResponse, E>>,
+{
+    let Some(who) = viewer else {
+        return build.await;
+    };
+    // Read before the page is built (a change committed meanwhile makes it older, never
+    // newer): with the session, or now.
+    let seen = req.extensions().get::<Seen>().copied();
+    let (writes, stamp) = match seen.filter(|s| s.round == round) {
+        Some(s) => (s.writes, s.stamp),
+        None => {
+            let writes = state.writes.get();
+            let stamp = db(state, move |conn, _| round_version(conn, round)).await?;
+            (writes, stamp)
+        }
+    };
+    let Some(stamp) = stamp else {
+        return build.await;
+    };
+    let version = (writes, stamp);
+    let key = (who, req.uri().to_string());
+    if !wants_fresh(req)
+        && let Some(page) = state.pages.lookup(&key, version)
+    {
+        return Ok(page.response());
+    }
+    let started = Instant::now();
+    let res = build.await?;
+    if res.status() != StatusCode::OK || res.headers().contains_key(SET_COOKIE) {
+        return Ok(res);
+    }
+    let (head, body) = res.into_parts();
+    if !matches!(body.size(), BodySize::Sized(n) if n as usize <= MAX_PAGE) {
+        return Ok(head.set_body(body));
+    }
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|e| AppError::Unexpected(anyhow::anyhow!("a page did not read whole: {e}")))?;
+    let page = Page {
+        version,
+        built: started,
+        status: head.status(),
+        headers: head.headers().clone(),
+        body: bytes,
+    };
+    let res = page.response();
+    state.pages.keep(key, page);
+    Ok(res)
+}
