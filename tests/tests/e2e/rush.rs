@@ -28,19 +28,6 @@ fn rush(
     let start = Arc::new(Barrier::new(n + 1));
     let done = Arc::new(AtomicBool::new(false));
     let most = Arc::new(AtomicUsize::new(0));
-    let watcher = {
-        let (done, most) = (done.clone(), most.clone());
-        std::thread::Builder::new()
-            .name("client-watch".into())
-            .spawn(move || {
-                while !done.load(Ordering::Relaxed) {
-                    let n = server_threads();
-                    most.fetch_max(n, Ordering::Relaxed);
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-            })
-            .unwrap()
-    };
     let clients: Vec<_> = (0..n)
         .map(|i| {
             let (client, path, start) = (client.clone(), path.to_owned(), start.clone());
@@ -63,6 +50,21 @@ fn rush(
         })
         .collect();
     start.wait();
+    // Watched from here, once every client thread has started: one that has not yet taken its
+    // name goes by the test's and would be counted as the server's.
+    let watcher = {
+        let (done, most) = (done.clone(), most.clone());
+        std::thread::Builder::new()
+            .name("client-watch".into())
+            .spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    let n = server_threads();
+                    most.fetch_max(n, Ordering::Relaxed);
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            })
+            .unwrap()
+    };
     let answers = clients.into_iter().map(|c| c.join().unwrap()).collect();
     done.store(true, Ordering::Relaxed);
     watcher.join().unwrap();
