@@ -259,11 +259,14 @@ fn measure(country: &Country) -> Result<Measured> {
     let base = &server.base;
     let round = country.round;
     let cookie = |who: usize| format!("baocao_session={}", tokens[who]);
+    // Each rollup built for its request (`Cache-Control: no-cache`): the figures are the
+    // consolidation's work, not a page the server kept from the request before (`routes::kept`).
     let get = |path: &str| -> Result<Duration> {
         let t = Instant::now();
         let mut res = agent
             .get(format!("{base}{path}"))
             .header("Cookie", &cookie(0))
+            .header("Cache-Control", "no-cache")
             .call()?;
         let body = res.body_mut().with_config().limit(64 << 20).read_to_vec()?;
         let took = t.elapsed();

@@ -102,6 +102,39 @@ fn view(
 ) -> AppResult<ReportView> {
     let consolidated = has_children(conn, unit, ctx.round.period_end)?;
     let report = find_report(conn, ctx.round.id, unit.id)?;
+    let prefill = if consolidated {
+        BTreeMap::new()
+    } else {
+        roster_prefill(conn, ctx, unit)?
+    };
+    let known = Known {
+        consolidated,
+        report,
+        prefill,
+    };
+    view_of(conn, user, ctx, unit, known, with_flags)
+}
+
+/// What a view of a report is made of: read, or (after a change) what was just written.
+struct Known {
+    consolidated: bool,
+    report: Option<Report>,
+    prefill: BTreeMap<String, Json>,
+}
+
+fn view_of(
+    conn: &mut Conn,
+    user: &CurrentUser,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    known: Known,
+    with_flags: bool,
+) -> AppResult<ReportView> {
+    let Known {
+        consolidated,
+        report,
+        prefill,
+    } = known;
     let status = report
         .as_ref()
         .map_or(ReportStatus::NotStarted, |r| ReportStatus::parse(&r.status));
@@ -112,11 +145,6 @@ fn view(
     let sections: BTreeMap<String, String> = match &report {
         Some(r) => parse_map(&r.sections_json)?,
         None => BTreeMap::new(),
-    };
-    let prefill = if consolidated {
-        BTreeMap::new()
-    } else {
-        roster_prefill(conn, ctx, unit)?
     };
     let overrides = stored_reasons(report.as_ref())?;
     let mut computed = BTreeMap::new();
@@ -509,15 +537,16 @@ pub(super) fn save_draft_as(
             change["reason"] = json!(reason);
         }
     }
-    write_transaction(conn, |conn| {
-        let report_id = match &existing {
+    // The answer is made of the row as written (`RETURNING`), not read again.
+    let written = write_transaction(conn, |conn| {
+        let report: Report = match &existing {
             Some(r) => {
                 let status = if r.status == "returned" {
                     "returned"
                 } else {
                     "draft"
                 };
-                let n = diesel::update(
+                diesel::update(
                     reports::table
                         .filter(reports::id.eq(r.id))
                         .filter(reports::version.eq(current_version)),
@@ -531,11 +560,10 @@ pub(super) fn save_draft_as(
                     reports::updated_at.eq(now),
                     reports::updated_by.eq(Some(user.account.id)),
                 ))
-                .execute(conn)?;
-                if n != 1 {
-                    return Err(stale());
-                }
-                r.id
+                .returning(reports::all_columns)
+                .get_result(conn)
+                .optional()?
+                .ok_or_else(stale)?
             }
             None => diesel::insert_into(reports::table)
                 .values(NewReport {
@@ -555,7 +583,7 @@ pub(super) fn save_draft_as(
                     included_json: None,
                     prefill_json: prefill_json.as_deref(),
                 })
-                .returning(reports::id)
+                .returning(reports::all_columns)
                 .get_result(conn)
                 .map_err(stale_if_taken)?,
         };
@@ -564,14 +592,19 @@ pub(super) fn save_draft_as(
             user,
             "save_draft",
             "report",
-            Some(report_id),
+            Some(report.id),
             Some(unit.id),
             json!({ "round_id": ctx.round.id, "version": current_version + 1, "changes": changes }),
             now,
         )?;
-        Ok(())
+        Ok(report)
     })?;
-    stored_view(conn, user, ctx, unit)
+    let known = Known {
+        consolidated,
+        report: Some(written),
+        prefill,
+    };
+    view_of(conn, user, ctx, unit, known, false)
 }
 
 /// Submits the stored draft after checking it in full (required fields and rules). A unit with
@@ -637,11 +670,11 @@ pub fn submit(
     if !problems.is_empty() {
         return Err(AppError::invalid(problems));
     }
-    write_transaction(conn, |conn| {
+    let written = write_transaction(conn, |conn| {
         let Some(report) = existing else {
             // Validation of an empty report always fails on a template with a required
             // field; a template without any is submitted as an empty report.
-            let id = diesel::insert_into(reports::table)
+            let row: Report = diesel::insert_into(reports::table)
                 .values(NewReport {
                     round_id: ctx.round.id,
                     unit_id: unit.id,
@@ -659,27 +692,27 @@ pub fn submit(
                     included_json: included.as_deref(),
                     prefill_json: None,
                 })
-                .returning(reports::id)
-                .get_result::<i32>(conn)
+                .returning(reports::all_columns)
+                .get_result(conn)
                 .map_err(stale_if_taken)?;
             live::refresh(conn, ctx, unit)?;
-            review_event(conn, id, "submit", None, user, now)?;
+            review_event(conn, row.id, "submit", None, user, now)?;
             audit(
                 conn,
                 user,
                 "submit",
                 "report",
-                Some(id),
+                Some(row.id),
                 Some(unit.id),
                 json!({ "round_id": ctx.round.id, "version": 1 }),
                 now,
             )?;
-            return Ok(());
+            return Ok(row);
         };
         let values_json = snapshot
             .clone()
             .unwrap_or_else(|| report.values_json.clone());
-        let n = diesel::update(
+        let row: Report = diesel::update(
             reports::table
                 .filter(reports::id.eq(report.id))
                 .filter(reports::version.eq(current_version)),
@@ -694,10 +727,10 @@ pub fn submit(
             reports::updated_at.eq(now),
             reports::updated_by.eq(Some(user.account.id)),
         ))
-        .execute(conn)?;
-        if n != 1 {
-            return Err(stale());
-        }
+        .returning(reports::all_columns)
+        .get_result(conn)
+        .optional()?
+        .ok_or_else(stale)?;
         live::refresh(conn, ctx, unit)?;
         review_event(conn, report.id, "submit", None, user, now)?;
         audit(
@@ -714,7 +747,12 @@ pub fn submit(
             }),
             now,
         )?;
-        Ok(())
+        Ok(row)
     })?;
-    stored_view(conn, user, ctx, unit)
+    let known = Known {
+        consolidated,
+        report: Some(written),
+        prefill,
+    };
+    view_of(conn, user, ctx, unit, known, false)
 }

@@ -10,7 +10,7 @@
 //! closing or reorganising units) calls [`rebuild`], which consolidates the round from scratch.
 //! [`check`] compares every stored state with a consolidation from scratch.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -22,7 +22,7 @@ use super::scratch::{self, State};
 use super::units_below;
 use crate::db::Conn;
 use crate::db::models::{Round, Unit};
-use crate::db::schema::{rollup_states, rounds, templates};
+use crate::db::schema::{rollup_states, rounds, templates, units};
 use crate::domain::{Completeness, vn};
 use crate::error::{AppError, AppResult};
 use crate::service::RoundCtx;
@@ -98,55 +98,72 @@ fn load(
 ) -> AppResult<HashMap<i32, Arc<State>>> {
     let mut out = HashMap::with_capacity(units.len());
     for chunk in units.chunks(5000) {
-        let base = rollup_states::table
-            .filter(rollup_states::round_id.eq(round_id))
-            .filter(rollup_states::unit_id.eq_any(chunk));
-        let mut missing = Vec::new();
         if cached {
-            let stamps: Vec<(i32, i64)> = base
+            let stamps: Vec<(i32, i64)> = rollup_states::table
+                .filter(rollup_states::round_id.eq(round_id))
+                .filter(rollup_states::unit_id.eq_any(chunk))
                 .select((rollup_states::unit_id, rollup_states::stamp))
                 .load(conn)?;
-            for (id, stamp) in stamps {
-                match cache::get(round_id, id, stamp) {
-                    Some(state) => {
-                        out.insert(id, state);
-                    }
-                    None => missing.push(id),
-                }
-            }
-            if missing.is_empty() {
-                continue;
-            }
-        }
-        let query = rollup_states::table
-            .filter(rollup_states::round_id.eq(round_id))
-            .select((
-                rollup_states::unit_id,
-                rollup_states::accepted,
-                rollup_states::provisional,
-                rollup_states::completeness,
-                rollup_states::stamp,
-            ));
-        let rows: Vec<(i32, String, String, String, i64)> = if cached {
-            query
-                .filter(rollup_states::unit_id.eq_any(&missing))
-                .load(conn)?
+            out.extend(stamped(conn, round_id, stamps)?);
         } else {
-            query
-                .filter(rollup_states::unit_id.eq_any(chunk))
-                .load(conn)?
-        };
-        for (id, accepted, provisional, completeness, stamp) in rows {
-            let state = Arc::new(State {
-                accepted: Rollup::from_stored(&accepted).map_err(corrupt)?,
-                provisional: Rollup::from_stored(&provisional).map_err(corrupt)?,
-                completeness: serde_json::from_str(&completeness).map_err(corrupt)?,
-            });
-            if cached {
-                cache::put(round_id, id, stamp, state.clone());
-            }
-            out.insert(id, state);
+            out.extend(read(conn, round_id, chunk, false)?);
         }
+    }
+    Ok(out)
+}
+
+/// The states stored under `stamps` (unit, stamp): from this process's memory where it holds
+/// that stamp, the others read and parsed.
+fn stamped(
+    conn: &mut Conn,
+    round_id: i32,
+    stamps: Vec<(i32, i64)>,
+) -> AppResult<HashMap<i32, Arc<State>>> {
+    let mut out = HashMap::with_capacity(stamps.len());
+    let mut missing = Vec::new();
+    for (id, stamp) in stamps {
+        match cache::get(round_id, id, stamp) {
+            Some(state) => {
+                out.insert(id, state);
+            }
+            None => missing.push(id),
+        }
+    }
+    if !missing.is_empty() {
+        out.extend(read(conn, round_id, &missing, true)?);
+    }
+    Ok(out)
+}
+
+/// The stored states of `units`, read and parsed (and kept in memory if `keep`).
+fn read(
+    conn: &mut Conn,
+    round_id: i32,
+    units: &[i32],
+    keep: bool,
+) -> AppResult<HashMap<i32, Arc<State>>> {
+    let rows: Vec<(i32, String, String, String, i64)> = rollup_states::table
+        .filter(rollup_states::round_id.eq(round_id))
+        .filter(rollup_states::unit_id.eq_any(units))
+        .select((
+            rollup_states::unit_id,
+            rollup_states::accepted,
+            rollup_states::provisional,
+            rollup_states::completeness,
+            rollup_states::stamp,
+        ))
+        .load(conn)?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for (id, accepted, provisional, completeness, stamp) in rows {
+        let state = Arc::new(State {
+            accepted: Rollup::from_stored(&accepted).map_err(corrupt)?,
+            provisional: Rollup::from_stored(&provisional).map_err(corrupt)?,
+            completeness: serde_json::from_str(&completeness).map_err(corrupt)?,
+        });
+        if keep {
+            cache::put(round_id, id, stamp, state.clone());
+        }
+        out.insert(id, state);
     }
     Ok(out)
 }
@@ -221,14 +238,22 @@ fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppR
     if kids.is_empty() {
         return Ok(());
     }
-    let ids: Vec<i32> = kids.iter().map(|u| u.id).collect();
-    let mut kept = load(conn, ctx.round.id, &ids, true)?;
-    let leaves: Vec<i32> = ids
-        .iter()
-        .copied()
-        .filter(|i| !kept.contains_key(i))
-        .collect();
-    let filed = scratch::filed_of(conn, ctx.round.id, Some(&leaves))?;
+    // The children's states and reports found through their parent: statements prepared once,
+    // where a list of the children would be written out anew for each merge.
+    let ids: HashSet<i32> = kids.iter().map(|u| u.id).collect();
+    let stamps: Vec<(i32, i64)> = rollup_states::table
+        .inner_join(units::table.on(units::id.eq(rollup_states::unit_id)))
+        .filter(rollup_states::round_id.eq(ctx.round.id))
+        .filter(units::parent_id.eq(unit.id))
+        .select((rollup_states::unit_id, rollup_states::stamp))
+        .load(conn)?;
+    let stamps = stamps.into_iter().filter(|(id, _)| ids.contains(id));
+    let mut kept = stamped(conn, ctx.round.id, stamps.collect())?;
+    let filed = if kept.len() == kids.len() {
+        HashMap::new()
+    } else {
+        scratch::filed_below(conn, ctx.round.id, unit.id)?
+    };
     let mut state = State::default();
     for kid in &kids {
         match kept.remove(&kid.id) {

@@ -11,7 +11,7 @@ use report_schemas::{Rollup, Template, Values};
 use super::RoundCtx;
 use crate::db::Conn;
 use crate::db::models::{Report, Unit};
-use crate::db::schema::reports;
+use crate::db::schema::{reports, units};
 use crate::domain::{Completeness, ReportStatus, RollupRow};
 use crate::error::AppResult;
 use crate::service::parse_map;
@@ -67,6 +67,22 @@ pub(super) fn filed_of(
             rows
         }
     };
+    Ok(rows.into_iter().map(|r| (r.unit_id, r)).collect())
+}
+
+/// [`Filed`] of the reports of a round filed by the units directly below `parent` (whatever the
+/// day: the caller knows which of them count), by unit.
+pub(super) fn filed_below(
+    conn: &mut Conn,
+    round_id: i32,
+    parent: i32,
+) -> AppResult<HashMap<i32, Filed>> {
+    let rows: Vec<Filed> = reports::table
+        .inner_join(units::table)
+        .filter(reports::round_id.eq(round_id))
+        .filter(units::parent_id.eq(parent))
+        .select(Filed::as_select())
+        .load(conn)?;
     Ok(rows.into_iter().map(|r| (r.unit_id, r)).collect())
 }
 
