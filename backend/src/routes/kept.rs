@@ -19,11 +19,14 @@
 //! request before anything is served. Bounded: at most [`MAX_BYTES`] in all.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BodySize, MessageBody};
-use actix_web::http::header::{CACHE_CONTROL, HeaderMap, PRAGMA, SET_COOKIE};
+use actix_web::http::header::{
+    ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, HeaderMap, HeaderValue, PRAGMA, SET_COOKIE,
+    VARY,
+};
 use actix_web::http::{Method, StatusCode};
 use actix_web::web::Bytes;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
@@ -67,14 +70,63 @@ struct Page {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    /// The body compressed with gzip, made for the first asker who takes it (a browser always
+    /// does) and kept with it: compressing a page is as costly as serving it many times.
+    gzipped: OnceLock<Option<Bytes>>,
 }
 
 impl Page {
-    fn response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status).body(self.body.clone());
+    fn response(&self, req: &HttpRequest) -> HttpResponse {
+        let gzipped = takes_gzip(req)
+            .then(|| self.gzipped.get_or_init(|| gzip(&self.body)).clone())
+            .flatten();
+        let mut res = HttpResponse::build(self.status).body(match &gzipped {
+            Some(g) => g.clone(),
+            None => self.body.clone(),
+        });
         *res.headers_mut() = self.headers.clone();
+        // Whether or not this one is compressed, the answer depends on what the asker takes.
+        res.headers_mut()
+            .insert(VARY, HeaderValue::from_static("accept-encoding"));
+        if gzipped.is_some() {
+            // Sent as it is: the compressing middleware leaves an encoded body alone.
+            res.headers_mut()
+                .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
         res
     }
+}
+
+/// The asker takes a gzip-compressed answer (`Accept-Encoding`; a `q` of 0 refuses it).
+fn takes_gzip(req: &HttpRequest) -> bool {
+    req.headers().get_all(ACCEPT_ENCODING).any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',').any(|coding| {
+                let mut parts = coding.split(';').map(str::trim);
+                let gzip = parts.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip"));
+                let refused = parts.any(|p| {
+                    p.strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                gzip && !refused
+            })
+        })
+    })
+}
+
+/// `body` compressed with gzip; `None` for one too small to gain from it.
+fn gzip(body: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    if body.len() < 1024 {
+        return None;
+    }
+    let mut out = flate2::write::GzEncoder::new(
+        Vec::with_capacity(body.len() / 4),
+        flate2::Compression::default(),
+    );
+    out.write_all(body).ok()?;
+    out.finish().ok().map(Bytes::from)
 }
 
 #[derive(Default)]
@@ -202,7 +254,7 @@ where
     if !wants_fresh(req)
         && let Some(page) = state.pages.lookup(&key, version)
     {
-        return Ok(page.response());
+        return Ok(page.response(req));
     }
     let started = Instant::now();
     let res = build.await?;
@@ -222,8 +274,9 @@ where
         status: head.status(),
         headers: head.headers().clone(),
         body: bytes,
+        gzipped: OnceLock::new(),
     };
-    let res = page.response();
+    let res = page.response(req);
     state.pages.keep(key, page);
     Ok(res)
 }

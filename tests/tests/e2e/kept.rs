@@ -120,3 +120,30 @@ fn a_forced_reload_builds_the_page_anew() {
     // What was built then is what is kept from then on.
     assert_eq!(row_status(&board.get(&rollup).1, COMMUNE), "draft");
 }
+
+#[test]
+fn a_kept_page_goes_to_a_browser_compressed_once_and_reads_the_same() {
+    use std::io::Read;
+    let app = TestApp::spawn();
+    let board = app.login(DISTRICT);
+    let page = format!("/ky-bao-cao/{}/don-vi/{DISTRICT}", app.round_id);
+    let (_, _, plain) = board.page(&page);
+    let browser = board.with_header("Accept-Encoding", "gzip, deflate, br");
+    for _ in 0..2 {
+        let (status, headers) = browser.headers(&page);
+        assert_eq!(status, 200);
+        assert_eq!(headers.get("content-encoding").unwrap(), "gzip");
+        assert_eq!(headers.get("vary").unwrap(), "accept-encoding");
+        let (_, _, bytes) = browser.get_bytes(&page);
+        let mut html = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut html)
+            .expect("a gzip body");
+        assert_eq!(html, plain, "the same page, compressed");
+    }
+    // One who refuses gzip gets the page as it is.
+    let refusing = board.with_header("Accept-Encoding", "gzip;q=0, identity");
+    let (_, headers) = refusing.headers(&page);
+    assert!(headers.get("content-encoding").is_none());
+    assert_eq!(refusing.page(&page).2, plain);
+}
