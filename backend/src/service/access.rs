@@ -85,9 +85,14 @@ pub fn reach_of(conn: &mut Conn, unit: &Unit) -> AppResult<Vec<Unit>> {
         // One unit (every request's first step, and most units have no predecessor): a
         // statement prepared once; a list is written out (and prepared) anew each time.
         let older: Vec<Unit> = match frontier.as_slice() {
-            [one] => base
-                .filter(unit_successions::new_unit_id.eq(*one))
-                .load(conn)?,
+            [one] => crate::read_on_backend!(
+                conn,
+                load,
+                unit_successions::table
+                    .inner_join(units::table.on(units::id.eq(unit_successions::old_unit_id)))
+                    .select(Unit::as_select())
+                    .filter(unit_successions::new_unit_id.eq(*one))
+            )?,
             many => base
                 .filter(unit_successions::new_unit_id.eq_any(many))
                 .load(conn)?,
@@ -147,12 +152,13 @@ pub fn round_for(
     round_id: i32,
     now: NaiveDateTime,
 ) -> AppResult<RoundCtx> {
-    let round: Round = rounds::table
-        .find(round_id)
-        .select(Round::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(round_not_found)?;
+    let round: Round = crate::read_on_backend!(
+        conn,
+        first,
+        rounds::table.find(round_id).select(Round::as_select())
+    )
+    .optional()?
+    .ok_or_else(round_not_found)?;
     let owner = unit_by_id(conn, round.owner_unit_id)?;
     if !sees_round(user, &owner) {
         return Err(round_not_found());

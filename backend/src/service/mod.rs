@@ -102,12 +102,15 @@ pub(super) fn find_report(
     round_id: i32,
     unit_id: i32,
 ) -> AppResult<Option<Report>> {
-    Ok(reports::table
-        .filter(reports::round_id.eq(round_id))
-        .filter(reports::unit_id.eq(unit_id))
-        .select(Report::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(crate::read_on_backend!(
+        conn,
+        first,
+        reports::table
+            .filter(reports::round_id.eq(round_id))
+            .filter(reports::unit_id.eq(unit_id))
+            .select(Report::as_select())
+    )
+    .optional()?)
 }
 
 pub(super) fn parse_map<T: for<'de> Deserialize<'de> + Default>(text: &str) -> AppResult<T> {

@@ -129,10 +129,13 @@ impl RosterFigures {
 }
 
 pub fn members_of(conn: &mut Conn, unit: &Unit) -> AppResult<Vec<TeamMember>> {
-    let mut list: Vec<TeamMember> = team_members::table
-        .filter(team_members::unit_id.eq(unit.id))
-        .select(TeamMember::as_select())
-        .load(conn)?;
+    let mut list: Vec<TeamMember> = crate::read_on_backend!(
+        conn,
+        load,
+        team_members::table
+            .filter(team_members::unit_id.eq(unit.id))
+            .select(TeamMember::as_select())
+    )?;
     list.sort_by(|a, b| {
         let rank = |p: &str| POSITIONS.iter().position(|(k, _)| *k == p).unwrap_or(9);
         (a.left_on.is_some(), rank(&a.position))

@@ -290,18 +290,22 @@ pub fn user_for_token(
 ) -> AppResult<Option<CurrentUser>> {
     let now = vn::now_utc();
     let hash = token_hash(token);
-    let row: Option<(Account, Unit, NaiveDateTime, Option<NaiveDateTime>)> = sessions::table
-        .inner_join(accounts::table.inner_join(units::table))
-        .filter(sessions::token_hash.eq(&hash))
-        .filter(sessions::expires_at.gt(now))
-        .filter(accounts::active.eq(true))
-        .select((
-            Account::as_select(),
-            Unit::as_select(),
-            sessions::created_at,
-            sessions::last_seen_at,
-        ))
-        .first(conn)
+    let row: Option<(Account, Unit, NaiveDateTime, Option<NaiveDateTime>)> =
+        crate::read_on_backend!(
+            conn,
+            first,
+            sessions::table
+                .inner_join(accounts::table.inner_join(units::table))
+                .filter(sessions::token_hash.eq(&hash))
+                .filter(sessions::expires_at.gt(now))
+                .filter(accounts::active.eq(true))
+                .select((
+                    Account::as_select(),
+                    Unit::as_select(),
+                    sessions::created_at,
+                    sessions::last_seen_at,
+                ))
+        )
         .optional()?;
     let Some((account, unit, created_at, last_seen_at)) = row else {
         return Ok(None);

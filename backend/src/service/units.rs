@@ -21,10 +21,11 @@ impl From<&Unit> for UnitRef {
 }
 
 pub fn unit_by_id(conn: &mut Conn, id: i32) -> AppResult<Unit> {
-    Ok(units::table
-        .find(id)
-        .select(Unit::as_select())
-        .first(conn)?)
+    Ok(crate::read_on_backend!(
+        conn,
+        first,
+        units::table.find(id).select(Unit::as_select())
+    )?)
 }
 
 /// The unit with `code` as it was on `on`; without a day, the one that exists now (or the
@@ -34,10 +35,13 @@ pub fn unit_by_code(
     code: &str,
     on: Option<chrono::NaiveDate>,
 ) -> AppResult<Option<Unit>> {
-    let mut rows: Vec<Unit> = units::table
-        .filter(units::code.eq(code))
-        .select(Unit::as_select())
-        .load(conn)?;
+    let mut rows: Vec<Unit> = crate::read_on_backend!(
+        conn,
+        load,
+        units::table
+            .filter(units::code.eq(code))
+            .select(Unit::as_select())
+    )?;
     rows.sort_by_key(|u| std::cmp::Reverse(u.valid_from));
     Ok(match on {
         Some(day) => rows.into_iter().find(|u| u.valid_on(day)),
@@ -62,9 +66,11 @@ macro_rules! valid_on {
 
 /// Whether `unit` had units below it on `day` (it consolidates rather than files figures).
 pub fn has_children(conn: &mut Conn, unit: &Unit, day: chrono::NaiveDate) -> AppResult<bool> {
-    let n: i64 = valid_on!(units::table.filter(units::parent_id.eq(unit.id)), day)
-        .count()
-        .get_result(conn)?;
+    let n: i64 = crate::read_on_backend!(
+        conn,
+        get_result,
+        valid_on!(units::table.filter(units::parent_id.eq(unit.id)), day).count()
+    )?;
     Ok(n > 0)
 }
 

@@ -55,24 +55,30 @@ pub fn kept_for(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<bool>
 /// The stamp of the state the round keeps for `owner` (its root): it changes with anything
 /// that moves a report of the round, or its tree, or its deadlines. `None` when not kept.
 pub fn round_stamp(conn: &mut Conn, round_id: i32, owner: i32) -> AppResult<Option<i64>> {
-    Ok(rollup_states::table
-        .filter(rollup_states::round_id.eq(round_id))
-        .filter(rollup_states::unit_id.eq(owner))
-        .select(rollup_states::stamp)
-        .first(conn)
-        .optional()?)
+    Ok(crate::read_on_backend!(
+        conn,
+        first,
+        rollup_states::table
+            .filter(rollup_states::round_id.eq(round_id))
+            .filter(rollup_states::unit_id.eq(owner))
+            .select(rollup_states::stamp)
+    )
+    .optional()?)
 }
 
 /// The stamp of the round's root state (see [`round_stamp`]) found from the round alone: what a
 /// page built from the round's consolidation was built at.
 pub fn round_version(conn: &mut Conn, round_id: i32) -> AppResult<Option<i64>> {
-    Ok(rollup_states::table
-        .inner_join(rounds::table.on(rounds::id.eq(rollup_states::round_id)))
-        .filter(rounds::id.eq(round_id))
-        .filter(rollup_states::unit_id.eq(rounds::owner_unit_id))
-        .select(rollup_states::stamp)
-        .first(conn)
-        .optional()?)
+    Ok(crate::read_on_backend!(
+        conn,
+        first,
+        rollup_states::table
+            .inner_join(rounds::table.on(rounds::id.eq(rollup_states::round_id)))
+            .filter(rounds::id.eq(round_id))
+            .filter(rollup_states::unit_id.eq(rounds::owner_unit_id))
+            .select(rollup_states::stamp)
+    )
+    .optional()?)
 }
 
 /// The stored consolidation (one view) and completeness of each of `units` that has one.
@@ -241,12 +247,15 @@ fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppR
     // The children's states and reports found through their parent: statements prepared once,
     // where a list of the children would be written out anew for each merge.
     let ids: HashSet<i32> = kids.iter().map(|u| u.id).collect();
-    let stamps: Vec<(i32, i64)> = rollup_states::table
-        .inner_join(units::table.on(units::id.eq(rollup_states::unit_id)))
-        .filter(rollup_states::round_id.eq(ctx.round.id))
-        .filter(units::parent_id.eq(unit.id))
-        .select((rollup_states::unit_id, rollup_states::stamp))
-        .load(conn)?;
+    let stamps: Vec<(i32, i64)> = crate::read_on_backend!(
+        conn,
+        load,
+        rollup_states::table
+            .inner_join(units::table.on(units::id.eq(rollup_states::unit_id)))
+            .filter(rollup_states::round_id.eq(ctx.round.id))
+            .filter(units::parent_id.eq(unit.id))
+            .select((rollup_states::unit_id, rollup_states::stamp))
+    )?;
     let stamps = stamps.into_iter().filter(|(id, _)| ids.contains(id));
     let mut kept = stamped(conn, ctx.round.id, stamps.collect())?;
     let filed = if kept.len() == kids.len() {

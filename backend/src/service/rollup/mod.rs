@@ -226,12 +226,15 @@ pub(super) fn units_below(
     let mut out: Vec<Unit> = Vec::new();
     if let [one] = ids.as_slice() {
         // One parent (a live merge): a statement prepared once, not a list written out.
-        out = units::table
-            .filter(units::parent_id.eq(*one))
-            .filter(units::valid_from.is_null().or(units::valid_from.le(day)))
-            .filter(units::valid_to.is_null().or(units::valid_to.ge(day)))
-            .select(Unit::as_select())
-            .load::<Unit>(conn)?;
+        out = crate::read_on_backend!(
+            conn,
+            load,
+            units::table
+                .filter(units::parent_id.eq(*one))
+                .filter(units::valid_from.is_null().or(units::valid_from.le(day)))
+                .filter(units::valid_to.is_null().or(units::valid_to.ge(day)))
+                .select(Unit::as_select())
+        )?;
     }
     for chunk in ids.chunks(5000).filter(|_| ids.len() > 1) {
         out.extend(

@@ -77,12 +77,15 @@ pub(super) fn filed_below(
     round_id: i32,
     parent: i32,
 ) -> AppResult<HashMap<i32, Filed>> {
-    let rows: Vec<Filed> = reports::table
-        .inner_join(units::table)
-        .filter(reports::round_id.eq(round_id))
-        .filter(units::parent_id.eq(parent))
-        .select(Filed::as_select())
-        .load(conn)?;
+    let rows: Vec<Filed> = crate::read_on_backend!(
+        conn,
+        load,
+        reports::table
+            .inner_join(units::table)
+            .filter(reports::round_id.eq(round_id))
+            .filter(units::parent_id.eq(parent))
+            .select(Filed::as_select())
+    )?;
     Ok(rows.into_iter().map(|r| (r.unit_id, r)).collect())
 }
 
