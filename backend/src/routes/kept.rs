@@ -184,9 +184,16 @@ struct Seen {
     stamp: Option<i64>,
 }
 
-/// The round a request reads (a `GET` with a `{round}` in its path): one whose page may be kept.
+/// The routes whose answers are kept (see [`kept`]).
+const KEPT: [&str; 3] = [
+    "/ky-bao-cao/{round}/don-vi/{unit}",
+    "/ky-bao-cao/{round}/don-vi/{unit}/bieu-do/{chart}",
+    "/api/v1/rounds/{round}/rollup/{unit}",
+];
+
+/// The round of a request for a page that may be kept (a `GET` of one of [`KEPT`]).
 pub fn round_of(req: &HttpRequest) -> Option<i32> {
-    if req.method() != Method::GET {
+    if req.method() != Method::GET || !req.match_pattern().is_some_and(|p| KEPT.contains(&&*p)) {
         return None;
     }
     req.match_info().get("round")?.parse().ok()
