@@ -284,18 +284,31 @@ where
 /// Runs `f` with `writer` as this thread's writer: the writes it makes are grouped. Without a
 /// writer (PostgreSQL), `f` just runs.
 pub fn serving<R>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> R) -> R {
-    let Some(writer) = writer else {
-        return f();
-    };
-    struct Reset(Option<Arc<Writer>>);
-    impl Drop for Reset {
+    match writer {
+        Some(writer) => scoped(&CURRENT, writer.clone(), f),
+        None => f(),
+    }
+}
+
+/// Runs `f` with `value` in this thread's `slot`, and puts back what was there before, even if
+/// `f` panics.
+pub fn scoped<T: 'static, R>(
+    slot: &'static std::thread::LocalKey<RefCell<Option<Arc<T>>>>,
+    value: Arc<T>,
+    f: impl FnOnce() -> R,
+) -> R {
+    struct Reset<T: 'static> {
+        slot: &'static std::thread::LocalKey<RefCell<Option<Arc<T>>>>,
+        before: Option<Arc<T>>,
+    }
+    impl<T: 'static> Drop for Reset<T> {
         fn drop(&mut self) {
-            let before = self.0.take();
-            CURRENT.with(|c| *c.borrow_mut() = before);
+            let before = self.before.take();
+            self.slot.with(|c| *c.borrow_mut() = before);
         }
     }
-    let before = CURRENT.with(|c| c.borrow_mut().replace(writer.clone()));
-    let _reset = Reset(before);
+    let before = slot.with(|c| c.borrow_mut().replace(value));
+    let _reset = Reset { slot, before };
     f()
 }
 

@@ -39,7 +39,7 @@ use crate::service::{CurrentUser, rollup};
 
 /// How long a kept page may be served at most.
 pub const MAX_AGE: Duration = Duration::from_secs(10);
-/// All kept pages together, at most.
+/// All kept pages together, at most (their compressed copies, about a fifth as large, aside).
 pub const MAX_BYTES: usize = 32 << 20;
 /// A page larger than this is not kept.
 const MAX_PAGE: usize = 4 << 20;

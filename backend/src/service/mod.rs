@@ -189,16 +189,7 @@ impl WriteCount {
 
     /// Runs `f` with the writes it commits on this thread counted here.
     pub fn counting<R>(self: &Arc<Self>, f: impl FnOnce() -> R) -> R {
-        struct Reset(Option<Arc<WriteCount>>);
-        impl Drop for Reset {
-            fn drop(&mut self) {
-                let before = self.0.take();
-                WRITE_COUNT.with(|c| *c.borrow_mut() = before);
-            }
-        }
-        let before = WRITE_COUNT.with(|c| c.borrow_mut().replace(self.clone()));
-        let _reset = Reset(before);
-        f()
+        crate::db::writer::scoped(&WRITE_COUNT, self.clone(), f)
     }
 }
 
