@@ -204,11 +204,7 @@ fn watch(server: &common::Server, tokens: &[String], singles: [f64; 3]) -> Resul
             let (start, stop, base) = (start.clone(), stop.clone(), server.base.clone());
             let cookie = format!("baocao_session={token}");
             std::thread::spawn(move || -> Result<Vec<(usize, Duration)>> {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .timeout_global(Some(Duration::from_secs(30)))
-                    .build()
-                    .into();
+                let agent: ureq::Agent = common::agent(Duration::from_secs(30));
                 let pages = pages();
                 let mut out = Vec::new();
                 // One buffer for every answer: the viewer's own allocations stay out of the

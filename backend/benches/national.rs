@@ -251,11 +251,7 @@ fn measure(country: &Country) -> Result<Measured> {
         .map(|u| session_of(&country.db, u))
         .collect::<Result<_>>()?;
     let server = common::Server::start(&country.db)?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
+    let agent: ureq::Agent = common::agent(Duration::from_secs(60));
     let base = &server.base;
     let round = country.round;
     let cookie = |who: usize| format!("baocao_session={}", tokens[who]);

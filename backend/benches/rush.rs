@@ -185,11 +185,7 @@ fn main() -> Result<()> {
             std::thread::Builder::new()
                 .stack_size(256 << 10)
                 .spawn(move || {
-                    let agent: ureq::Agent = ureq::Agent::config_builder()
-                        .http_status_as_error(false)
-                        .timeout_global(Some(Duration::from_secs(120)))
-                        .build()
-                        .into();
+                    let agent: ureq::Agent = common::agent(Duration::from_secs(120));
                     let cookie = format!("baocao_session={token}");
                     let path = format!("{base}/api/v1/rounds/{round}/reports/{unit}");
                     start.wait();
@@ -290,11 +286,7 @@ fn login_rush(base: &str, pid: u32, usernames: &[String]) -> Result<()> {
             std::thread::Builder::new()
                 .stack_size(256 << 10)
                 .spawn(move || {
-                    let agent: ureq::Agent = ureq::Agent::config_builder()
-                        .http_status_as_error(false)
-                        .timeout_global(Some(Duration::from_secs(120)))
-                        .build()
-                        .into();
+                    let agent: ureq::Agent = common::agent(Duration::from_secs(120));
                     start.wait();
                     let t = Instant::now();
                     let status = agent

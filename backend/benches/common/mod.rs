@@ -57,6 +57,22 @@ impl Server {
     }
 }
 
+/// A client bounded in time that spawns no thread per request: ureq resolves the host on a
+/// thread of its own whenever the resolving has a deadline (a global one included), which cost
+/// the benches' clients a tenth of their CPU; so each phase after it has the deadline instead.
+#[allow(dead_code)]
+pub fn agent(limit: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_connect(Some(limit))
+        .timeout_send_request(Some(limit))
+        .timeout_send_body(Some(limit))
+        .timeout_recv_response(Some(limit))
+        .timeout_recv_body(Some(limit))
+        .build()
+        .into()
+}
+
 /// Opens a round of `template` owned by `owner`, its deadlines far off (nobody files late).
 #[allow(dead_code)]
 pub fn open_round(
