@@ -23,14 +23,30 @@ struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
-        tracing::info_span!("request", method = %request.method(), path = %request.path())
+        // The fields the default builder fills in when a request ends in an error.
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.path(),
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
     }
 
     fn on_request_end<B: actix_web::body::MessageBody>(
         span: tracing::Span,
         outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
     ) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
+        // Only a failure is written into the span; a success costs nothing more.
+        let failed = match outcome {
+            Ok(response) => response.response().error().is_some(),
+            Err(_) => true,
+        };
+        if failed {
+            DefaultRootSpanBuilder::on_request_end(span, outcome);
+        }
     }
 }
 

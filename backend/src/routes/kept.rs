@@ -76,10 +76,19 @@ struct Page {
 }
 
 impl Page {
-    fn response(&self, req: &HttpRequest) -> HttpResponse {
-        let gzipped = takes_gzip(req)
-            .then(|| self.gzipped.get_or_init(|| gzip(&self.body)).clone())
-            .flatten();
+    /// The answer to `req`: compressed if it takes gzip (compressed off the async workers the
+    /// first time, a page being up to [`MAX_PAGE`]).
+    async fn response(self: &Arc<Self>, req: &HttpRequest) -> HttpResponse {
+        let gzipped = if takes_gzip(req) {
+            if self.gzipped.get().is_none() {
+                let page = self.clone();
+                let made = web::block(move || gzip(&page.body)).await.ok().flatten();
+                let _ = self.gzipped.set(made);
+            }
+            self.gzipped.get().cloned().flatten()
+        } else {
+            None
+        };
         let mut res = HttpResponse::build(self.status).body(match &gzipped {
             Some(g) => g.clone(),
             None => self.body.clone(),
@@ -153,27 +162,33 @@ impl Pages {
         })
     }
 
-    fn keep(&self, key: (String, String), page: Page) {
+    fn keep(&self, key: (String, String), page: Arc<Page>) {
         self.with(|s| {
-            let size = page.body.len();
-            if let Some(old) = s.pages.remove(&key) {
-                s.bytes -= old.body.len();
+            let size = weight(&key, &page);
+            if let Some(old) = s.pages.remove_entry(&key) {
+                s.bytes -= weight(&old.0, &old.1);
             }
             if s.bytes + size > MAX_BYTES {
                 // What can no longer be served goes first; if that is not enough, all of it.
                 let version = page.version;
                 s.pages
                     .retain(|_, p| p.version == version && p.built.elapsed() < MAX_AGE);
-                s.bytes = s.pages.values().map(|p| p.body.len()).sum();
+                s.bytes = s.pages.iter().map(|(k, p)| weight(k, p)).sum();
                 if s.bytes + size > MAX_BYTES {
                     s.pages.clear();
                     s.bytes = 0;
                 }
             }
             s.bytes += size;
-            s.pages.insert(key, Arc::new(page));
+            s.pages.insert(key, page);
         });
     }
+}
+
+/// What a kept page counts for against [`MAX_BYTES`]: its body and its key (the address is the
+/// asker's to choose).
+fn weight(key: &(String, String), page: &Page) -> usize {
+    page.body.len() + key.0.len() + key.1.len()
 }
 
 /// What a request about a round was checked against when its session was read.
@@ -261,7 +276,7 @@ where
     if !wants_fresh(req)
         && let Some(page) = state.pages.lookup(&key, version)
     {
-        return Ok(page.response(req));
+        return Ok(page.response(req).await);
     }
     let started = Instant::now();
     let res = build.await?;
@@ -275,15 +290,15 @@ where
     let bytes = actix_web::body::to_bytes(body)
         .await
         .map_err(|e| AppError::Unexpected(anyhow::anyhow!("a page did not read whole: {e}")))?;
-    let page = Page {
+    let page = Arc::new(Page {
         version,
         built: started,
         status: head.status(),
         headers: head.headers().clone(),
         body: bytes,
         gzipped: OnceLock::new(),
-    };
-    let res = page.response(req);
+    });
+    let res = page.response(req).await;
     state.pages.keep(key, page);
     Ok(res)
 }

@@ -176,6 +176,16 @@ pub fn write_transaction<T>(
     done
 }
 
+/// [`write_transaction`] for what no kept page shows (a session opened or seen again): not
+/// counted in [`WriteCount`], so that fifty people watching do not set their pages aside each
+/// time one of their sessions is marked as seen.
+pub fn unshown_write_transaction<T>(
+    conn: &mut Conn,
+    f: impl FnOnce(&mut Conn) -> AppResult<T>,
+) -> AppResult<T> {
+    written(conn, f)
+}
+
 /// How many write transactions a server has committed: what it reads may have changed whenever
 /// this moves (see `routes::kept`). Each server its own (two may run in one process, as in the
 /// tests); writes made outside a server's requests are counted for every server.

@@ -142,7 +142,7 @@ pub fn open_session(
     let token = random_token()?;
     let now = vn::now_utc();
     let agent: String = client.agent.chars().take(200).collect();
-    super::write_transaction(conn, |conn| {
+    super::unshown_write_transaction(conn, |conn| {
         remove_ended(conn, now, policy)?;
         diesel::insert_into(sessions::table)
             .values(NewSession {
@@ -315,7 +315,7 @@ pub fn user_for_token(
         return Ok(None);
     }
     if now - seen > Duration::seconds(SEEN_EVERY_SECONDS) {
-        super::write_transaction(conn, |conn| {
+        super::unshown_write_transaction(conn, |conn| {
             diesel::update(sessions::table.filter(sessions::token_hash.eq(&hash)))
                 .set(sessions::last_seen_at.eq(Some(now)))
                 .execute(conn)?;
