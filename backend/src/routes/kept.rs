@@ -3,8 +3,8 @@
 //! people at once, while nothing they show has changed; each costs milliseconds of CPU to
 //! build. A page built for one person is kept and served to them again while all of these
 //! hold:
-//! - this server has committed no write since (any write: a report, a roster, a unit, an
-//!   account; [`crate::service::WriteCount`]);
+//! - this server has committed no write since (any write but a session's own: a report, a
+//!   roster, a unit, an account; [`crate::service::WriteCount`]);
 //! - the round's consolidation is the one the page was built from (its root's stamp, read
 //!   from the database: a report moved by another server behind the same database counts too);
 //! - it was built less than [`MAX_AGE`] ago: what another server or process changed outside the
@@ -33,8 +33,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 
 use super::db;
 use crate::AppState;
-use crate::db::Conn;
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 use crate::service::{CurrentUser, rollup};
 
 /// How long a kept page may be served at most.
@@ -214,11 +213,6 @@ pub fn round_of(req: &HttpRequest) -> Option<i32> {
     req.match_info().get("round")?.parse().ok()
 }
 
-/// The stamp a page about `round` is kept under (see [`kept`]); `writes` read before it.
-pub fn round_version(conn: &mut Conn, round: i32) -> AppResult<Option<i64>> {
-    rollup::live::round_version(conn, round)
-}
-
 /// Notes on the request what its round's pages are checked against, read with its session.
 pub fn seen(req: &HttpRequest, round: i32, writes: u64, stamp: Option<i64>) {
     req.extensions_mut().insert(Seen {
@@ -264,7 +258,7 @@ where
         Some(s) => (s.writes, s.stamp),
         None => {
             let writes = state.writes.get();
-            let stamp = db(state, move |conn, _| round_version(conn, round)).await?;
+            let stamp = db(state, move |conn, _| rollup::live::round_stamp(conn, round)).await?;
             (writes, stamp)
         }
     };

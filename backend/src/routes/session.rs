@@ -22,7 +22,7 @@ use crate::AppState;
 use crate::domain::vn;
 use crate::error::{AppError, AppResult};
 use crate::service::CurrentUser;
-use crate::service::session;
+use crate::service::{rollup, session};
 
 pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.route("/login", web::post().to(login_json))
@@ -184,7 +184,7 @@ pub async fn current_user(
     let (user, stamp) = db(state, move |conn, st| {
         let user = session::user_for_token(conn, &token, &st.sessions)?;
         let stamp = match round {
-            Some(round) if user.is_some() => kept::round_version(conn, round)?,
+            Some(round) if user.is_some() => rollup::live::round_stamp(conn, round)?,
             _ => None,
         };
         Ok((user, stamp))

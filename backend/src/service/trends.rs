@@ -149,25 +149,24 @@ impl Mapping {
         only: Option<&HashSet<i32>>,
         keys: Option<&[&str]>,
     ) -> AppResult<(Rollup, Vec<Rollup>)> {
-        let key =
-            super::rollup::live::round_stamp(conn, other.round.id, other.owner.id)?.map(|stamp| {
-                use std::hash::{Hash, Hasher};
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                let mut only: Option<Vec<i32>> = only.map(|o| o.iter().copied().collect());
-                if let Some(o) = only.as_mut() {
-                    o.sort_unstable();
-                }
-                (
-                    self.fingerprint,
-                    other.round.id,
-                    stamp,
-                    provisional,
-                    only,
-                    keys,
-                )
-                    .hash(&mut h);
-                h.finish()
-            });
+        let key = super::rollup::live::round_stamp(conn, other.round.id)?.map(|stamp| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            let mut only: Option<Vec<i32>> = only.map(|o| o.iter().copied().collect());
+            if let Some(o) = only.as_mut() {
+                o.sort_unstable();
+            }
+            (
+                self.fingerprint,
+                other.round.id,
+                stamp,
+                provisional,
+                only,
+                keys,
+            )
+                .hash(&mut h);
+            h.finish()
+        });
         if let Some(hit) = key.and_then(|k| MAPPED.get(&k, &())) {
             return Ok(hit);
         }

@@ -49,26 +49,12 @@ pub fn kept_for(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<bool>
     if !ctx.owner.contains(unit) {
         return Ok(false);
     }
-    Ok(round_stamp(conn, ctx.round.id, ctx.owner.id)?.is_some())
+    Ok(round_stamp(conn, ctx.round.id)?.is_some())
 }
 
-/// The stamp of the state the round keeps for `owner` (its root): it changes with anything
+/// The stamp of the state the round keeps for its owner (its root): it changes with anything
 /// that moves a report of the round, or its tree, or its deadlines. `None` when not kept.
-pub fn round_stamp(conn: &mut Conn, round_id: i32, owner: i32) -> AppResult<Option<i64>> {
-    Ok(crate::read_on_backend!(
-        conn,
-        first,
-        rollup_states::table
-            .filter(rollup_states::round_id.eq(round_id))
-            .filter(rollup_states::unit_id.eq(owner))
-            .select(rollup_states::stamp)
-    )
-    .optional()?)
-}
-
-/// The stamp of the round's root state (see [`round_stamp`]) found from the round alone: what a
-/// page built from the round's consolidation was built at.
-pub fn round_version(conn: &mut Conn, round_id: i32) -> AppResult<Option<i64>> {
+pub fn round_stamp(conn: &mut Conn, round_id: i32) -> AppResult<Option<i64>> {
     Ok(crate::read_on_backend!(
         conn,
         first,
@@ -335,13 +321,13 @@ pub fn rebuild_from(conn: &mut Conn, day: Option<NaiveDate>) -> AppResult<usize>
 /// Builds the states of every round that has none (a database from before they were kept, a
 /// restored backup): run at start-up. Returns how many rounds were built.
 pub fn ensure_all(conn: &mut Conn) -> AppResult<usize> {
-    let ids: Vec<(i32, i32)> = rounds::table
-        .select((rounds::id, rounds::owner_unit_id))
+    let ids: Vec<i32> = rounds::table
+        .select(rounds::id)
         .order(rounds::id)
         .load(conn)?;
     let mut built = 0;
-    for (id, owner) in ids {
-        if round_stamp(conn, id, owner)?.is_none() {
+    for id in ids {
+        if round_stamp(conn, id)?.is_none() {
             crate::service::write_transaction(conn, |conn| rebuild_round(conn, id))?;
             built += 1;
         }
