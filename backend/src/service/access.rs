@@ -74,28 +74,36 @@ impl CurrentUser {
     }
 }
 
+/// The units merged into those the filter `$which` names (on the successions' new unit): one
+/// query, written once, for both backends' own connections (see `read_on_backend!`).
+macro_rules! predecessors {
+    ($which:expr) => {
+        unit_successions::table
+            .inner_join(units::table.on(units::id.eq(unit_successions::old_unit_id)))
+            .filter($which)
+            .select(Unit::as_select())
+    };
+}
+
 /// A unit and, transitively, the units it succeeded.
 pub fn reach_of(conn: &mut Conn, unit: &Unit) -> AppResult<Vec<Unit>> {
     let mut reach = vec![unit.clone()];
     let mut frontier = vec![unit.id];
     while !frontier.is_empty() {
-        let base = unit_successions::table
-            .inner_join(units::table.on(units::id.eq(unit_successions::old_unit_id)))
-            .select(Unit::as_select());
-        // One unit (every request's first step, and most units have no predecessor): a
-        // statement prepared once; a list is written out (and prepared) anew each time.
-        let older: Vec<Unit> = match frontier.as_slice() {
+        // The units merged into one of `frontier`, read on the backend's own connection. One
+        // unit (every request's first step, and most units have no predecessor): a statement
+        // prepared once; a list is written out (and prepared) anew each time.
+        let older: Vec<Unit> = match frontier[..] {
             [one] => crate::read_on_backend!(
                 conn,
                 load,
-                unit_successions::table
-                    .inner_join(units::table.on(units::id.eq(unit_successions::old_unit_id)))
-                    .select(Unit::as_select())
-                    .filter(unit_successions::new_unit_id.eq(*one))
+                predecessors!(unit_successions::new_unit_id.eq(one))
             )?,
-            many => base
-                .filter(unit_successions::new_unit_id.eq_any(many))
-                .load(conn)?,
+            ref many => crate::read_on_backend!(
+                conn,
+                load,
+                predecessors!(unit_successions::new_unit_id.eq_any(many))
+            )?,
         };
         frontier = older
             .iter()

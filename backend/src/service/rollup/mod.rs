@@ -224,27 +224,28 @@ pub(super) fn units_below(
 ) -> AppResult<Vec<Unit>> {
     let ids: Vec<i32> = parents.collect();
     let mut out: Vec<Unit> = Vec::new();
-    if let [one] = ids.as_slice() {
+    if let [one] = ids[..] {
         // One parent (a live merge): a statement prepared once, not a list written out.
         out = crate::read_on_backend!(
             conn,
             load,
             units::table
-                .filter(units::parent_id.eq(*one))
+                .filter(units::parent_id.eq(one))
                 .filter(units::valid_from.is_null().or(units::valid_from.le(day)))
                 .filter(units::valid_to.is_null().or(units::valid_to.ge(day)))
                 .select(Unit::as_select())
         )?;
-    }
-    for chunk in ids.chunks(5000).filter(|_| ids.len() > 1) {
-        out.extend(
-            units::table
-                .filter(units::parent_id.eq_any(chunk))
-                .filter(units::valid_from.is_null().or(units::valid_from.le(day)))
-                .filter(units::valid_to.is_null().or(units::valid_to.ge(day)))
-                .select(Unit::as_select())
-                .load::<Unit>(conn)?,
-        );
+    } else {
+        for chunk in ids.chunks(5000) {
+            out.extend(
+                units::table
+                    .filter(units::parent_id.eq_any(chunk))
+                    .filter(units::valid_from.is_null().or(units::valid_from.le(day)))
+                    .filter(units::valid_to.is_null().or(units::valid_to.ge(day)))
+                    .select(Unit::as_select())
+                    .load::<Unit>(conn)?,
+            );
+        }
     }
     out.sort_by(|a, b| {
         a.parent_id
