@@ -59,7 +59,7 @@ impl Server {
 
 /// A client bounded in time that spawns no thread per request: ureq resolves the host on a
 /// thread of its own whenever the resolving has a deadline (a global one included), which cost
-/// the benches' clients a tenth of their CPU; so each phase after it has the deadline instead.
+/// the benches' clients about a third of their CPU; so each phase after it has the deadline.
 #[allow(dead_code)]
 pub fn agent(limit: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
