@@ -121,12 +121,41 @@ pub struct Application {
     server: Server,
 }
 
+/// Connections waiting to be accepted, at most (the kernel may cap it lower: `somaxconn`).
+/// The standard library's 128 is too few for a deadline rush: a thousand offices connecting
+/// at once overflowed it, and each connection the kernel dropped was tried again only after a
+/// second.
+const BACKLOG: i32 = 4096;
+
+/// A listener on `address` (`host:port`, the host a name or an address), as
+/// `TcpListener::bind` makes one, with room for [`BACKLOG`] connections waiting.
+fn listen(address: &str) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    use std::net::ToSocketAddrs;
+    let mut last = None;
+    for addr in address.to_socket_addrs()? {
+        let bound = Socket::new(Domain::for_address(addr), Type::STREAM, None).and_then(|s| {
+            s.set_reuse_address(true)?;
+            s.bind(&addr.into())?;
+            s.listen(BACKLOG)?;
+            Ok(s)
+        });
+        match bound {
+            Ok(socket) => return Ok(socket.into()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")
+    }))
+}
+
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server without running it.
     /// The address is taken first, before anything is written: a busy port changes nothing.
     /// Without `--demo`, the database must have been set up (`baocao setup`).
     pub fn build(settings: &Settings) -> anyhow::Result<(Application, Prepared)> {
-        let listener = TcpListener::bind(&settings.bind).map_err(|e| {
+        let listener = listen(&settings.bind).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AddrInUse {
                 anyhow::anyhow!(
                     "địa chỉ {} đang được một chương trình khác dùng (có thể là một máy chủ baocao khác). Chọn địa chỉ khác bằng --bind, ví dụ --bind 127.0.0.1:8081.",
@@ -192,5 +221,36 @@ impl Application {
 
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    /// A rush of connections nobody has accepted yet all complete: with the standard library's
+    /// backlog of 128, the 129th waited for the kernel to try again a second later.
+    #[test]
+    fn a_thousand_connections_at_once_wait_to_be_accepted_without_being_dropped() {
+        let listener = super::listen("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let held: Vec<TcpStream> = (0..1000)
+            .map(|i| {
+                TcpStream::connect_timeout(&addr, Duration::from_millis(500))
+                    .unwrap_or_else(|e| panic!("connection {i} was not taken in: {e}"))
+            })
+            .collect();
+        assert_eq!(held.len(), 1000);
+    }
+
+    #[test]
+    fn a_name_or_an_address_is_listened_on_and_a_taken_port_is_refused() {
+        let listener = super::listen("localhost:0").unwrap();
+        let taken = super::listen(&listener.local_addr().unwrap().to_string());
+        assert_eq!(
+            taken.map(|_| ()).unwrap_err().kind(),
+            std::io::ErrorKind::AddrInUse
+        );
     }
 }
