@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+#[allow(dead_code)]
+pub mod wire;
+
 pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`.
