@@ -3,6 +3,7 @@
 //! Every query is written once, in diesel's DSL, for both ([`Conn`] is either).
 
 pub mod models;
+pub mod reused;
 pub mod schema;
 pub mod writer;
 
@@ -20,8 +21,10 @@ pub enum Conn {
     Postgres(PgConnection),
 }
 
-/// `diesel::RunQueryDsl::execute($query, c)` on the backend's own connection `c`, for the
-/// statements diesel's connection over both backends cannot say (an upsert, a batch insert).
+/// `diesel::RunQueryDsl::execute($query, c)` on the backend's own connection `c`: for the
+/// statements diesel's connection over both backends cannot say (a batch insert), and for the
+/// writes of every save and submit, whose statement diesel then finds by its type instead of
+/// writing its SQL out (see [`read_on_backend!`]).
 #[macro_export]
 macro_rules! execute_on_backend {
     ($conn:expr, $query:expr) => {
@@ -33,7 +36,8 @@ macro_rules! execute_on_backend {
 }
 
 /// `diesel::RunQueryDsl::$method($query, c)` (`first`, `load`, `get_result`) on the backend's own
-/// connection `c`: for the reads every request makes. Through the connection over both backends,
+/// connection `c`: for the reads every request makes, and the writes that answer with a row
+/// (`RETURNING`, with [`reused::Reused`]). Through the connection over both backends,
 /// each statement's SQL is written out anew to find it among the prepared ones (an eighth of a
 /// kept page's CPU); on the backend's own, diesel finds a statement whose text is fixed by its
 /// type without writing anything.

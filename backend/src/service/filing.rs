@@ -20,6 +20,7 @@ use super::units::has_children;
 use super::{RoundCtx, audit, ensure_open, find_report, parse_map, write_transaction};
 use crate::db::Conn;
 use crate::db::models::{NewReport, Report, Unit};
+use crate::db::reused::Reused;
 use crate::db::schema::reports;
 use crate::domain::{ReportStatus, UnitRef, vn};
 use crate::error::{AppError, AppResult};
@@ -546,22 +547,27 @@ pub(super) fn save_draft_as(
                 } else {
                     "draft"
                 };
-                diesel::update(
-                    reports::table
-                        .filter(reports::id.eq(r.id))
-                        .filter(reports::version.eq(current_version)),
+                crate::read_on_backend!(
+                    conn,
+                    get_result,
+                    Reused(
+                        diesel::update(
+                            reports::table
+                                .filter(reports::id.eq(r.id))
+                                .filter(reports::version.eq(current_version)),
+                        )
+                        .set((
+                            reports::values_json.eq(&values_json),
+                            reports::sections_json.eq(&sections_json),
+                            reports::prefill_json.eq(prefill_json.as_deref()),
+                            reports::status.eq(status),
+                            reports::version.eq(current_version + 1),
+                            reports::updated_at.eq(now),
+                            reports::updated_by.eq(Some(user.account.id)),
+                        ))
+                        .returning(reports::all_columns)
+                    )
                 )
-                .set((
-                    reports::values_json.eq(&values_json),
-                    reports::sections_json.eq(&sections_json),
-                    reports::prefill_json.eq(prefill_json.as_deref()),
-                    reports::status.eq(status),
-                    reports::version.eq(current_version + 1),
-                    reports::updated_at.eq(now),
-                    reports::updated_by.eq(Some(user.account.id)),
-                ))
-                .returning(reports::all_columns)
-                .get_result(conn)
                 .optional()?
                 .ok_or_else(stale)?
             }
@@ -712,23 +718,28 @@ pub fn submit(
         let values_json = snapshot
             .clone()
             .unwrap_or_else(|| report.values_json.clone());
-        let row: Report = diesel::update(
-            reports::table
-                .filter(reports::id.eq(report.id))
-                .filter(reports::version.eq(current_version)),
+        let row: Report = crate::read_on_backend!(
+            conn,
+            get_result,
+            Reused(
+                diesel::update(
+                    reports::table
+                        .filter(reports::id.eq(report.id))
+                        .filter(reports::version.eq(current_version)),
+                )
+                .set((
+                    reports::status.eq("submitted"),
+                    reports::values_json.eq(&values_json),
+                    reports::version.eq(current_version + 1),
+                    reports::submitted_at.eq(Some(now)),
+                    reports::first_submitted_at.eq(Some(report.first_submitted_at.unwrap_or(now))),
+                    reports::included_json.eq(included.as_deref()),
+                    reports::updated_at.eq(now),
+                    reports::updated_by.eq(Some(user.account.id)),
+                ))
+                .returning(reports::all_columns)
+            )
         )
-        .set((
-            reports::status.eq("submitted"),
-            reports::values_json.eq(&values_json),
-            reports::version.eq(current_version + 1),
-            reports::submitted_at.eq(Some(now)),
-            reports::first_submitted_at.eq(Some(report.first_submitted_at.unwrap_or(now))),
-            reports::included_json.eq(included.as_deref()),
-            reports::updated_at.eq(now),
-            reports::updated_by.eq(Some(user.account.id)),
-        ))
-        .returning(reports::all_columns)
-        .get_result(conn)
         .optional()?
         .ok_or_else(stale)?;
         live::refresh(conn, ctx, unit)?;

@@ -143,8 +143,10 @@ pub(super) fn audit(
     details: Json,
     at: NaiveDateTime,
 ) -> AppResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values(NewAuditEntry {
+    // On the backend's own connection: the statement found by its type, not written out.
+    crate::execute_on_backend!(
+        conn,
+        diesel::insert_into(audit_log::table).values(NewAuditEntry {
             at,
             actor_id: Some(actor.account.id),
             action,
@@ -153,7 +155,7 @@ pub(super) fn audit(
             unit_id,
             details: &details.to_string(),
         })
-        .execute(conn)?;
+    )?;
     Ok(())
 }
 

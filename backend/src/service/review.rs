@@ -125,14 +125,15 @@ pub(super) fn review_event(
     actor: &CurrentUser,
     at: NaiveDateTime,
 ) -> AppResult<()> {
-    diesel::insert_into(review_events::table)
-        .values(NewReviewEvent {
+    crate::execute_on_backend!(
+        conn,
+        diesel::insert_into(review_events::table).values(NewReviewEvent {
             report_id,
             action,
             reason,
             actor_id: actor.account.id,
             at,
         })
-        .execute(conn)?;
+    )?;
     Ok(())
 }

@@ -22,6 +22,7 @@ use super::scratch::{self, State};
 use super::units_below;
 use crate::db::Conn;
 use crate::db::models::{Round, Unit};
+use crate::db::reused::Reused;
 use crate::db::schema::{rollup_states, rounds, templates, units};
 use crate::domain::{Completeness, vn};
 use crate::error::{AppError, AppResult};
@@ -173,13 +174,17 @@ fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: State) -> AppResul
         completeness: &completeness,
         stamp,
     };
-    crate::execute_on_backend!(
+    let _: i64 = crate::read_on_backend!(
         conn,
-        diesel::insert_into(rollup_states::table)
-            .values(&row)
-            .on_conflict((rollup_states::round_id, rollup_states::unit_id))
-            .do_update()
-            .set(&row)
+        get_result,
+        Reused(
+            diesel::insert_into(rollup_states::table)
+                .values(&row)
+                .on_conflict((rollup_states::round_id, rollup_states::unit_id))
+                .do_update()
+                .set(&row)
+                .returning(rollup_states::stamp)
+        )
     )?;
     cache::put(round_id, unit_id, stamp, Arc::new(state));
     Ok(())
@@ -231,15 +236,22 @@ fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppR
         return Ok(());
     }
     // The children's states and reports found through their parent: statements prepared once,
-    // where a list of the children would be written out anew for each merge.
+    // where a list of the children would be written out anew for each merge; asked as a
+    // subquery, not a join, so that SQLite does not read every state of the round to find
+    // them (see `scratch::filed_below`).
     let ids: HashSet<i32> = kids.iter().map(|u| u.id).collect();
     let stamps: Vec<(i32, i64)> = crate::read_on_backend!(
         conn,
         load,
         rollup_states::table
-            .inner_join(units::table.on(units::id.eq(rollup_states::unit_id)))
             .filter(rollup_states::round_id.eq(ctx.round.id))
-            .filter(units::parent_id.eq(unit.id))
+            .filter(
+                rollup_states::unit_id.eq_any(
+                    units::table
+                        .filter(units::parent_id.eq(unit.id))
+                        .select(units::id)
+                )
+            )
             .select((rollup_states::unit_id, rollup_states::stamp))
     )?;
     let stamps = stamps.into_iter().filter(|(id, _)| ids.contains(id));
