@@ -71,7 +71,10 @@ pub(super) fn filed_of(
 }
 
 /// [`Filed`] of the reports of a round filed by the units directly below `parent` (whatever the
-/// day: the caller knows which of them count), by unit.
+/// day: the caller knows which of them count), by unit. Asked as "the round's reports of units
+/// among `parent`'s children": SQLite then finds the children first, by their parent, and
+/// each one's report by the round and unit; asked as a join, it read every report of the
+/// round and kept the children's.
 pub(super) fn filed_below(
     conn: &mut Conn,
     round_id: i32,
@@ -81,9 +84,14 @@ pub(super) fn filed_below(
         conn,
         load,
         reports::table
-            .inner_join(units::table)
             .filter(reports::round_id.eq(round_id))
-            .filter(units::parent_id.eq(parent))
+            .filter(
+                reports::unit_id.eq_any(
+                    units::table
+                        .filter(units::parent_id.eq(parent))
+                        .select(units::id)
+                )
+            )
             .select(Filed::as_select())
     )?;
     Ok(rows.into_iter().map(|r| (r.unit_id, r)).collect())
