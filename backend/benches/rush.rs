@@ -1,5 +1,7 @@
 //! The deadline rush: 1,000 communes (a test province of 67 districts) each saving its report
-//! and submitting it, all at once, against the release server over real HTTP on loopback.
+//! and submitting it, all at once, against the release server over real HTTP on loopback. The
+//! communes are tasks on one thread (`common::wire`), so that their CPU, on the server's cores,
+//! stays small beside the server's (printed too).
 //!
 //! Measured in the same run, on the same disk: the baseline, bare SQLite committing one row
 //! per transaction at `synchronous = FULL` in WAL mode (what the server's connections use),
