@@ -271,11 +271,9 @@ where
     }
 }
 
-/// Takes, until the transaction ends, the round's turn to merge its live consolidations
-/// (`service::rollup::live`): on PostgreSQL, where several connections (and several servers)
-/// write at once, two changes below one unit must not each merge it from what they saw before
-/// the other committed. Statements after the turn see every change committed before it. On
-/// SQLite a writing transaction holds the whole file already.
+/// Takes, until the transaction ends, the whole round's turn to build its live consolidations
+/// anew (`service::rollup::live::rebuild`): no unit of the round is merged meanwhile (see
+/// [`lock_merge`]). On SQLite a writing transaction holds the whole file already.
 pub fn lock_round(conn: &mut Conn, round_id: i32) -> diesel::QueryResult<()> {
     if let Conn::Postgres(pg) = conn {
         use diesel::RunQueryDsl;
@@ -287,10 +285,35 @@ pub fn lock_round(conn: &mut Conn, round_id: i32) -> diesel::QueryResult<()> {
     Ok(())
 }
 
+/// Takes, until the transaction ends, the turn to merge one unit's live consolidation in a
+/// round (`service::rollup::live`): on PostgreSQL, where several connections (and several
+/// servers) write at once, two changes below one unit must not each merge it from what they
+/// saw before the other committed. Each change merges the units above it, deepest first, each
+/// in its turn, and commits holding them: statements after a turn see every change committed
+/// before it, so the last to merge a unit sees every change below it. Units are merged in
+/// turns of their own (the districts of a province at once, only the province one at a time);
+/// the round's own turn ([`lock_round`]) is shared by them, so a rebuild waits for them and
+/// they for it. On SQLite a writing transaction holds the whole file already.
+pub fn lock_merge(conn: &mut Conn, round_id: i32, unit_id: i32) -> diesel::QueryResult<()> {
+    if let Conn::Postgres(pg) = conn {
+        use diesel::RunQueryDsl;
+        use diesel::sql_types::{BigInt, Integer};
+        // A unit's key: the round in the high half, the unit in the low. PostgreSQL keeps
+        // single-key locks apart from two-key ones; the migration's key is below 2^32.
+        let unit_key = (i64::from(round_id) << 32) | i64::from(unit_id as u32);
+        diesel::sql_query("SELECT pg_advisory_xact_lock_shared($1, $2), pg_advisory_xact_lock($3)")
+            .bind::<Integer, _>(ROUND_LOCKS)
+            .bind::<Integer, _>(round_id)
+            .bind::<BigInt, _>(unit_key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// The PostgreSQL advisory lock that [`migrate`] takes.
 const MIGRATION_LOCK: i64 = 7_261_001;
-/// The class of PostgreSQL advisory locks that [`lock_round`] takes (the second key is the
-/// round).
+/// The class of PostgreSQL advisory locks that [`lock_round`] and [`lock_merge`] take (the
+/// second key is the round).
 const ROUND_LOCKS: i32 = 7_261_002;
 
 /// Whether `conn` is inside a transaction already.

@@ -253,8 +253,10 @@ pub fn defer(
 /// Runs `f` (the body of a transaction that is not one of a group's writes) collecting what it
 /// defers, then runs those tasks on `conn`, once each in the order of their keys, before the
 /// transaction commits: on PostgreSQL the live consolidations are merged at the end, so the
-/// round's turn (`db::lock_round`) is held only for the merge and the commit. Inside a group
-/// (or an enclosing `with_deferred`), `f` just runs: the enclosing one runs the tasks.
+/// turn of each unit merged (`db::lock_merge`) is held only for its merge and the commit, and
+/// every transaction takes those turns in one order (deepest first), so none waits for another
+/// that waits for it. Inside a group (or an enclosing `with_deferred`), `f` just runs: the
+/// enclosing one runs the tasks.
 pub fn with_deferred<T, E>(
     conn: &mut Conn,
     f: impl FnOnce(&mut Conn) -> Result<T, E>,

@@ -203,25 +203,7 @@ fn concurrently_accepted(
     second: &str,
     at_the_end: bool,
 ) {
-    use baocao::db::schema::reports;
-    use baocao::service::rollup::live;
-    use diesel::prelude::*;
-
-    let accept = |conn: &mut baocao::db::Conn, code: &str| {
-        let ctx = live::round_ctx(conn, round).unwrap();
-        let unit = baocao::service::units::unit_by_code(conn, code, None)
-            .unwrap()
-            .unwrap();
-        diesel::update(
-            reports::table
-                .filter(reports::round_id.eq(round))
-                .filter(reports::unit_id.eq(unit.id)),
-        )
-        .set(reports::status.eq("accepted"))
-        .execute(conn)
-        .unwrap();
-        live::refresh(conn, &ctx, &unit).unwrap();
-    };
+    let accept = |conn: &mut baocao::db::Conn, code: &str| accept(conn, round, code);
     let transaction = |conn: &mut baocao::db::Conn, body: &dyn Fn(&mut baocao::db::Conn)| {
         if at_the_end {
             baocao::service::write_transaction(conn, |conn| {
@@ -260,6 +242,82 @@ fn concurrently_accepted(
         let mut two = pool.get().unwrap();
         transaction(&mut two, &|conn| accept(conn, second));
     });
+}
+
+/// `code`'s report in the round marked accepted, and the units above it merged again.
+fn accept(conn: &mut baocao::db::Conn, round: i32, code: &str) {
+    use baocao::db::schema::reports;
+    use baocao::service::rollup::live;
+    use diesel::prelude::*;
+
+    let ctx = live::round_ctx(conn, round).unwrap();
+    let unit = baocao::service::units::unit_by_code(conn, code, None)
+        .unwrap()
+        .unwrap();
+    diesel::update(
+        reports::table
+            .filter(reports::round_id.eq(round))
+            .filter(reports::unit_id.eq(unit.id)),
+    )
+    .set(reports::status.eq("accepted"))
+    .execute(conn)
+    .unwrap();
+    live::refresh(conn, &ctx, &unit).unwrap();
+}
+
+/// The round's states built anew while a change below one district is merged but not yet
+/// committed: the rebuild waits for the change and counts it. (On PostgreSQL the units' merges
+/// share the round's turn, which a rebuild takes whole; a rebuild that read the reports before
+/// the change committed would store states without it over the merged ones.)
+#[test]
+fn a_rebuild_of_the_round_waits_for_a_merge_in_progress_and_counts_its_change() {
+    use baocao::service::rollup::live;
+
+    let app = TestApp::spawn();
+    let pool = baocao::db::connect(&app.database).unwrap();
+    let first = {
+        let mut conn = pool.get().unwrap();
+        communes_of(&mut conn, DISTRICT).remove(0)
+    };
+    let commune = app.login(&first);
+    let path = app.report_path(&first);
+    let body = json!({ "values": full_values(7), "sections": full_sections(), "version": 0 });
+    assert_eq!(commune.put(&path, &body).0, 200);
+    let v = version(&commune, &path);
+    let (status, body) = commune.post(&format!("{path}/submit"), &json!({ "version": v }));
+    assert_eq!(status, 200, "{body}");
+    let round = app.round_id as i32;
+    let (merged, go_on) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let mut one = pool.get().unwrap();
+        let first = &first;
+        scope.spawn(move || {
+            baocao::db::write_lock_transaction(&mut one, |conn| {
+                accept(conn, round, first);
+                hold(&merged);
+                Ok::<_, diesel::result::Error>(())
+            })
+            .unwrap();
+        });
+        go_on.recv().unwrap();
+        let mut two = pool.get().unwrap();
+        baocao::db::write_lock_transaction(&mut two, |conn| {
+            let ctx = live::round_ctx(conn, round)?;
+            live::rebuild(conn, &ctx)
+        })
+        .unwrap();
+    });
+    let mut conn = pool.get().unwrap();
+    let ctx = live::round_ctx(&mut conn, round).unwrap();
+    assert_eq!(live::check(&mut conn, &ctx).unwrap(), vec![]);
+    let (_, rollup) = app
+        .login(PROVINCE)
+        .get(&format!("/api/v1/rounds/{round}/rollup/{DISTRICT}"));
+    assert_eq!(
+        rollup["total"]["completeness"]["accepted"], 1,
+        "{}",
+        rollup["total"]
+    );
 }
 
 /// Holds the transaction open, after its merge, while the second one starts and merges.

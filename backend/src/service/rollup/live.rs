@@ -216,11 +216,12 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
         );
         let (task_ctx, task_unit) = (ctx.clone(), above.clone());
         let deferred = crate::db::writer::defer(key, move |conn| {
-            crate::db::lock_round(conn, task_ctx.round.id).map_err(|e| e.to_string())?;
+            crate::db::lock_merge(conn, task_ctx.round.id, task_unit.id)
+                .map_err(|e| e.to_string())?;
             remerge(conn, &task_ctx, &task_unit, day).map_err(|e| e.to_string())
         });
         if !deferred {
-            crate::db::lock_round(conn, ctx.round.id)?;
+            crate::db::lock_merge(conn, ctx.round.id, above.id)?;
             remerge(conn, ctx, &above, day)?;
         }
     }
