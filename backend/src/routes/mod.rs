@@ -137,7 +137,7 @@ pub struct Scope {
 /// answer as one that does not exist.
 pub async fn on_unit<T, F>(
     state: &web::Data<AppState>,
-    user: CurrentUser,
+    user: impl session::Person,
     (round, code): (i32, String),
     f: F,
 ) -> AppResult<T>
@@ -146,6 +146,7 @@ where
     F: FnOnce(&mut Conn, &AppState, Scope) -> AppResult<T> + Send + 'static,
 {
     db(state, move |conn, st| {
+        let user = user.person(conn, st)?;
         let ctx = round_for(conn, &st.catalog, &user, round, st.clock.now())?;
         let unit = unit_for(conn, &user, &ctx, &code)?;
         f(conn, st, Scope { user, ctx, unit })

@@ -20,7 +20,7 @@ use super::page::{
     CheckedForm, Flash, NoFields, NoticeQuery, PageResult, PageUser, UserVm, all_messages, html,
     posted_fields, redirect, take_checked,
 };
-use super::session::{current_user, login_carrying};
+use super::session::{Session, current_user, login_carrying};
 use crate::AppState;
 use crate::domain::vn;
 use crate::error::{AppError, AppResult};
@@ -106,7 +106,7 @@ async fn get_report(
 
 async fn save_report(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Session,
     path: web::Path<(i32, String)>,
     input: web::Json<DraftInput>,
 ) -> AppResult<HttpResponse> {
@@ -127,7 +127,7 @@ pub struct SubmitInput {
 
 async fn submit(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Session,
     path: web::Path<(i32, String)>,
     input: Option<web::Json<SubmitInput>>,
 ) -> AppResult<HttpResponse> {
