@@ -5,7 +5,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use super::scratch::State;
+use super::RoundCtx;
+use super::scratch::{Filed, State};
+use crate::error::AppResult;
 use crate::service::kept::Kept;
 
 /// States kept at most: a national round has some 760 units with children.
@@ -17,6 +19,39 @@ pub fn get(round: i32, unit: i32, stamp: i64) -> Option<Arc<State>> {
 
 pub fn put(round: i32, unit: i32, stamp: i64, state: Arc<State>) {
     STATES.put((round, unit), stamp, state);
+}
+
+/// A leaf's part in its parent's state as this process last merged it, by round and unit, with
+/// everything it was made of: the report's status, first submission and figures exactly as read
+/// (compared whole, so a report changed by anyone, or a change rolled back, is merged anew), the
+/// commune deadline and the template. A district's merge reads its communes' reports anyway;
+/// this spares parsing and adding up every one of them again for each change among them.
+static LEAVES: Kept<(i32, i32), LeafOf, Arc<State>> = Kept::new(20_000);
+
+#[derive(PartialEq)]
+struct LeafOf {
+    filed: Filed,
+    deadline: chrono::NaiveDateTime,
+    template: i32,
+}
+
+/// A leaf's part from its report (`None`: none filed), kept or made.
+pub fn leaf(ctx: &RoundCtx, unit: i32, filed: Option<Filed>) -> AppResult<Arc<State>> {
+    let Some(filed) = filed else {
+        return Ok(Arc::new(State::of_leaf(&ctx.template, None, ctx)?));
+    };
+    let key = (ctx.round.id, unit);
+    let of = LeafOf {
+        filed,
+        deadline: ctx.deadline_for(true),
+        template: ctx.round.template_id,
+    };
+    if let Some(state) = LEAVES.get(&key, &of) {
+        return Ok(state);
+    }
+    let state = Arc::new(State::of_leaf(&ctx.template, Some(&of.filed), ctx)?);
+    LEAVES.put(key, of, state.clone());
+    Ok(state)
 }
 
 /// A stamp no other write of this process has, and unlike any other process's: a random start,

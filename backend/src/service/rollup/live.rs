@@ -257,7 +257,7 @@ fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppR
     )?;
     let stamps = stamps.into_iter().filter(|(id, _)| ids.contains(id));
     let mut kept = stamped(conn, ctx.round.id, stamps.collect())?;
-    let filed = if kept.len() == kids.len() {
+    let mut filed = if kept.len() == kids.len() {
         HashMap::new()
     } else {
         scratch::filed_below(conn, ctx.round.id, unit.id)?
@@ -266,7 +266,7 @@ fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppR
     for kid in &kids {
         match kept.remove(&kid.id) {
             Some(child) => state.merge(&child),
-            None => state.merge(&State::of_leaf(&ctx.template, filed.get(&kid.id), ctx)?),
+            None => state.merge(&*cache::leaf(ctx, kid.id, filed.remove(&kid.id))?),
         }
     }
     store(conn, ctx.round.id, unit.id, state)

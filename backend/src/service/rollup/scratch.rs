@@ -36,7 +36,7 @@ pub(super) fn reports_of(
 }
 
 /// What a leaf's part in a live state takes of its report.
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = reports)]
 pub(super) struct Filed {
     pub unit_id: i32,
