@@ -165,13 +165,7 @@ fn two_transactions_moving_reports_of_one_district_both_reach_its_consolidation(
         communes_of(&mut conn, DISTRICT)
     };
     for code in communes.iter().take(4) {
-        let commune = app.login(code);
-        let path = app.report_path(code);
-        let body = json!({ "values": full_values(7), "sections": full_sections(), "version": 0 });
-        assert_eq!(commune.put(&path, &body).0, 200);
-        let v = version(&commune, &path);
-        let (status, body) = commune.post(&format!("{path}/submit"), &json!({ "version": v }));
-        assert_eq!(status, 200, "{body}");
+        submitted(&app, code);
     }
     let round = app.round_id as i32;
     for (pair, at_the_end) in [(&communes[0..2], false), (&communes[2..4], true)] {
@@ -244,6 +238,17 @@ fn concurrently_accepted(
     });
 }
 
+/// `code`'s report filled in and submitted through the API.
+fn submitted(app: &TestApp, code: &str) {
+    let commune = app.login(code);
+    let path = app.report_path(code);
+    let body = json!({ "values": full_values(7), "sections": full_sections(), "version": 0 });
+    assert_eq!(commune.put(&path, &body).0, 200);
+    let v = version(&commune, &path);
+    let (status, body) = commune.post(&format!("{path}/submit"), &json!({ "version": v }));
+    assert_eq!(status, 200, "{body}");
+}
+
 /// `code`'s report in the round marked accepted, and the units above it merged again.
 fn accept(conn: &mut baocao::db::Conn, round: i32, code: &str) {
     use baocao::db::schema::reports;
@@ -279,13 +284,7 @@ fn a_rebuild_of_the_round_waits_for_a_merge_in_progress_and_counts_its_change() 
         let mut conn = pool.get().unwrap();
         communes_of(&mut conn, DISTRICT).remove(0)
     };
-    let commune = app.login(&first);
-    let path = app.report_path(&first);
-    let body = json!({ "values": full_values(7), "sections": full_sections(), "version": 0 });
-    assert_eq!(commune.put(&path, &body).0, 200);
-    let v = version(&commune, &path);
-    let (status, body) = commune.post(&format!("{path}/submit"), &json!({ "version": v }));
-    assert_eq!(status, 200, "{body}");
+    submitted(&app, &first);
     let round = app.round_id as i32;
     let (merged, go_on) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|scope| {
