@@ -230,18 +230,19 @@ mod tests {
     use std::time::Duration;
 
     /// A rush of connections nobody has accepted yet all complete: with the standard library's
-    /// backlog of 128, the 129th waited for the kernel to try again a second later.
+    /// backlog of 128, the 129th waited for the kernel to try again a second later. (Five
+    /// hundred, not a thousand: the kernel's `somaxconn` and a test's file descriptors allow it.)
     #[test]
-    fn a_thousand_connections_at_once_wait_to_be_accepted_without_being_dropped() {
+    fn five_hundred_connections_at_once_wait_to_be_accepted_without_being_dropped() {
         let listener = super::listen("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let held: Vec<TcpStream> = (0..1000)
+        let held: Vec<TcpStream> = (0..500)
             .map(|i| {
                 TcpStream::connect_timeout(&addr, Duration::from_millis(500))
                     .unwrap_or_else(|e| panic!("connection {i} was not taken in: {e}"))
             })
             .collect();
-        assert_eq!(held.len(), 1000);
+        assert_eq!(held.len(), 500);
     }
 
     #[test]

@@ -23,8 +23,8 @@ pub enum Conn {
 
 /// `diesel::RunQueryDsl::execute($query, c)` on the backend's own connection `c`: for the
 /// statements diesel's connection over both backends cannot say (a batch insert), and for the
-/// writes of every save and submit, whose statement diesel then finds by its type instead of
-/// writing its SQL out (see [`read_on_backend!`]).
+/// inserts of every save and submit, whose SQL is then written once, not again through the
+/// connection over both backends (diesel still prepares them anew: their optional columns).
 #[macro_export]
 macro_rules! execute_on_backend {
     ($conn:expr, $query:expr) => {
@@ -272,8 +272,9 @@ where
 }
 
 /// Takes, until the transaction ends, the whole round's turn to build its live consolidations
-/// anew (`service::rollup::live::rebuild`): no unit of the round is merged meanwhile (see
-/// [`lock_merge`]). On SQLite a writing transaction holds the whole file already.
+/// anew (`service::rollup::live::rebuild`), or to merge them outside a transaction that merges
+/// at its end: no unit of the round is merged meanwhile (see [`lock_merge`]). On SQLite a
+/// writing transaction holds the whole file already.
 pub fn lock_round(conn: &mut Conn, round_id: i32) -> diesel::QueryResult<()> {
     if let Conn::Postgres(pg) = conn {
         use diesel::RunQueryDsl;

@@ -143,7 +143,8 @@ pub(super) fn audit(
     details: Json,
     at: NaiveDateTime,
 ) -> AppResult<()> {
-    // On the backend's own connection: the statement found by its type, not written out.
+    // On the backend's own connection: its SQL written once, not again through the connection
+    // over both backends.
     crate::execute_on_backend!(
         conn,
         diesel::insert_into(audit_log::table).values(NewAuditEntry {

@@ -5,6 +5,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use report_schemas::Template;
+
 use super::RoundCtx;
 use super::scratch::{Filed, State};
 use crate::error::AppResult;
@@ -24,15 +26,25 @@ pub fn put(round: i32, unit: i32, stamp: i64, state: Arc<State>) {
 /// A leaf's part in its parent's state as this process last merged it, by round and unit, with
 /// everything it was made of: the report's status, first submission and figures exactly as read
 /// (compared whole, so a report changed by anyone, or a change rolled back, is merged anew), the
-/// commune deadline and the template. A district's merge reads its communes' reports anyway;
+/// commune deadline and the template (the same one in memory: a context built with a template
+/// parsed anew merely misses). A district's merge reads its communes' reports anyway;
 /// this spares parsing and adding up every one of them again for each change among them.
 static LEAVES: Kept<(i32, i32), LeafOf, Arc<State>> = Kept::new(20_000);
 
-#[derive(PartialEq)]
 struct LeafOf {
     filed: Filed,
     deadline: chrono::NaiveDateTime,
-    template: i32,
+    /// The very template (held, so that it is not another one at the same address): two
+    /// servers in one process may each have a template under one id.
+    template: Arc<Template>,
+}
+
+impl PartialEq for LeafOf {
+    fn eq(&self, other: &Self) -> bool {
+        self.filed == other.filed
+            && self.deadline == other.deadline
+            && Arc::ptr_eq(&self.template, &other.template)
+    }
 }
 
 /// A leaf's part from its report (`None`: none filed), kept or made.
@@ -44,7 +56,7 @@ pub fn leaf(ctx: &RoundCtx, unit: i32, filed: Option<Filed>) -> AppResult<Arc<St
     let of = LeafOf {
         filed,
         deadline: ctx.deadline_for(true),
-        template: ctx.round.template_id,
+        template: ctx.template.clone(),
     };
     if let Some(state) = LEAVES.get(&key, &of) {
         return Ok(state);

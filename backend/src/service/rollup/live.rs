@@ -221,7 +221,10 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
             remerge(conn, &task_ctx, &task_unit, day).map_err(|e| e.to_string())
         });
         if !deferred {
-            crate::db::lock_merge(conn, ctx.round.id, above.id)?;
+            // Outside a transaction that merges at its end (a command, a test), merges are made
+            // as they come, in no one order: the round's whole turn, so that none waits for a
+            // unit's turn while holding another's.
+            crate::db::lock_round(conn, ctx.round.id)?;
             remerge(conn, ctx, &above, day)?;
         }
     }
