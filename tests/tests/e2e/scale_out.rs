@@ -169,7 +169,8 @@ fn two_transactions_moving_reports_of_one_district_both_reach_its_consolidation(
     }
     let round = app.round_id as i32;
     for (pair, at_the_end) in [(&communes[0..2], false), (&communes[2..4], true)] {
-        concurrently_accepted(&pool, round, &pair[0], &pair[1], at_the_end);
+        let second = |conn: &mut baocao::db::Conn| accept(conn, round, &pair[1]);
+        beside_a_held_merge(&pool, round, &pair[0], at_the_end, &second);
         let mut conn = pool.get().unwrap();
         let ctx = live::round_ctx(&mut conn, round).unwrap();
         assert_eq!(
@@ -188,16 +189,16 @@ fn two_transactions_moving_reports_of_one_district_both_reach_its_consolidation(
     );
 }
 
-/// `first` accepted in a transaction held open after its merge while `second` is accepted in
-/// another; with `at_the_end`, each through `service::write_transaction`, whose merges run last.
-fn concurrently_accepted(
+/// `first` accepted in a transaction held open after its merge while `second` runs in another
+/// transaction; with `at_the_end`, each through `service::write_transaction`, whose merges run
+/// last (each unit's turn), otherwise merged at once (the round's whole turn).
+fn beside_a_held_merge(
     pool: &baocao::db::DbPool,
     round: i32,
     first: &str,
-    second: &str,
     at_the_end: bool,
+    second: &dyn Fn(&mut baocao::db::Conn),
 ) {
-    let accept = |conn: &mut baocao::db::Conn, code: &str| accept(conn, round, code);
     let transaction = |conn: &mut baocao::db::Conn, body: &dyn Fn(&mut baocao::db::Conn)| {
         if at_the_end {
             baocao::service::write_transaction(conn, |conn| {
@@ -216,10 +217,10 @@ fn concurrently_accepted(
     let (merged, go_on) = std::sync::mpsc::channel::<()>();
     std::thread::scope(|scope| {
         let mut one = pool.get().unwrap();
-        let (accept, transaction) = (&accept, &transaction);
+        let transaction = &transaction;
         scope.spawn(move || {
             transaction(&mut one, &|conn| {
-                accept(conn, first);
+                accept(conn, round, first);
                 // After the merges left for the end (their keys sort before this one).
                 let signal = merged.clone();
                 let left = baocao::db::writer::defer((i64::from(round), i64::MAX, 0), move |_| {
@@ -234,7 +235,7 @@ fn concurrently_accepted(
         });
         go_on.recv().unwrap();
         let mut two = pool.get().unwrap();
-        transaction(&mut two, &|conn| accept(conn, second));
+        transaction(&mut two, second);
     });
 }
 
@@ -280,40 +281,33 @@ fn a_rebuild_of_the_round_waits_for_a_merge_in_progress_and_counts_its_change() 
 
     let app = TestApp::spawn();
     let pool = baocao::db::connect(&app.database).unwrap();
-    let first = {
+    let communes = {
         let mut conn = pool.get().unwrap();
-        communes_of(&mut conn, DISTRICT).remove(0)
+        communes_of(&mut conn, DISTRICT)
     };
-    submitted(&app, &first);
     let round = app.round_id as i32;
-    let (merged, go_on) = std::sync::mpsc::channel::<()>();
-    std::thread::scope(|scope| {
-        let mut one = pool.get().unwrap();
-        let first = &first;
-        scope.spawn(move || {
-            baocao::db::write_lock_transaction(&mut one, |conn| {
-                accept(conn, round, first);
-                hold(&merged);
-                Ok::<_, diesel::result::Error>(())
-            })
-            .unwrap();
-        });
-        go_on.recv().unwrap();
-        let mut two = pool.get().unwrap();
-        baocao::db::write_lock_transaction(&mut two, |conn| {
-            let ctx = live::round_ctx(conn, round)?;
-            live::rebuild(conn, &ctx)
-        })
-        .unwrap();
-    });
-    let mut conn = pool.get().unwrap();
-    let ctx = live::round_ctx(&mut conn, round).unwrap();
-    assert_eq!(live::check(&mut conn, &ctx).unwrap(), vec![]);
+    let rebuilt = |conn: &mut baocao::db::Conn| {
+        let ctx = live::round_ctx(conn, round).unwrap();
+        live::rebuild(conn, &ctx).unwrap();
+    };
+    // Merged at the end, each unit in its turn (how a request's write merges on PostgreSQL),
+    // and at once.
+    for (code, at_the_end) in communes.iter().zip([true, false]) {
+        submitted(&app, code);
+        beside_a_held_merge(&pool, round, code, at_the_end, &rebuilt);
+        let mut conn = pool.get().unwrap();
+        let ctx = live::round_ctx(&mut conn, round).unwrap();
+        assert_eq!(
+            live::check(&mut conn, &ctx).unwrap(),
+            vec![],
+            "merging at the end: {at_the_end}"
+        );
+    }
     let (_, rollup) = app
         .login(PROVINCE)
         .get(&format!("/api/v1/rounds/{round}/rollup/{DISTRICT}"));
     assert_eq!(
-        rollup["total"]["completeness"]["accepted"], 1,
+        rollup["total"]["completeness"]["accepted"], 2,
         "{}",
         rollup["total"]
     );
