@@ -172,12 +172,9 @@ pub async fn current_user(
     state: &web::Data<AppState>,
     req: &HttpRequest,
 ) -> AppResult<Option<CurrentUser>> {
-    let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+    let Some(token) = session_token(req) else {
         return Ok(None);
     };
-    if token.is_empty() {
-        return Ok(None);
-    }
     // A page about a round may be served as kept (`kept`): what it would be checked against is
     // read here, in the same turn as the session.
     let round = kept::round_of(req);
@@ -194,15 +191,19 @@ pub async fn current_user(
     if let Some(round) = round {
         kept::seen(req, round, writes, stamp);
     }
-    // A one-time password leads nowhere but to choosing one's own.
-    if user
-        .as_ref()
-        .is_some_and(|u| u.account.must_change_password)
-        && !ALLOWED_BEFORE_CHANGE.contains(&req.path())
-    {
-        return Err(AppError::PasswordChangeRequired);
+    if let Some(user) = &user {
+        before_change(user, ALLOWED_BEFORE_CHANGE.contains(&req.path()))?;
     }
     Ok(user)
+}
+
+/// A one-time password leads nowhere but to choosing one's own: `allowed`, whether the request
+/// is for one of [`ALLOWED_BEFORE_CHANGE`].
+fn before_change(user: &CurrentUser, allowed: bool) -> AppResult<()> {
+    if user.account.must_change_password && !allowed {
+        return Err(AppError::PasswordChangeRequired);
+    }
+    Ok(())
 }
 
 impl FromRequest for CurrentUser {
@@ -252,7 +253,7 @@ impl FromRequest for Session {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(match token_of(req).filter(|t| !t.is_empty()) {
+        std::future::ready(match session_token(req) {
             Some(token) => Ok(Session {
                 token,
                 allowed_before_change: ALLOWED_BEFORE_CHANGE.contains(&req.path()),
@@ -266,9 +267,7 @@ impl Person for Session {
     fn person(self, conn: &mut Conn, state: &AppState) -> AppResult<CurrentUser> {
         let user = session::user_for_token(conn, &self.token, &state.sessions)?
             .ok_or(AppError::Unauthenticated)?;
-        if user.account.must_change_password && !self.allowed_before_change {
-            return Err(AppError::PasswordChangeRequired);
-        }
+        before_change(&user, self.allowed_before_change)?;
         Ok(user)
     }
 }
@@ -276,6 +275,11 @@ impl Person for Session {
 /// The session token of a request, if it carries one.
 fn token_of(req: &HttpRequest) -> Option<String> {
     req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned())
+}
+
+/// The session token of a request that may name a session (not empty), if it carries one.
+fn session_token(req: &HttpRequest) -> Option<String> {
+    token_of(req).filter(|t| !t.is_empty())
 }
 
 // JSON API
