@@ -431,6 +431,29 @@ fn stale() -> AppError {
     )
 }
 
+/// The report with `id` at `version` updated by the changeset `changes` and answered as written
+/// (`RETURNING`), the statement prepared once per connection; stale when someone moved the
+/// version meanwhile (no row of that version is left). Both a save's and a submit's write.
+macro_rules! versioned_update {
+    ($conn:expr, $id:expr, $version:expr, $changes:expr) => {
+        crate::read_on_backend!(
+            $conn,
+            get_result,
+            Reused(
+                diesel::update(
+                    reports::table
+                        .filter(reports::id.eq($id))
+                        .filter(reports::version.eq($version)),
+                )
+                .set($changes)
+                .returning(reports::all_columns)
+            )
+        )
+        .optional()?
+        .ok_or_else(stale)
+    };
+}
+
 /// Every narrative as stored text (see [`vn::clean`]).
 fn clean_sections(sections: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     sections
@@ -547,29 +570,20 @@ pub(super) fn save_draft_as(
                 } else {
                     "draft"
                 };
-                crate::read_on_backend!(
+                versioned_update!(
                     conn,
-                    get_result,
-                    Reused(
-                        diesel::update(
-                            reports::table
-                                .filter(reports::id.eq(r.id))
-                                .filter(reports::version.eq(current_version)),
-                        )
-                        .set((
-                            reports::values_json.eq(&values_json),
-                            reports::sections_json.eq(&sections_json),
-                            reports::prefill_json.eq(prefill_json.as_deref()),
-                            reports::status.eq(status),
-                            reports::version.eq(current_version + 1),
-                            reports::updated_at.eq(now),
-                            reports::updated_by.eq(Some(user.account.id)),
-                        ))
-                        .returning(reports::all_columns)
+                    r.id,
+                    current_version,
+                    (
+                        reports::values_json.eq(&values_json),
+                        reports::sections_json.eq(&sections_json),
+                        reports::prefill_json.eq(prefill_json.as_deref()),
+                        reports::status.eq(status),
+                        reports::version.eq(current_version + 1),
+                        reports::updated_at.eq(now),
+                        reports::updated_by.eq(Some(user.account.id)),
                     )
-                )
-                .optional()?
-                .ok_or_else(stale)?
+                )?
             }
             None => diesel::insert_into(reports::table)
                 .values(NewReport {
@@ -718,30 +732,21 @@ pub fn submit(
         let values_json = snapshot
             .clone()
             .unwrap_or_else(|| report.values_json.clone());
-        let row: Report = crate::read_on_backend!(
+        let row: Report = versioned_update!(
             conn,
-            get_result,
-            Reused(
-                diesel::update(
-                    reports::table
-                        .filter(reports::id.eq(report.id))
-                        .filter(reports::version.eq(current_version)),
-                )
-                .set((
-                    reports::status.eq("submitted"),
-                    reports::values_json.eq(&values_json),
-                    reports::version.eq(current_version + 1),
-                    reports::submitted_at.eq(Some(now)),
-                    reports::first_submitted_at.eq(Some(report.first_submitted_at.unwrap_or(now))),
-                    reports::included_json.eq(included.as_deref()),
-                    reports::updated_at.eq(now),
-                    reports::updated_by.eq(Some(user.account.id)),
-                ))
-                .returning(reports::all_columns)
+            report.id,
+            current_version,
+            (
+                reports::status.eq("submitted"),
+                reports::values_json.eq(&values_json),
+                reports::version.eq(current_version + 1),
+                reports::submitted_at.eq(Some(now)),
+                reports::first_submitted_at.eq(Some(report.first_submitted_at.unwrap_or(now))),
+                reports::included_json.eq(included.as_deref()),
+                reports::updated_at.eq(now),
+                reports::updated_by.eq(Some(user.account.id)),
             )
-        )
-        .optional()?
-        .ok_or_else(stale)?;
+        )?;
         live::refresh(conn, ctx, unit)?;
         review_event(conn, report.id, "submit", None, user, now)?;
         audit(
