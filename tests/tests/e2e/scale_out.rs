@@ -156,8 +156,6 @@ fn communes_filing_at_once_through_two_servers_keep_every_consolidation_exact() 
 /// request's write does it on PostgreSQL).
 #[test]
 fn two_transactions_moving_reports_of_one_district_both_reach_its_consolidation() {
-    use baocao::service::rollup::live;
-
     let app = TestApp::spawn();
     let pool = baocao::db::connect(&app.database).unwrap();
     let communes = {
@@ -171,22 +169,14 @@ fn two_transactions_moving_reports_of_one_district_both_reach_its_consolidation(
     for (pair, at_the_end) in [(&communes[0..2], false), (&communes[2..4], true)] {
         let second = |conn: &mut baocao::db::Conn| accept(conn, round, &pair[1]);
         beside_a_held_merge(&pool, round, &pair[0], at_the_end, &second);
-        let mut conn = pool.get().unwrap();
-        let ctx = live::round_ctx(&mut conn, round).unwrap();
         assert_eq!(
-            live::check(&mut conn, &ctx).unwrap(),
+            mismatches(&pool, round),
             vec![],
             "merging at the end: {at_the_end}"
         );
     }
-    let (_, rollup) = app
-        .login(PROVINCE)
-        .get(&format!("/api/v1/rounds/{round}/rollup/{DISTRICT}"));
-    assert_eq!(
-        rollup["total"]["completeness"]["accepted"], 4,
-        "{}",
-        rollup["total"]
-    );
+    let total = district_total(&app, round);
+    assert_eq!(total["completeness"]["accepted"], 4, "{total}");
 }
 
 /// `first` accepted in a transaction held open after its merge while `second` runs in another
@@ -295,22 +285,34 @@ fn a_rebuild_of_the_round_waits_for_a_merge_in_progress_and_counts_its_change() 
     for (code, at_the_end) in communes.iter().zip([true, false]) {
         submitted(&app, code);
         beside_a_held_merge(&pool, round, code, at_the_end, &rebuilt);
-        let mut conn = pool.get().unwrap();
-        let ctx = live::round_ctx(&mut conn, round).unwrap();
         assert_eq!(
-            live::check(&mut conn, &ctx).unwrap(),
+            mismatches(&pool, round),
             vec![],
             "merging at the end: {at_the_end}"
         );
     }
+    let total = district_total(&app, round);
+    assert_eq!(total["completeness"]["accepted"], 2, "{total}");
+}
+
+/// Where the round's live consolidations differ from one made from scratch.
+fn mismatches(
+    pool: &baocao::db::DbPool,
+    round: i32,
+) -> Vec<baocao::service::rollup::live::Mismatch> {
+    use baocao::service::rollup::live;
+
+    let mut conn = pool.get().unwrap();
+    let ctx = live::round_ctx(&mut conn, round).unwrap();
+    live::check(&mut conn, &ctx).unwrap()
+}
+
+/// The district's consolidation in the round, as the province reads it.
+fn district_total(app: &TestApp, round: i32) -> serde_json::Value {
     let (_, rollup) = app
         .login(PROVINCE)
         .get(&format!("/api/v1/rounds/{round}/rollup/{DISTRICT}"));
-    assert_eq!(
-        rollup["total"]["completeness"]["accepted"], 2,
-        "{}",
-        rollup["total"]
-    );
+    rollup["total"].clone()
 }
 
 /// Holds the transaction open, after its merge, while the second one starts and merges.
