@@ -23,7 +23,7 @@ use super::units_below;
 use crate::db::Conn;
 use crate::db::models::{Round, Unit};
 use crate::db::reused::Reused;
-use crate::db::schema::{rollup_states, rounds, templates, units};
+use crate::db::schema::{rollup_states, rounds, templates};
 use crate::domain::{Completeness, vn};
 use crate::error::{AppError, AppResult};
 use crate::service::RoundCtx;
@@ -240,22 +240,15 @@ fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppR
         return Ok(());
     }
     // The children's states and reports found through their parent: statements prepared once,
-    // where a list of the children would be written out anew for each merge; asked as a
-    // subquery, not a join, so that SQLite does not read every state of the round to find
-    // them (see `scratch::filed_below`).
+    // where a list of the children would be written out anew for each merge; by a subquery,
+    // not a join (see `scratch::children_of`).
     let ids: HashSet<i32> = kids.iter().map(|u| u.id).collect();
     let stamps: Vec<(i32, i64)> = crate::read_on_backend!(
         conn,
         load,
         rollup_states::table
             .filter(rollup_states::round_id.eq(ctx.round.id))
-            .filter(
-                rollup_states::unit_id.eq_any(
-                    units::table
-                        .filter(units::parent_id.eq(unit.id))
-                        .select(units::id)
-                )
-            )
+            .filter(rollup_states::unit_id.eq_any(scratch::children_of(unit.id)))
             .select((rollup_states::unit_id, rollup_states::stamp))
     )?;
     let stamps = stamps.into_iter().filter(|(id, _)| ids.contains(id));

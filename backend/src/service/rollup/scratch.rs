@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use diesel::dsl;
 use diesel::prelude::*;
 use report_schemas::{Rollup, Template, Values};
 
@@ -70,11 +71,20 @@ pub(super) fn filed_of(
     Ok(rows.into_iter().map(|r| (r.unit_id, r)).collect())
 }
 
+/// The units directly below `parent` (whatever the day), as a subquery: asked for "the round's
+/// rows of units among `parent`'s children", SQLite finds the children first, by their parent,
+/// and each one's row by the round and unit; asked as a join, it read every row of the round
+/// and kept the children's.
+pub(super) fn children_of(
+    parent: i32,
+) -> dsl::Select<dsl::Filter<units::table, dsl::Eq<units::parent_id, i32>>, units::id> {
+    units::table
+        .filter(units::parent_id.eq(parent))
+        .select(units::id)
+}
+
 /// [`Filed`] of the reports of a round filed by the units directly below `parent` (whatever the
-/// day: the caller knows which of them count), by unit. Asked as "the round's reports of units
-/// among `parent`'s children": SQLite then finds the children first, by their parent, and
-/// each one's report by the round and unit; asked as a join, it read every report of the
-/// round and kept the children's.
+/// day: the caller knows which of them count), by unit.
 pub(super) fn filed_below(
     conn: &mut Conn,
     round_id: i32,
@@ -85,13 +95,7 @@ pub(super) fn filed_below(
         load,
         reports::table
             .filter(reports::round_id.eq(round_id))
-            .filter(
-                reports::unit_id.eq_any(
-                    units::table
-                        .filter(units::parent_id.eq(parent))
-                        .select(units::id)
-                )
-            )
+            .filter(reports::unit_id.eq_any(children_of(parent)))
             .select(Filed::as_select())
     )?;
     Ok(rows.into_iter().map(|r| (r.unit_id, r)).collect())
