@@ -175,10 +175,12 @@ fn main() -> Result<()> {
     let peaks = common::Peaks::watch(pid);
     let cpu_before = common::cpu_ms(pid);
     let client_before = common::cpu_ms(std::process::id());
-    let body = |json: serde_json::Value| serde_json::to_vec(&json).expect("JSON");
-    let draft = Arc::new(body(
-        serde_json::json!({ "values": values, "sections": sections, "version": 0 }),
-    ));
+    let draft = Arc::new(
+        serde_json::to_vec(
+            &serde_json::json!({ "values": values, "sections": sections, "version": 0 }),
+        )
+        .expect("JSON"),
+    );
     let host = base.trim_start_matches("http://").to_owned();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
