@@ -1,7 +1,8 @@
 //! Password hashing on a few threads of its own. Argon2 takes 19 MiB and about 57 ms of CPU
-//! per password by design; glibc keeps a freed buffer that large in the arena of the thread
-//! that used it, so hashing on whichever blocking thread is free grows the server by 19 MiB
-//! for every thread that ever hashed (277 MB in a login rush). Here the same few threads hash
+//! per password by design; glibc's allocator (the server's until it took mimalloc, and still
+//! the library's in tests) keeps a freed buffer that large in the arena of the thread that
+//! used it, so hashing on whichever blocking thread is free grew the server by 19 MiB for
+//! every thread that ever hashed (277 MB in a login rush). Here the same few threads hash
 //! every password, so the memory is theirs and stays bounded, and logins wait in a bounded
 //! queue as small tasks, not as threads; a full queue is answered at once as busy.
 
