@@ -65,7 +65,20 @@ struct Done {
 
 /// Orders the deferred tasks of a group; one task per key.
 pub type DeferKey = (i64, i64, i64);
-type Deferred = Box<dyn FnOnce(&mut Conn) -> Result<(), String> + Send>;
+/// A deferred task, and the notes every write that left it under its key added (in the order
+/// they came): it is handed them when it runs.
+type Deferred = (Task, Vec<i32>);
+type Task = Box<dyn FnOnce(&mut Conn, &[i32]) -> Result<(), String> + Send>;
+
+/// Adds `deferred` to `into`: a key's first task is kept, the notes of all are.
+fn gather(into: &mut BTreeMap<DeferKey, Deferred>, deferred: BTreeMap<DeferKey, Deferred>) {
+    for (key, (task, notes)) in deferred {
+        into.entry(key)
+            .or_insert((task, Vec::new()))
+            .1
+            .extend(notes);
+    }
+}
 
 /// What a failed group commit tells each of its writes.
 fn commit_failed(why: &str) -> diesel::result::Error {
@@ -83,8 +96,8 @@ fn roll_back_all(conn: &mut Conn) {
 
 /// Runs the group's deferred tasks and commits it (to the log, not yet flushed).
 fn commit(g: &mut Shared) -> Result<(), String> {
-    for (_, task) in std::mem::take(&mut g.deferred) {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(&mut g.conn))) {
+    for (_, (task, notes)) in std::mem::take(&mut g.deferred) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| task(&mut g.conn, &notes))) {
             Ok(Ok(())) => {}
             Ok(Err(why)) => return Err(why),
             Err(_) => return Err("a task before the commit failed unexpectedly".into()),
@@ -95,14 +108,18 @@ fn commit(g: &mut Shared) -> Result<(), String> {
 }
 
 impl Writer {
-    /// The writing connection to the database file at `path`, with the pool's settings.
+    /// The writing connection to the database file at `path`, with the pool's settings and a
+    /// page cache of up to 64 MiB (SQLite's 2 MiB made a rush's merges read a province's
+    /// reports from the file again; the server writes through this connection alone, so its
+    /// cache is emptied only when another process has written).
     pub fn open(path: &str) -> anyhow::Result<Writer> {
         let mut conn = Conn::Sqlite(SqliteConnection::establish(path)?);
         conn.batch_execute(
             "PRAGMA busy_timeout = 10000;
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -65536;",
         )?;
         Ok(Writer {
             shared: Mutex::new(Shared {
@@ -189,9 +206,7 @@ impl Writer {
         g.jobs += 1;
         if outcome.is_ok() {
             // A write that failed was rolled back: what it left to do goes with it.
-            for (key, task) in deferred {
-                g.deferred.entry(key).or_insert(task);
-            }
+            gather(&mut g.deferred, deferred);
         }
         if self.waiting.load(Ordering::SeqCst) == 0 || g.jobs >= MAX_GROUP {
             let committed = commit(&mut g);
@@ -235,15 +250,21 @@ thread_local! {
 
 /// Inside a write of a group, leaves `task` to run once before the group commits, in the order
 /// of `key`, and only if this write stands (a failed write's tasks are dropped with it); writes
-/// that leave a task under the same key get it run once. `false` outside a group: the caller
-/// does the work itself, now.
+/// that leave a task under the same key get it run once, handed every standing write's `note`
+/// (what each changed that the task must look at). `false` outside a group: the caller does
+/// the work itself, now.
 pub fn defer(
     key: DeferKey,
-    task: impl FnOnce(&mut Conn) -> Result<(), String> + Send + 'static,
+    note: i32,
+    task: impl FnOnce(&mut Conn, &[i32]) -> Result<(), String> + Send + 'static,
 ) -> bool {
     DEFERRED.with(|d| match d.borrow_mut().as_mut() {
         Some(tasks) => {
-            tasks.entry(key).or_insert_with(|| Box::new(task));
+            tasks
+                .entry(key)
+                .or_insert_with(|| (Box::new(task), Vec::new()))
+                .1
+                .push(note);
             true
         }
         None => false,
@@ -277,8 +298,9 @@ where
     let _clear = Clear;
     let value = f(conn)?;
     let tasks = DEFERRED.with(|d| d.borrow_mut().take()).unwrap_or_default();
-    for (_, task) in tasks {
-        task(conn).map_err(|why| E::from(diesel::result::Error::QueryBuilderError(why.into())))?;
+    for (_, (task, notes)) in tasks {
+        task(conn, &notes)
+            .map_err(|why| E::from(diesel::result::Error::QueryBuilderError(why.into())))?;
     }
     Ok(value)
 }
@@ -353,10 +375,13 @@ mod tests {
                     writer.run(|conn| {
                         diesel::sql_query(format!("INSERT INTO t (n, by) VALUES ({i}, 'job')"))
                             .execute(conn)?;
-                        defer((0, 0, 1), |conn| {
-                            diesel::sql_query(
-                                "INSERT INTO t (n, by) SELECT 1000 + COUNT(*), 'task' FROM t",
-                            )
+                        defer((0, 0, 1), i, move |conn, notes| {
+                            assert!(notes.contains(&i));
+                            // Its notes, one per standing write of the group, as the row's `by`.
+                            diesel::sql_query(format!(
+                                "INSERT INTO t (n, by) SELECT 1000 + COUNT(*), 'task {}' FROM t",
+                                notes.len()
+                            ))
                             .execute(conn)
                             .map(|_| ())
                             .map_err(|e| e.to_string())
@@ -388,7 +413,15 @@ mod tests {
             0
         );
         let groups = writer.done().durable;
-        let tasks = count(conn, "SELECT COUNT(*) AS n FROM t WHERE by = 'task'");
+        let tasks = count(conn, "SELECT COUNT(*) AS n FROM t WHERE by LIKE 'task %'");
+        // Every standing write's note reached its group's task, and no failed write's.
+        assert_eq!(
+            count(
+                conn,
+                "SELECT SUM(CAST(substr(by, 6) AS INTEGER)) AS n FROM t WHERE by LIKE 'task %'"
+            ),
+            36
+        );
         // One task per group (not per write), and fewer groups than writes once they pile up.
         assert!(tasks as u64 <= groups, "{tasks} tasks in {groups} groups");
         assert!(tasks >= 1);
@@ -396,6 +429,6 @@ mod tests {
 
     #[test]
     fn outside_a_group_a_task_is_not_deferred() {
-        assert!(!defer((0, 0, 0), |_| Ok(())));
+        assert!(!defer((0, 0, 0), 0, |_, _| Ok(())));
     }
 }

@@ -213,10 +213,11 @@ fn beside_a_held_merge(
                 accept(conn, round, first);
                 // After the merges left for the end (their keys sort before this one).
                 let signal = merged.clone();
-                let left = baocao::db::writer::defer((i64::from(round), i64::MAX, 0), move |_| {
-                    hold(&signal);
-                    Ok(())
-                });
+                let left =
+                    baocao::db::writer::defer((i64::from(round), i64::MAX, 0), 0, move |_, _| {
+                        hold(&signal);
+                        Ok(())
+                    });
                 assert_eq!(left, at_the_end);
                 if !left {
                     hold(&merged);

@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use report_schemas::{Rollup, Template};
 
@@ -23,10 +23,11 @@ use super::units_below;
 use crate::db::Conn;
 use crate::db::models::{Round, Unit};
 use crate::db::reused::Reused;
-use crate::db::schema::{rollup_states, rounds, templates};
+use crate::db::schema::{reports, rollup_states, rounds, templates};
 use crate::domain::{Completeness, vn};
 use crate::error::{AppError, AppResult};
 use crate::service::RoundCtx;
+use crate::service::kept::Kept;
 use crate::service::units::unit_by_id;
 
 #[derive(Insertable, AsChangeset)]
@@ -161,7 +162,8 @@ fn read(
     Ok(out)
 }
 
-fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: State) -> AppResult<()> {
+/// Stores `unit_id`'s state under a new stamp, which it returns.
+fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: State) -> AppResult<i64> {
     let accepted = state.accepted.to_stored();
     let provisional = state.provisional.to_stored();
     let completeness = serde_json::to_string(&state.completeness).map_err(anyhow::Error::new)?;
@@ -187,7 +189,7 @@ fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: State) -> AppResul
         )
     )?;
     cache::put(round_id, unit_id, stamp, Arc::new(state));
-    Ok(())
+    Ok(stamp)
 }
 
 /// After `unit`'s report in the round moved (submitted, accepted, returned, reopened): merges
@@ -203,6 +205,8 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
     }
     let day = ctx.round.period_end;
     let mut parent = unit.parent_id;
+    // The child through which the change reaches each unit above it.
+    let mut below = unit.id;
     while let Some(id) = parent {
         let above = unit_by_id(conn, id)?;
         parent = (above.id != ctx.owner.id)
@@ -215,29 +219,150 @@ pub fn refresh(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit) -> AppResult<()> {
             i64::from(above.id),
         );
         let (task_ctx, task_unit) = (ctx.clone(), above.clone());
-        let deferred = crate::db::writer::defer(key, move |conn| {
+        let deferred = crate::db::writer::defer(key, below, move |conn, changed| {
             crate::db::lock_merge(conn, task_ctx.round.id, task_unit.id)
                 .map_err(|e| e.to_string())?;
-            remerge(conn, &task_ctx, &task_unit, day).map_err(|e| e.to_string())
+            remerge(conn, &task_ctx, &task_unit, day, changed).map_err(|e| e.to_string())
         });
         if !deferred {
             // Outside a transaction that merges at its end (a command, a test), merges are made
             // as they come, in no one order: the round's whole turn, so that none waits for a
             // unit's turn while holding another's.
             crate::db::lock_round(conn, ctx.round.id)?;
-            remerge(conn, ctx, &above, day)?;
+            remerge(conn, ctx, &above, day, &[below])?;
         }
+        below = above.id;
     }
     Ok(())
 }
 
-/// Merges `unit`'s state again from its children's. In a round whose states are built, the
-/// children with a state are exactly those with units below them (what [`rebuild`] stores and
-/// [`check`] verifies); the others are leaves and count by their own reports.
-fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppResult<()> {
-    let kids = units_below(conn, std::iter::once(unit.id), day)?;
+/// What this process last merged a unit's state from, kept under the stamp it stored: each
+/// child's part, in the children's order.
+struct Merged {
+    template: Arc<Template>,
+    deadline: NaiveDateTime,
+    day: NaiveDate,
+    kids: Vec<Kid>,
+}
+
+#[derive(Clone)]
+struct Kid {
+    id: i32,
+    /// A leaf counts by its report; a unit with children, by its stored state.
+    leaf: bool,
+    part: Arc<State>,
+}
+
+/// A national round has some 760 units with children.
+static MERGED: Kept<(i32, i32), i64, Arc<Merged>> = Kept::new(10_000);
+
+/// Merges `unit`'s state again from its children's, after a change below each of `changed`
+/// (children of `unit`). In a round whose states are built, the children with a state are
+/// exactly those with units below them (what [`rebuild`] stores and [`check`] verifies); the
+/// others are leaves and count by their own reports.
+///
+/// When the unit's stored state is still the one this process last merged (its stamp), only
+/// the changed children are read again: every change that moves a child's part (a report
+/// submitted, accepted, returned or reopened, a child merged again) merges its parent again in
+/// the same transaction, under a new stamp, and every change of the round's tree or deadlines
+/// rebuilds its states, so a stamp unchanged means no other child has moved since. Otherwise
+/// (another server merged it, a rebuild, a write rolled back) every child is read.
+fn remerge(
+    conn: &mut Conn,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    day: NaiveDate,
+    changed: &[i32],
+) -> AppResult<()> {
+    let kids = match again(conn, ctx, unit, day, changed)? {
+        Some(kids) => kids,
+        None => parts(conn, ctx, unit, day)?,
+    };
     if kids.is_empty() {
         return Ok(());
+    }
+    let mut state = State::default();
+    for kid in &kids {
+        state.merge(&kid.part);
+    }
+    let stamp = store(conn, ctx.round.id, unit.id, state)?;
+    let merged = Merged {
+        template: ctx.template.clone(),
+        deadline: ctx.deadline_for(true),
+        day,
+        kids,
+    };
+    MERGED.put((ctx.round.id, unit.id), stamp, Arc::new(merged));
+    Ok(())
+}
+
+/// The children's parts as this process last merged them, the `changed` ones read again; `None`
+/// when the stored state is not that merge's.
+fn again(
+    conn: &mut Conn,
+    ctx: &RoundCtx,
+    unit: &Unit,
+    day: NaiveDate,
+    changed: &[i32],
+) -> AppResult<Option<Vec<Kid>>> {
+    let stamp: Option<i64> = crate::read_on_backend!(
+        conn,
+        first,
+        rollup_states::table
+            .filter(rollup_states::round_id.eq(ctx.round.id))
+            .filter(rollup_states::unit_id.eq(unit.id))
+            .select(rollup_states::stamp)
+    )
+    .optional()?;
+    let Some(before) = stamp.and_then(|s| MERGED.get(&(ctx.round.id, unit.id), &s)) else {
+        return Ok(None);
+    };
+    if !Arc::ptr_eq(&before.template, &ctx.template)
+        || before.deadline != ctx.deadline_for(true)
+        || before.day != day
+    {
+        return Ok(None);
+    }
+    let mut kids = before.kids.clone();
+    let mut seen = HashSet::new();
+    for &id in changed.iter().filter(|id| seen.insert(**id)) {
+        let Some(kid) = kids.iter_mut().find(|k| k.id == id) else {
+            return Ok(None);
+        };
+        kid.part = if kid.leaf {
+            let filed: Option<scratch::Filed> = crate::read_on_backend!(
+                conn,
+                first,
+                reports::table
+                    .filter(reports::round_id.eq(ctx.round.id))
+                    .filter(reports::unit_id.eq(id))
+                    .select(scratch::Filed::as_select())
+            )
+            .optional()?;
+            cache::leaf(ctx, id, filed)?
+        } else {
+            let stamps: Vec<(i32, i64)> = crate::read_on_backend!(
+                conn,
+                load,
+                rollup_states::table
+                    .filter(rollup_states::round_id.eq(ctx.round.id))
+                    .filter(rollup_states::unit_id.eq(id))
+                    .select((rollup_states::unit_id, rollup_states::stamp))
+            )?;
+            match stamped(conn, ctx.round.id, stamps)?.remove(&id) {
+                Some(state) => state,
+                None => return Ok(None),
+            }
+        };
+    }
+    Ok(Some(kids))
+}
+
+/// Every child's part, read: the units below `unit` on `day`, by their states or reports.
+fn parts(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppResult<Vec<Kid>> {
+    let kids = units_below(conn, std::iter::once(unit.id), day)?;
+    if kids.is_empty() {
+        return Ok(Vec::new());
     }
     // The children's states and reports found through their parent: statements prepared once,
     // where a list of the children would be written out anew for each merge; by a subquery,
@@ -258,14 +383,22 @@ fn remerge(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppR
     } else {
         scratch::filed_below(conn, ctx.round.id, unit.id)?
     };
-    let mut state = State::default();
-    for kid in &kids {
-        match kept.remove(&kid.id) {
-            Some(child) => state.merge(&child),
-            None => state.merge(&*cache::leaf(ctx, kid.id, filed.remove(&kid.id))?),
-        }
-    }
-    store(conn, ctx.round.id, unit.id, state)
+    kids.iter()
+        .map(|kid| {
+            Ok(match kept.remove(&kid.id) {
+                Some(part) => Kid {
+                    id: kid.id,
+                    leaf: false,
+                    part,
+                },
+                None => Kid {
+                    id: kid.id,
+                    leaf: true,
+                    part: cache::leaf(ctx, kid.id, filed.remove(&kid.id))?,
+                },
+            })
+        })
+        .collect()
 }
 
 /// Consolidates the round from scratch and stores every state again.
