@@ -14,6 +14,9 @@
 //! SQLite flushes the log itself before a checkpoint copies it into the database. A group's
 //! changes are visible to readers a moment before they are durable; a later write that depends
 //! on them is in a later group, which is answered only after a flush that covers both.
+//! Groups are answered in their order: one flushed before the group ahead of it waits for that
+//! one. A failed flush fails its group and every group after it, and the writer takes no write
+//! again until the server restarts (what was committed since may not be on disk).
 //! Threads are bounded by the gate in front (`crate::gate`): at most its running jobs wait here.
 
 use std::cell::RefCell;
@@ -30,13 +33,21 @@ use super::Conn;
 /// Writes in one group at most: a commit is not put off without end.
 const MAX_GROUP: usize = 64;
 
+/// Groups whose writes wait apart (more are rarely unsettled at once).
+const SLOTS: usize = 8;
+
+fn slot(group: u64) -> usize {
+    (group % SLOTS as u64) as usize
+}
+
 pub struct Writer {
     shared: Mutex<Shared>,
     /// Which groups are on disk, or failed: kept apart from the connection, so that answering
     /// a group never waits for the next group's writes.
     done: Mutex<Done>,
-    /// Signalled whenever `done` changes.
-    settled: Condvar,
+    /// Signalled when a group is settled, in the slot of its number (`slot`): a write waits in
+    /// its group's, so a flush wakes the writes it answers, not those of the group after it.
+    settled: [Condvar; SLOTS],
     /// The write-ahead log, flushed after each group's commit.
     wal: std::path::PathBuf,
     /// Threads waiting for their turn to write: while there are, a group stays open for them.
@@ -57,10 +68,26 @@ struct Shared {
 
 #[derive(Default)]
 struct Done {
-    /// Every group up to this one is on disk.
-    durable: u64,
-    /// The recent groups whose commit failed, and why.
+    /// Every group up to this one is settled: on disk, or failed.
+    settled: u64,
+    /// Groups on disk whose turn to be settled has not come: one is answered only once every
+    /// group before it is settled, so a write is never acknowledged ahead of an earlier group
+    /// that then fails to reach the disk.
+    flushed: std::collections::BTreeSet<u64>,
+    /// The recent groups that failed, and why.
     failed: BTreeMap<u64, String>,
+    /// A flush failed: what was written since may not be on disk, and nothing is written again
+    /// until the server restarts (SQLite then reads the log back as far as it is whole).
+    broken: Option<String>,
+}
+
+/// How a group ended.
+enum Outcome {
+    Flushed,
+    /// Its commit failed and was rolled back: nothing of it reached the log.
+    RolledBack(String),
+    /// Committed to the log, but flushing the log failed.
+    Unflushed(String),
 }
 
 /// Orders the deferred tasks of a group; one task per key.
@@ -130,7 +157,7 @@ impl Writer {
                 deferred: BTreeMap::new(),
             }),
             done: Mutex::new(Done::default()),
-            settled: Condvar::new(),
+            settled: std::array::from_fn(|_| Condvar::new()),
             wal: std::path::PathBuf::from(format!("{path}-wal")),
             waiting: AtomicUsize::new(0),
         })
@@ -148,19 +175,43 @@ impl Writer {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Records how group `n` ended and wakes whoever waits for it.
-    fn settle(&self, n: u64, outcome: Result<(), String>) {
+    /// Records how group `n` ended, settles every group whose turn has come, and wakes whoever
+    /// waits for them.
+    fn settle(&self, n: u64, outcome: Outcome) {
         let mut done = self.done();
         match outcome {
-            Ok(()) => done.durable = done.durable.max(n),
-            Err(why) => {
+            Outcome::Flushed => {
+                done.flushed.insert(n);
+            }
+            Outcome::RolledBack(why) => {
                 tracing::error!(group = n, "group commit failed: {why}");
-                done.failed.retain(|k, _| k + 10_000 > n);
                 done.failed.insert(n, why);
             }
+            Outcome::Unflushed(why) => {
+                tracing::error!(group = n, "flushing a group commit failed: {why}");
+                done.failed.insert(n, why.clone());
+                done.broken = Some(why);
+            }
         }
+        let before = done.settled;
+        loop {
+            let next = done.settled + 1;
+            if done.flushed.remove(&next) {
+                if let Some(why) = done.broken.clone() {
+                    // On disk, perhaps, but behind a group that may not be.
+                    done.failed.insert(next, why);
+                }
+            } else if !done.failed.contains_key(&next) {
+                break;
+            }
+            done.settled = next;
+        }
+        let settled = done.settled;
+        done.failed.retain(|k, _| k + 10_000 > settled);
         drop(done);
-        self.settled.notify_all();
+        for i in (before + 1..=settled).take(SLOTS).map(slot) {
+            self.settled[i].notify_all();
+        }
     }
 
     /// Runs `f` as one write of a group; returns once the group is durable.
@@ -168,6 +219,9 @@ impl Writer {
     where
         E: From<diesel::result::Error>,
     {
+        if let Some(why) = self.done().broken.clone() {
+            return Err(commit_failed(&why).into());
+        }
         self.waiting.fetch_add(1, Ordering::SeqCst);
         let mut g = self.lock();
         self.waiting.fetch_sub(1, Ordering::SeqCst);
@@ -199,7 +253,10 @@ impl Writer {
                 g.open = false;
                 g.deferred.clear();
                 drop(g);
-                self.settle(mine, Err("a write failed unexpectedly".into()));
+                self.settle(
+                    mine,
+                    Outcome::RolledBack("a write failed unexpectedly".into()),
+                );
                 std::panic::resume_unwind(panic);
             }
         };
@@ -218,19 +275,20 @@ impl Writer {
             }
             drop(g);
             // The next group runs while this one is flushed.
-            let flushed = committed.and_then(|()| {
-                std::fs::File::open(&self.wal)
-                    .and_then(|f| f.sync_data())
-                    .map_err(|e| format!("flushing the write-ahead log: {e}"))
-            });
-            self.settle(mine, flushed);
+            let outcome = match committed {
+                Err(why) => Outcome::RolledBack(why),
+                Ok(()) => match std::fs::File::open(&self.wal).and_then(|f| f.sync_data()) {
+                    Ok(()) => Outcome::Flushed,
+                    Err(e) => Outcome::Unflushed(format!("flushing the write-ahead log: {e}")),
+                },
+            };
+            self.settle(mine, outcome);
         } else {
             drop(g);
         }
         let mut done = self.done();
-        while done.durable < mine && !done.failed.contains_key(&mine) {
-            done = self
-                .settled
+        while done.settled < mine {
+            done = self.settled[slot(mine)]
                 .wait(done)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
@@ -412,7 +470,7 @@ mod tests {
             ),
             0
         );
-        let groups = writer.done().durable;
+        let groups = writer.done().settled;
         let tasks = count(conn, "SELECT COUNT(*) AS n FROM t WHERE by LIKE 'task %'");
         // Every standing write's note reached its group's task, and no failed write's.
         assert_eq!(
@@ -425,6 +483,29 @@ mod tests {
         // One task per group (not per write), and fewer groups than writes once they pile up.
         assert!(tasks as u64 <= groups, "{tasks} tasks in {groups} groups");
         assert!(tasks >= 1);
+    }
+
+    #[test]
+    fn groups_are_answered_in_order_and_a_failed_flush_fails_those_after_it() {
+        let (_dir, writer) = writer();
+        writer.settle(2, Outcome::Flushed);
+        // Group 2 is on disk, but waits for group 1.
+        assert_eq!(writer.done().settled, 0);
+        writer.settle(1, Outcome::RolledBack("disk full".into()));
+        assert_eq!(writer.done().settled, 2);
+        assert!(writer.done().failed.contains_key(&1));
+        assert!(!writer.done().failed.contains_key(&2));
+        writer.settle(4, Outcome::Flushed);
+        writer.settle(3, Outcome::Unflushed("I/O error".into()));
+        let done = writer.done();
+        assert_eq!(done.settled, 4);
+        assert!(done.failed.contains_key(&3) && done.failed.contains_key(&4));
+        drop(done);
+        let refused = writer.run(|_| Ok::<_, diesel::result::Error>(()));
+        assert!(
+            refused.is_err(),
+            "a writer whose flush failed takes no write"
+        );
     }
 
     #[test]
