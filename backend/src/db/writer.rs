@@ -8,15 +8,18 @@
 //! disk, and if it fails, every write of the group fails with it.
 //!
 //! The commit writes the group's pages to the write-ahead log (`synchronous = NORMAL` on this
-//! connection: no flush yet) and lets the next group start; then the committing thread flushes
-//! the log (`fdatasync`, what `synchronous = FULL` does at each commit) and only then answers
-//! the group. The log is only appended to, so a flush makes every earlier group durable too;
+//! connection: no flush yet) and lets the next group start; then the log is flushed
+//! (`fdatasync`, what `synchronous = FULL` does at each commit) and only then is the group
+//! answered. The log is only appended to, so a flush makes every earlier group durable too;
 //! SQLite flushes the log itself before a checkpoint copies it into the database. A group's
 //! changes are visible to readers a moment before they are durable; a later write that depends
 //! on them is in a later group, which is answered only after a flush that covers both.
-//! Groups are answered in their order: one flushed before the group ahead of it waits for that
-//! one. A failed flush fails its group and every group after it, and the writer takes no write
-//! again until the server restarts (what was committed since may not be on disk).
+//! One thread flushes at a time: a group committed while the log is being flushed is left to
+//! the thread flushing, which flushes again once for every group committed meanwhile (fewer
+//! flushes, none waiting for another), until its own group is on disk; then a write of the
+//! groups still to flush takes over. Groups are answered in their order. A failed flush
+//! fails every group not yet known to be on disk, and the writer takes no write again until
+//! the server restarts (what was committed since may not be on disk).
 //! Threads are bounded by the gate in front (`crate::gate`): at most its running jobs wait here.
 
 use std::cell::RefCell;
@@ -70,24 +73,17 @@ struct Shared {
 struct Done {
     /// Every group up to this one is settled: on disk, or failed.
     settled: u64,
-    /// Groups on disk whose turn to be settled has not come: one is answered only once every
-    /// group before it is settled, so a write is never acknowledged ahead of an earlier group
-    /// that then fails to reach the disk.
-    flushed: std::collections::BTreeSet<u64>,
+    /// The last group committed to the log (groups commit in their order).
+    committed: u64,
+    /// Every group committed up to this one is on disk.
+    flushed: u64,
+    /// A thread is flushing the log: a group committed meanwhile is left to it.
+    flushing: bool,
     /// The recent groups that failed, and why.
     failed: BTreeMap<u64, String>,
     /// A flush failed: what was written since may not be on disk, and nothing is written again
     /// until the server restarts (SQLite then reads the log back as far as it is whole).
     broken: Option<String>,
-}
-
-/// How a group ended.
-enum Outcome {
-    Flushed,
-    /// Its commit failed and was rolled back: nothing of it reached the log.
-    RolledBack(String),
-    /// Committed to the log, but flushing the log failed.
-    Unflushed(String),
 }
 
 /// Orders the deferred tasks of a group; one task per key.
@@ -175,43 +171,79 @@ impl Writer {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Records how group `n` ended, settles every group whose turn has come, and wakes whoever
-    /// waits for them.
-    fn settle(&self, n: u64, outcome: Outcome) {
+    /// Records how group `n` closed: committed to the log, or rolled back (`Err`). Called
+    /// holding the group's lock, so that it is known before any later group commits.
+    fn closed(&self, n: u64, outcome: Result<(), String>) {
         let mut done = self.done();
         match outcome {
-            Outcome::Flushed => {
-                done.flushed.insert(n);
-            }
-            Outcome::RolledBack(why) => {
+            Ok(()) => done.committed = n,
+            Err(why) => {
                 tracing::error!(group = n, "group commit failed: {why}");
                 done.failed.insert(n, why);
-            }
-            Outcome::Unflushed(why) => {
-                tracing::error!(group = n, "flushing a group commit failed: {why}");
-                done.failed.insert(n, why.clone());
-                done.broken = Some(why);
+                drop(self.advance(done));
             }
         }
+    }
+
+    /// Flushes the log until every group committed is on disk, or at least group `mine` (the
+    /// caller's), unless another thread is flushing it already: one flush at a time, each
+    /// covering every group committed before it began. A thread flushes for the groups
+    /// committed meanwhile until its own is settled; then it hands over to a write of those
+    /// groups (woken to flush in its turn), so that no request waits for the others' flushes.
+    fn flush(&self, mine: u64) {
+        let mut done = self.done();
+        if done.flushing {
+            return;
+        }
+        done.flushing = true;
+        while done.flushed < done.committed && done.settled < mine {
+            let upto = done.committed;
+            drop(done);
+            let flushed = std::fs::File::open(&self.wal).and_then(|f| f.sync_data());
+            done = self.done();
+            if let Err(e) = flushed {
+                let why = format!("flushing the write-ahead log: {e}");
+                tracing::error!("{why}");
+                done.broken = Some(why);
+            }
+            match done.broken.clone() {
+                // Every group committed and not known to be on disk fails.
+                Some(why) => {
+                    for n in done.flushed + 1..=done.committed {
+                        done.failed.entry(n).or_insert_with(|| why.clone());
+                    }
+                    done.flushed = done.committed;
+                }
+                None => done.flushed = upto,
+            }
+            done = self.advance(done);
+        }
+        done.flushing = false;
+        // Groups committed meanwhile: one of their writes takes over.
+        let pending = done.flushed + 1..=done.committed;
+        drop(done);
+        for i in pending.take(SLOTS).map(slot) {
+            self.settled[i].notify_all();
+        }
+    }
+
+    /// Settles every group whose turn has come (on disk or failed, and every group before it
+    /// settled) and wakes whoever waits for them.
+    fn advance<'a>(&'a self, mut done: MutexGuard<'a, Done>) -> MutexGuard<'a, Done> {
         let before = done.settled;
         loop {
             let next = done.settled + 1;
-            if done.flushed.remove(&next) {
-                if let Some(why) = done.broken.clone() {
-                    // On disk, perhaps, but behind a group that may not be.
-                    done.failed.insert(next, why);
-                }
-            } else if !done.failed.contains_key(&next) {
+            if next > done.flushed && !done.failed.contains_key(&next) {
                 break;
             }
             done.settled = next;
         }
         let settled = done.settled;
         done.failed.retain(|k, _| k + 10_000 > settled);
-        drop(done);
         for i in (before + 1..=settled).take(SLOTS).map(slot) {
             self.settled[i].notify_all();
         }
+        done
     }
 
     /// Runs `f` as one write of a group; returns once the group is durable.
@@ -252,11 +284,8 @@ impl Writer {
                 roll_back_all(&mut g.conn);
                 g.open = false;
                 g.deferred.clear();
+                self.closed(mine, Err("a write failed unexpectedly".into()));
                 drop(g);
-                self.settle(
-                    mine,
-                    Outcome::RolledBack("a write failed unexpectedly".into()),
-                );
                 std::panic::resume_unwind(panic);
             }
         };
@@ -273,21 +302,25 @@ impl Writer {
                 roll_back_all(&mut g.conn);
                 g.deferred.clear();
             }
+            let flush = committed.is_ok();
+            self.closed(mine, committed);
             drop(g);
             // The next group runs while this one is flushed.
-            let outcome = match committed {
-                Err(why) => Outcome::RolledBack(why),
-                Ok(()) => match std::fs::File::open(&self.wal).and_then(|f| f.sync_data()) {
-                    Ok(()) => Outcome::Flushed,
-                    Err(e) => Outcome::Unflushed(format!("flushing the write-ahead log: {e}")),
-                },
-            };
-            self.settle(mine, outcome);
+            if flush {
+                self.flush(mine);
+            }
         } else {
             drop(g);
         }
         let mut done = self.done();
         while done.settled < mine {
+            if !done.flushing && done.flushed < done.committed && done.committed >= mine {
+                // Committed, and nobody flushing: this write's turn to.
+                drop(done);
+                self.flush(mine);
+                done = self.done();
+                continue;
+            }
             done = self.settled[slot(mine)]
                 .wait(done)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -486,22 +519,30 @@ mod tests {
     }
 
     #[test]
-    fn groups_are_answered_in_order_and_a_failed_flush_fails_those_after_it() {
+    fn groups_are_answered_in_order_and_a_failed_flush_fails_those_not_on_disk() {
         let (_dir, writer) = writer();
-        writer.settle(2, Outcome::Flushed);
-        // Group 2 is on disk, but waits for group 1.
+        writer.closed(1, Ok(()));
+        writer.closed(2, Err("disk full".into()));
+        // Group 2 failed at once; group 1 waits for its flush, and group 2 for group 1.
         assert_eq!(writer.done().settled, 0);
-        writer.settle(1, Outcome::RolledBack("disk full".into()));
-        assert_eq!(writer.done().settled, 2);
-        assert!(writer.done().failed.contains_key(&1));
-        assert!(!writer.done().failed.contains_key(&2));
-        writer.settle(4, Outcome::Flushed);
-        writer.settle(3, Outcome::Unflushed("I/O error".into()));
+        writer.flush(1);
         let done = writer.done();
-        assert_eq!(done.settled, 4);
-        assert!(done.failed.contains_key(&3) && done.failed.contains_key(&4));
+        assert_eq!((done.settled, done.flushed), (2, 1));
+        assert!(done.failed.contains_key(&2) && !done.failed.contains_key(&1));
         drop(done);
-        let refused = writer.run(|_| Ok::<_, diesel::result::Error>(()));
+        // A log that cannot be flushed.
+        let broken = Writer {
+            wal: std::path::PathBuf::from("/nonexistent/w.db-wal"),
+            ..Writer::open(&_dir.path().join("w.db").to_string_lossy()).unwrap()
+        };
+        broken.closed(1, Ok(()));
+        broken.closed(2, Ok(()));
+        broken.flush(2);
+        let done = broken.done();
+        assert_eq!(done.settled, 2);
+        assert!(done.failed.contains_key(&1) && done.failed.contains_key(&2));
+        drop(done);
+        let refused = broken.run(|_| Ok::<_, diesel::result::Error>(()));
         assert!(
             refused.is_err(),
             "a writer whose flush failed takes no write"
