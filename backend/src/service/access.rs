@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::RoundCtx;
-use super::units::{unit_by_code, unit_by_id};
+use super::units::unit_by_code;
 use crate::catalog::Catalog;
 use crate::db::Conn;
 use crate::db::models::{Account, Round, Unit};
@@ -160,14 +160,18 @@ pub fn round_for(
     round_id: i32,
     now: NaiveDateTime,
 ) -> AppResult<RoundCtx> {
-    let round: Round = crate::read_on_backend!(
+    // The round with the unit that opened it, in one statement (on PostgreSQL each is a round
+    // trip to the database server).
+    let (round, owner): (Round, Unit) = crate::read_on_backend!(
         conn,
         first,
-        rounds::table.find(round_id).select(Round::as_select())
+        rounds::table
+            .find(round_id)
+            .inner_join(units::table.on(units::id.eq(rounds::owner_unit_id)))
+            .select((Round::as_select(), Unit::as_select()))
     )
     .optional()?
     .ok_or_else(round_not_found)?;
-    let owner = unit_by_id(conn, round.owner_unit_id)?;
     if !sees_round(user, &owner) {
         return Err(round_not_found());
     }

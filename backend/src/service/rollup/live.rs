@@ -82,6 +82,28 @@ pub fn states_of(
         .collect())
 }
 
+/// [`states_of`] the units directly below `parent` (whatever the day: the caller knows which of
+/// them count), found through it: a statement prepared once.
+pub fn states_below(
+    conn: &mut Conn,
+    round_id: i32,
+    parent: i32,
+    provisional: bool,
+) -> AppResult<HashMap<i32, (Rollup, Completeness)>> {
+    let stamps: Vec<(i32, i64)> = crate::read_on_backend!(
+        conn,
+        load,
+        rollup_states::table
+            .filter(rollup_states::round_id.eq(round_id))
+            .filter(rollup_states::unit_id.eq_any(scratch::children_of(parent)))
+            .select((rollup_states::unit_id, rollup_states::stamp))
+    )?;
+    Ok(stamped(conn, round_id, stamps)?
+        .into_iter()
+        .map(|(id, s)| (id, (s.view(provisional).clone(), s.completeness)))
+        .collect())
+}
+
 /// The stored states of each of `units` that has one: from this process's memory while the
 /// stamp stored is the one it holds (`cached`), otherwise read and parsed.
 fn load(

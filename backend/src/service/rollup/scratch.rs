@@ -36,6 +36,31 @@ pub(super) fn reports_of(
     Ok(by_unit)
 }
 
+/// The reports of a round filed by `parent` and by the units directly below it (whatever the
+/// day: the caller knows which of them count), by unit: one statement, prepared once.
+pub(super) fn reports_with_children(
+    conn: &mut Conn,
+    round_id: i32,
+    parent: i32,
+) -> AppResult<HashMap<i32, Report>> {
+    // The `OR` inside the subquery: outside it, SQLite read every report of the round.
+    let rows: Vec<Report> = crate::read_on_backend!(
+        conn,
+        load,
+        reports::table
+            .filter(reports::round_id.eq(round_id))
+            .filter(
+                reports::unit_id.eq_any(
+                    units::table
+                        .filter(units::parent_id.eq(parent).or(units::id.eq(parent)))
+                        .select(units::id),
+                ),
+            )
+            .select(Report::as_select())
+    )?;
+    Ok(rows.into_iter().map(|r| (r.unit_id, r)).collect())
+}
+
 /// What a leaf's part in a live state takes of its report.
 #[derive(Debug, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = reports)]
