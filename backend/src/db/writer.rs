@@ -222,7 +222,12 @@ impl Writer {
         // Groups committed meanwhile: one of their writes takes over.
         let pending = done.flushed + 1..=done.committed;
         drop(done);
-        for i in pending.take(SLOTS).map(slot) {
+        self.wake(pending);
+    }
+
+    /// Wakes the writes waiting in the slots of `groups`.
+    fn wake(&self, groups: std::ops::RangeInclusive<u64>) {
+        for i in groups.take(SLOTS).map(slot) {
             self.settled[i].notify_all();
         }
     }
@@ -240,9 +245,7 @@ impl Writer {
         }
         let settled = done.settled;
         done.failed.retain(|k, _| k + 10_000 > settled);
-        for i in (before + 1..=settled).take(SLOTS).map(slot) {
-            self.settled[i].notify_all();
-        }
+        self.wake(before + 1..=settled);
         done
     }
 

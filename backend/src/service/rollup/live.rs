@@ -90,18 +90,25 @@ pub fn states_below(
     parent: i32,
     provisional: bool,
 ) -> AppResult<HashMap<i32, (Rollup, Completeness)>> {
-    let stamps: Vec<(i32, i64)> = crate::read_on_backend!(
+    let stamps = stamps_below(conn, round_id, parent)?;
+    Ok(stamped(conn, round_id, stamps)?
+        .into_iter()
+        .map(|(id, s)| (id, (s.view(provisional).clone(), s.completeness)))
+        .collect())
+}
+
+/// The stamps of the states stored for the units directly below `parent` (whatever the day),
+/// found through it: a statement prepared once, where a list of the children would be written
+/// out anew each time; by a subquery, not a join (see `scratch::children_of`).
+fn stamps_below(conn: &mut Conn, round_id: i32, parent: i32) -> AppResult<Vec<(i32, i64)>> {
+    Ok(crate::read_on_backend!(
         conn,
         load,
         rollup_states::table
             .filter(rollup_states::round_id.eq(round_id))
             .filter(rollup_states::unit_id.eq_any(scratch::children_of(parent)))
             .select((rollup_states::unit_id, rollup_states::stamp))
-    )?;
-    Ok(stamped(conn, round_id, stamps)?
-        .into_iter()
-        .map(|(id, s)| (id, (s.view(provisional).clone(), s.completeness)))
-        .collect())
+    )?)
 }
 
 /// The stored states of each of `units` that has one: from this process's memory while the
@@ -390,14 +397,7 @@ fn parts(conn: &mut Conn, ctx: &RoundCtx, unit: &Unit, day: NaiveDate) -> AppRes
     // where a list of the children would be written out anew for each merge; by a subquery,
     // not a join (see `scratch::children_of`).
     let ids: HashSet<i32> = kids.iter().map(|u| u.id).collect();
-    let stamps: Vec<(i32, i64)> = crate::read_on_backend!(
-        conn,
-        load,
-        rollup_states::table
-            .filter(rollup_states::round_id.eq(ctx.round.id))
-            .filter(rollup_states::unit_id.eq_any(scratch::children_of(unit.id)))
-            .select((rollup_states::unit_id, rollup_states::stamp))
-    )?;
+    let stamps = stamps_below(conn, ctx.round.id, unit.id)?;
     let stamps = stamps.into_iter().filter(|(id, _)| ids.contains(id));
     let mut kept = stamped(conn, ctx.round.id, stamps.collect())?;
     let mut filed = if kept.len() == kids.len() {

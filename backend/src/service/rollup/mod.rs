@@ -163,43 +163,38 @@ impl Level<'_> {
     /// round's cut-off date, in Vietnamese order, each with its consolidation (a commune's from
     /// its report, a unit with children's from its stored state, or from scratch where none is
     /// kept) and its narrative.
-    fn rows_below(
-        &self,
-        conn: &mut Conn,
-        parents: &[Unit],
-    ) -> AppResult<HashMap<i32, Vec<(Unit, RollupRow)>>> {
-        self.rows(conn, parents, None)
+    fn rows_below(&self, conn: &mut Conn, parents: &[Unit]) -> AppResult<HashMap<i32, Rows>> {
+        Ok(self.rows(conn, parents)?.0)
     }
 
-    /// `unit`'s own report and the rows of the units directly below it: with one parent, the
-    /// reports and states are found through it (statements prepared once, and on PostgreSQL
-    /// one round trip fewer for the unit's own report).
+    /// `unit`'s own report and the rows of the units directly below it.
     fn rows_of(&self, conn: &mut Conn, unit: &Unit) -> AppResult<(Option<Report>, Rows)> {
-        let mut own = None;
-        let mut rows = self.rows(conn, std::slice::from_ref(unit), Some(&mut own))?;
+        let (mut rows, own) = self.rows(conn, std::slice::from_ref(unit))?;
         Ok((own, rows.remove(&unit.id).unwrap_or_default()))
     }
 
-    /// [`Self::rows_below`]; with `own`, of one parent, whose own report it is handed too.
+    /// [`Self::rows_below`], and with one parent its own report too: the reports and states
+    /// of one parent's children are found through it (statements prepared once, where a list
+    /// of the children is written out anew each time; on PostgreSQL one round trip fewer for
+    /// the parent's own report).
     fn rows(
         &self,
         conn: &mut Conn,
         parents: &[Unit],
-        own: Option<&mut Option<Report>>,
-    ) -> AppResult<HashMap<i32, Vec<(Unit, RollupRow)>>> {
+    ) -> AppResult<(HashMap<i32, Rows>, Option<Report>)> {
         let day = self.ctx.round.period_end;
         let round = self.ctx.round.id;
         let kids = units_below(conn, parents.iter().map(|u| u.id), day)?;
         let kid_ids: Vec<i32> = kids.iter().map(|u| u.id).collect();
-        let (mut filed, mut kept) = match (parents, own) {
-            ([parent], Some(own)) => {
+        let (mut filed, mut kept, own) = match parents {
+            [parent] => {
                 let mut filed = scratch::reports_with_children(conn, round, parent.id)?;
-                *own = filed.remove(&parent.id);
+                let own = filed.remove(&parent.id);
                 let kept = match self.live {
                     true => live::states_below(conn, round, parent.id, self.provisional)?,
                     false => HashMap::new(),
                 };
-                (filed, kept)
+                (filed, kept, own)
             }
             _ => {
                 let filed = scratch::reports_of(conn, round, &kid_ids)?;
@@ -207,7 +202,7 @@ impl Level<'_> {
                     true => live::states_of(conn, round, &kid_ids, self.provisional)?,
                     false => HashMap::new(),
                 };
-                (filed, kept)
+                (filed, kept, None)
             }
         };
         // Found through the parent: only the children of the round's day count.
@@ -220,7 +215,7 @@ impl Level<'_> {
         } else {
             parents_among(conn, &kid_ids, day)?.into_iter().collect()
         };
-        let mut out: HashMap<i32, Vec<(Unit, RollupRow)>> = HashMap::new();
+        let mut out: HashMap<i32, Rows> = HashMap::new();
         for kid in kids {
             let leaf = !with_children.contains(&kid.id);
             let report = filed.remove(&kid.id);
@@ -252,7 +247,7 @@ impl Level<'_> {
                 out.entry(p).or_default().push((kid, row));
             }
         }
-        Ok(out)
+        Ok((out, own))
     }
 }
 
