@@ -33,8 +33,19 @@ pub struct Gate {
 
 /// A job's turn: it holds its place until dropped.
 pub struct Turn {
-    _running: OwnedSemaphorePermit,
-    _admitted: OwnedSemaphorePermit,
+    running: OwnedSemaphorePermit,
+    admitted: OwnedSemaphorePermit,
+}
+
+/// A job's place among those admitted, once it no longer runs.
+pub struct Admitted(#[allow(dead_code)] OwnedSemaphorePermit);
+
+impl Turn {
+    /// Its running place, to give back once the job no longer needs a connection and a core,
+    /// and its admitted place, held until it is answered.
+    pub fn split(self) -> (OwnedSemaphorePermit, Admitted) {
+        (self.running, Admitted(self.admitted))
+    }
 }
 
 /// Every place is taken.
@@ -62,10 +73,7 @@ impl Gate {
             .acquire_owned()
             .await
             .map_err(|_| Busy)?;
-        Ok(Turn {
-            _running: running,
-            _admitted: admitted,
-        })
+        Ok(Turn { running, admitted })
     }
 }
 

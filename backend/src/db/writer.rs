@@ -8,21 +8,21 @@
 //! disk, and if it fails, every write of the group fails with it.
 //!
 //! The commit writes the group's pages to the write-ahead log (`synchronous = NORMAL` on this
-//! connection: no flush yet) and lets the next group start; then the log is flushed
-//! (`fdatasync`, what `synchronous = FULL` does at each commit) and only then is the group
-//! answered. The log is only appended to, so a flush makes every earlier group durable too;
-//! SQLite flushes the log itself before a checkpoint copies it into the database. A group's
+//! connection: no flush yet) and lets the next group start; a thread of the writer's own then
+//! flushes the log (`fdatasync`, what `synchronous = FULL` does at each commit), once for every
+//! group committed while it flushed the one before. The log is only appended to, so a flush
+//! makes every earlier group durable too; SQLite flushes the log itself before a checkpoint
+//! copies it into the database. A write returns once its group is committed, so that what the
+//! request reads next sees it; the request is answered only once the group is on disk
+//! ([`Writer::durable`], awaited without holding a thread or a database job). A group's
 //! changes are visible to readers a moment before they are durable; a later write that depends
-//! on them is in a later group, which is answered only after a flush that covers both.
-//! One thread flushes at a time: a group committed while the log is being flushed is left to
-//! the thread flushing, which flushes again once for every group committed meanwhile (fewer
-//! flushes, none waiting for another), until its own group is on disk; then a write of the
-//! groups still to flush takes over. Groups are answered in their order. A failed flush
-//! fails every group not yet known to be on disk, and the writer takes no write again until
-//! the server restarts (what was committed since may not be on disk).
+//! on them is in a later group, which is answered only after a flush that covers both. Groups
+//! are answered in their order. A failed flush fails every group not yet known to be on disk,
+//! and the writer takes no write again until the server restarts (what was committed since may
+//! not be on disk).
 //! Threads are bounded by the gate in front (`crate::gate`): at most its running jobs wait here.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -36,7 +36,7 @@ use super::Conn;
 /// Writes in one group at most: a commit is not put off without end.
 const MAX_GROUP: usize = 64;
 
-/// Groups whose writes wait apart (more are rarely unsettled at once).
+/// Groups whose writes wait apart (more are rarely uncommitted at once).
 const SLOTS: usize = 8;
 
 fn slot(group: u64) -> usize {
@@ -45,16 +45,13 @@ fn slot(group: u64) -> usize {
 
 pub struct Writer {
     shared: Mutex<Shared>,
-    /// Which groups are on disk, or failed: kept apart from the connection, so that answering
-    /// a group never waits for the next group's writes.
-    done: Mutex<Done>,
-    /// Signalled when a group is settled, in the slot of its number (`slot`): a write waits in
-    /// its group's, so a flush wakes the writes it answers, not those of the group after it.
-    settled: [Condvar; SLOTS],
-    /// The write-ahead log, flushed after each group's commit.
-    wal: std::path::PathBuf,
+    /// What is committed and what is on disk: kept apart from the connection, so that
+    /// answering a group never waits for the next group's writes.
+    log: Arc<Log>,
     /// Threads waiting for their turn to write: while there are, a group stays open for them.
     waiting: AtomicUsize,
+    /// The thread flushing the log.
+    flusher: Option<std::thread::JoinHandle<()>>,
 }
 
 struct Shared {
@@ -69,6 +66,19 @@ struct Shared {
     deferred: BTreeMap<DeferKey, Deferred>,
 }
 
+struct Log {
+    done: Mutex<Done>,
+    /// Signalled when a group is committed or fails, in the slot of its number: a write waits
+    /// in its group's, so a commit wakes the writes of its group, not those of the next.
+    slots: [Condvar; SLOTS],
+    /// Signalled when a group is committed, or the writer closes: the flusher waits for it.
+    wanted: Condvar,
+    /// The write-ahead log, flushed after the groups' commits.
+    wal: std::path::PathBuf,
+    /// Every group up to this one is settled: what requests wait on to be answered.
+    settled: tokio::sync::watch::Sender<u64>,
+}
+
 #[derive(Default)]
 struct Done {
     /// Every group up to this one is settled: on disk, or failed.
@@ -77,13 +87,13 @@ struct Done {
     committed: u64,
     /// Every group committed up to this one is on disk.
     flushed: u64,
-    /// A thread is flushing the log: a group committed meanwhile is left to it.
-    flushing: bool,
     /// The recent groups that failed, and why.
     failed: BTreeMap<u64, String>,
     /// A flush failed: what was written since may not be on disk, and nothing is written again
     /// until the server restarts (SQLite then reads the log back as far as it is whole).
     broken: Option<String>,
+    /// The writer is closing: the flusher flushes what is committed, and stops.
+    closing: bool,
 }
 
 /// Orders the deferred tasks of a group; one task per key.
@@ -130,39 +140,15 @@ fn commit(g: &mut Shared) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-impl Writer {
-    /// The writing connection to the database file at `path`, with the pool's settings and a
-    /// page cache of up to 64 MiB (SQLite's 2 MiB made a rush's merges read a province's
-    /// reports from the file again; the server writes through this connection alone, so its
-    /// cache is emptied only when another process has written).
-    pub fn open(path: &str) -> anyhow::Result<Writer> {
-        let mut conn = Conn::Sqlite(SqliteConnection::establish(path)?);
-        conn.batch_execute(
-            "PRAGMA busy_timeout = 10000;
-             PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -65536;",
-        )?;
-        Ok(Writer {
-            shared: Mutex::new(Shared {
-                conn,
-                open: false,
-                group: 0,
-                jobs: 0,
-                deferred: BTreeMap::new(),
-            }),
+impl Log {
+    fn new(wal: std::path::PathBuf) -> Log {
+        Log {
             done: Mutex::new(Done::default()),
-            settled: std::array::from_fn(|_| Condvar::new()),
-            wal: std::path::PathBuf::from(format!("{path}-wal")),
-            waiting: AtomicUsize::new(0),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Shared> {
-        self.shared
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            slots: std::array::from_fn(|_| Condvar::new()),
+            wanted: Condvar::new(),
+            wal,
+            settled: tokio::sync::watch::Sender::new(0),
+        }
     }
 
     fn done(&self) -> MutexGuard<'_, Done> {
@@ -176,64 +162,65 @@ impl Writer {
     fn closed(&self, n: u64, outcome: Result<(), String>) {
         let mut done = self.done();
         match outcome {
-            Ok(()) => done.committed = n,
+            Ok(()) => {
+                done.committed = n;
+                self.wanted.notify_one();
+            }
             Err(why) => {
                 tracing::error!(group = n, "group commit failed: {why}");
                 done.failed.insert(n, why);
-                drop(self.advance(done));
+                done = self.advance(done);
             }
         }
-    }
-
-    /// Flushes the log until every group committed is on disk, or at least group `mine` (the
-    /// caller's), unless another thread is flushing it already: one flush at a time, each
-    /// covering every group committed before it began. A thread flushes for the groups
-    /// committed meanwhile until its own is settled; then it hands over to a write of those
-    /// groups (woken to flush in its turn), so that no request waits for the others' flushes.
-    fn flush(&self, mine: u64) {
-        let mut done = self.done();
-        if done.flushing {
-            return;
-        }
-        done.flushing = true;
-        while done.flushed < done.committed && done.settled < mine {
-            let upto = done.committed;
-            drop(done);
-            let flushed = std::fs::File::open(&self.wal).and_then(|f| f.sync_data());
-            done = self.done();
-            if let Err(e) = flushed {
-                let why = format!("flushing the write-ahead log: {e}");
-                tracing::error!("{why}");
-                done.broken = Some(why);
-            }
-            match done.broken.clone() {
-                // Every group committed and not known to be on disk fails.
-                Some(why) => {
-                    for n in done.flushed + 1..=done.committed {
-                        done.failed.entry(n).or_insert_with(|| why.clone());
-                    }
-                    done.flushed = done.committed;
-                }
-                None => done.flushed = upto,
-            }
-            done = self.advance(done);
-        }
-        done.flushing = false;
-        // Groups committed meanwhile: one of their writes takes over.
-        let pending = done.flushed + 1..=done.committed;
         drop(done);
-        self.wake(pending);
+        self.slots[slot(n)].notify_all();
     }
 
-    /// Wakes the writes waiting in the slots of `groups`.
-    fn wake(&self, groups: std::ops::RangeInclusive<u64>) {
-        for i in groups.take(SLOTS).map(slot) {
-            self.settled[i].notify_all();
+    /// Flushes the log once: every group committed before it began is then on disk (or failed,
+    /// with every group after it, if the flush failed).
+    fn flush<'a>(&'a self, done: MutexGuard<'a, Done>) -> MutexGuard<'a, Done> {
+        let upto = done.committed;
+        drop(done);
+        let flushed = std::fs::File::open(&self.wal).and_then(|f| f.sync_data());
+        let mut done = self.done();
+        if let Err(e) = flushed {
+            let why = format!("flushing the write-ahead log: {e}");
+            tracing::error!("{why}");
+            done.broken = Some(why);
+        }
+        match done.broken.clone() {
+            // Every group committed and not known to be on disk fails.
+            Some(why) => {
+                for n in done.flushed + 1..=done.committed {
+                    done.failed.entry(n).or_insert_with(|| why.clone());
+                }
+                done.flushed = done.committed;
+            }
+            None => done.flushed = upto,
+        }
+        self.advance(done)
+    }
+
+    /// The flusher's life: whenever groups are committed that are not on disk, one flush for
+    /// all of them; until the writer closes, once what it committed is flushed.
+    fn flusher(&self) {
+        let mut done = self.done();
+        loop {
+            if done.flushed < done.committed {
+                done = self.flush(done);
+            } else if done.closing {
+                return;
+            } else {
+                done = self
+                    .wanted
+                    .wait(done)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
         }
     }
 
     /// Settles every group whose turn has come (on disk or failed, and every group before it
-    /// settled) and wakes whoever waits for them.
+    /// settled) and tells whoever waits for them.
     fn advance<'a>(&'a self, mut done: MutexGuard<'a, Done>) -> MutexGuard<'a, Done> {
         let before = done.settled;
         loop {
@@ -244,17 +231,72 @@ impl Writer {
             done.settled = next;
         }
         let settled = done.settled;
-        done.failed.retain(|k, _| k + 10_000 > settled);
-        self.wake(before + 1..=settled);
+        done.failed.retain(|k, _| k + 100_000 > settled);
+        if settled > before {
+            self.settled.send_replace(settled);
+        }
         done
     }
 
-    /// Runs `f` as one write of a group; returns once the group is durable.
+    /// Whether group `n` failed, once settled.
+    fn outcome(&self, n: u64) -> Result<(), String> {
+        match self.done().failed.get(&n) {
+            Some(why) => Err(why.clone()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Writer {
+    /// The writing connection to the database file at `path`, with the pool's settings and a
+    /// page cache of up to 64 MiB (SQLite's 2 MiB made a rush's merges read a province's
+    /// reports from the file again; the server writes through this connection alone, so its
+    /// cache is emptied only when another process has written), and the thread that flushes
+    /// its log.
+    pub fn open(path: &str) -> anyhow::Result<Writer> {
+        let mut conn = Conn::Sqlite(SqliteConnection::establish(path)?);
+        conn.batch_execute(
+            "PRAGMA busy_timeout = 10000;
+             PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -65536;",
+        )?;
+        let log = Arc::new(Log::new(std::path::PathBuf::from(format!("{path}-wal"))));
+        let flusher = {
+            let log = log.clone();
+            std::thread::Builder::new()
+                .name("baocao-flusher".into())
+                .spawn(move || log.flusher())?
+        };
+        Ok(Writer {
+            shared: Mutex::new(Shared {
+                conn,
+                open: false,
+                group: 0,
+                jobs: 0,
+                deferred: BTreeMap::new(),
+            }),
+            log,
+            waiting: AtomicUsize::new(0),
+            flusher: Some(flusher),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` as one write of a group; returns once the group is committed (visible to the
+    /// server's reads), and leaves the group's number for the request to wait on
+    /// ([`serving`], [`Writer::durable`]) before it is answered.
     pub fn run<T, E>(&self, f: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
     where
         E: From<diesel::result::Error>,
     {
-        if let Some(why) = self.done().broken.clone() {
+        if let Some(why) = self.log.done().broken.clone() {
             return Err(commit_failed(&why).into());
         }
         self.waiting.fetch_add(1, Ordering::SeqCst);
@@ -287,7 +329,8 @@ impl Writer {
                 roll_back_all(&mut g.conn);
                 g.open = false;
                 g.deferred.clear();
-                self.closed(mine, Err("a write failed unexpectedly".into()));
+                self.log
+                    .closed(mine, Err("a write failed unexpectedly".into()));
                 drop(g);
                 std::panic::resume_unwind(panic);
             }
@@ -305,32 +348,45 @@ impl Writer {
                 roll_back_all(&mut g.conn);
                 g.deferred.clear();
             }
-            let flush = committed.is_ok();
-            self.closed(mine, committed);
-            drop(g);
-            // The next group runs while this one is flushed.
-            if flush {
-                self.flush(mine);
-            }
-        } else {
-            drop(g);
+            self.log.closed(mine, committed);
         }
-        let mut done = self.done();
-        while done.settled < mine {
-            if !done.flushing && done.flushed < done.committed && done.committed >= mine {
-                // Committed, and nobody flushing: this write's turn to.
-                drop(done);
-                self.flush(mine);
-                done = self.done();
-                continue;
-            }
-            done = self.settled[slot(mine)]
+        drop(g);
+        // A write that failed changed nothing: it need not wait for the others.
+        if outcome.is_err() {
+            return outcome;
+        }
+        let mut done = self.log.done();
+        while done.committed < mine && !done.failed.contains_key(&mine) {
+            done = self.log.slots[slot(mine)]
                 .wait(done)
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
-        match done.failed.get(&mine) {
-            Some(why) => Err(commit_failed(why).into()),
-            None => outcome,
+        if let Some(why) = done.failed.get(&mine) {
+            return Err(commit_failed(why).into());
+        }
+        drop(done);
+        PENDING.with(|p| p.set(p.get().max(mine)));
+        outcome
+    }
+
+    /// Waits, as a task, until group `n` is on disk; `Err` if it failed. Group 0 is none.
+    pub async fn durable(&self, n: u64) -> Result<(), diesel::result::Error> {
+        if n > 0 {
+            let mut settled = self.log.settled.subscribe();
+            // The sender lives as long as the writer.
+            let _ = settled.wait_for(|s| *s >= n).await;
+            self.log.outcome(n).map_err(|why| commit_failed(&why))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.log.done().closing = true;
+        self.log.wanted.notify_one();
+        if let Some(flusher) = self.flusher.take() {
+            let _ = flusher.join();
         }
     }
 }
@@ -340,6 +396,9 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<Writer>>> = const { RefCell::new(None) };
     /// While this thread runs a write of a group: what it leaves for the group to do.
     static DEFERRED: RefCell<Option<BTreeMap<DeferKey, Deferred>>> = const { RefCell::new(None) };
+    /// The last group this thread's writes were committed in, since it began serving a
+    /// request: what the request waits for before it is answered.
+    static PENDING: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Inside a write of a group, leaves `task` to run once before the group commits, in the order
@@ -399,12 +458,18 @@ where
     Ok(value)
 }
 
-/// Runs `f` with `writer` as this thread's writer: the writes it makes are grouped. Without a
-/// writer (PostgreSQL), `f` just runs.
-pub fn serving<R>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> R) -> R {
+/// Runs `f` with `writer` as this thread's writer: the writes it makes are grouped. Returns
+/// with what `f` returned the last group they were committed in (0 for none), which the
+/// request must wait for ([`Writer::durable`]) before it is answered. Without a writer
+/// (PostgreSQL), `f` just runs, and its transactions are durable when they return.
+pub fn serving<R>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> R) -> (R, u64) {
     match writer {
-        Some(writer) => scoped(&CURRENT, writer.clone(), f),
-        None => f(),
+        Some(writer) => {
+            PENDING.with(|p| p.set(0));
+            let value = scoped(&CURRENT, writer.clone(), f);
+            (value, PENDING.with(|p| p.replace(0)))
+        }
+        None => (f(), 0),
     }
 }
 
@@ -439,6 +504,13 @@ pub fn current() -> Option<Arc<Writer>> {
 mod tests {
     use super::*;
 
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
     fn writer() -> (tempfile::TempDir, Arc<Writer>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db").to_string_lossy().into_owned();
@@ -466,26 +538,33 @@ mod tests {
             .map(|i| {
                 let writer = writer.clone();
                 std::thread::spawn(move || {
-                    writer.run(|conn| {
-                        diesel::sql_query(format!("INSERT INTO t (n, by) VALUES ({i}, 'job')"))
-                            .execute(conn)?;
-                        defer((0, 0, 1), i, move |conn, notes| {
-                            assert!(notes.contains(&i));
-                            // Its notes, one per standing write of the group, as the row's `by`.
-                            diesel::sql_query(format!(
+                    let (result, group) = serving(Some(&writer.clone()), || {
+                        writer.run(|conn| {
+                            diesel::sql_query(format!("INSERT INTO t (n, by) VALUES ({i}, 'job')"))
+                                .execute(conn)?;
+                            defer((0, 0, 1), i, move |conn, notes| {
+                                assert!(notes.contains(&i));
+                                // Its notes, one per standing write of the group, as the row's `by`.
+                                diesel::sql_query(format!(
                                 "INSERT INTO t (n, by) SELECT 1000 + COUNT(*), 'task {}' FROM t",
                                 notes.len()
                             ))
                             .execute(conn)
                             .map(|_| ())
                             .map_err(|e| e.to_string())
-                        });
-                        if i % 10 == 3 {
-                            // Fails after writing: its row must go, the others' stay.
-                            return Err(diesel::result::Error::RollbackTransaction);
-                        }
-                        Ok(i)
-                    })
+                            });
+                            if i % 10 == 3 {
+                                // Fails after writing: its row must go, the others' stay.
+                                return Err(diesel::result::Error::RollbackTransaction);
+                            }
+                            Ok(i)
+                        })
+                    });
+                    // A standing write is committed, and durable once its group is.
+                    assert_eq!(result.is_ok(), group > 0);
+                    block_on(writer.durable(group)).unwrap();
+                    assert!(writer.log.done().flushed >= group);
+                    result
                 })
             })
             .collect();
@@ -494,6 +573,7 @@ mod tests {
         let mut shared = writer.lock();
         // Nothing is left open.
         assert!(!shared.open);
+        let groups = shared.group;
         let conn = &mut shared.conn;
         assert_eq!(
             count(conn, "SELECT COUNT(*) AS n FROM t WHERE by = 'job'"),
@@ -506,7 +586,6 @@ mod tests {
             ),
             0
         );
-        let groups = writer.done().settled;
         let tasks = count(conn, "SELECT COUNT(*) AS n FROM t WHERE by LIKE 'task %'");
         // Every standing write's note reached its group's task, and no failed write's.
         assert_eq!(
@@ -523,32 +602,57 @@ mod tests {
 
     #[test]
     fn groups_are_answered_in_order_and_a_failed_flush_fails_those_not_on_disk() {
-        let (_dir, writer) = writer();
-        writer.closed(1, Ok(()));
-        writer.closed(2, Err("disk full".into()));
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("w.db-wal");
+        std::fs::write(&wal, b"").unwrap();
+        let log = Log::new(wal);
+        log.closed(1, Ok(()));
+        log.closed(2, Err("disk full".into()));
         // Group 2 failed at once; group 1 waits for its flush, and group 2 for group 1.
-        assert_eq!(writer.done().settled, 0);
-        writer.flush(1);
-        let done = writer.done();
+        assert_eq!(log.done().settled, 0);
+        let done = log.flush(log.done());
         assert_eq!((done.settled, done.flushed), (2, 1));
         assert!(done.failed.contains_key(&2) && !done.failed.contains_key(&1));
         drop(done);
+        assert_eq!(*log.settled.borrow(), 2);
         // A log that cannot be flushed.
-        let broken = Writer {
-            wal: std::path::PathBuf::from("/nonexistent/w.db-wal"),
-            ..Writer::open(&_dir.path().join("w.db").to_string_lossy()).unwrap()
-        };
+        let broken = Log::new(std::path::PathBuf::from("/nonexistent/w.db-wal"));
         broken.closed(1, Ok(()));
         broken.closed(2, Ok(()));
-        broken.flush(2);
-        let done = broken.done();
+        let done = broken.flush(broken.done());
         assert_eq!(done.settled, 2);
         assert!(done.failed.contains_key(&1) && done.failed.contains_key(&2));
+        assert!(done.broken.is_some());
         drop(done);
-        let refused = broken.run(|_| Ok::<_, diesel::result::Error>(()));
+        assert!(broken.outcome(1).is_err() && broken.outcome(2).is_err());
+    }
+
+    #[test]
+    fn a_writer_whose_flush_failed_takes_no_write_and_its_groups_are_not_durable() {
+        let (_dir, writer) = writer();
+        let write = |n: i32| {
+            serving(Some(&writer), || {
+                writer.run(|conn| {
+                    diesel::sql_query(format!("INSERT INTO t (n, by) VALUES ({n}, 'job')"))
+                        .execute(conn)
+                })
+            })
+        };
+        let (written, group) = write(1);
+        assert!(written.is_ok());
+        block_on(writer.durable(group)).unwrap();
+        // A group committed whose flush then fails is not durable.
+        let mut done = writer.log.done();
+        done.broken = Some("disk gone".into());
+        done.committed += 1;
+        let lost = done.committed;
+        writer.log.wanted.notify_one();
+        drop(done);
+        assert!(block_on(writer.durable(lost)).is_err());
+        let (refused, group) = write(2);
         assert!(
-            refused.is_err(),
-            "a writer whose flush failed takes no write"
+            refused.is_err() && group == 0,
+            "no write once a flush failed"
         );
     }
 

@@ -101,27 +101,36 @@ async fn openapi() -> HttpResponse {
         .body(OPENAPI)
 }
 
-/// Runs blocking database work off the async executor.
+/// Runs blocking database work off the async executor. A request that wrote is answered once
+/// its writes are on disk, which it awaits as a task: its connection, its job's place and its
+/// thread serve the next request meanwhile.
 pub async fn db<T, F>(state: &web::Data<AppState>, f: F) -> AppResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&mut Conn, &AppState) -> AppResult<T> + Send + 'static,
 {
-    let state = state.clone();
     let turn = state
         .gate
         .enter()
         .await
         .map_err(|_| AppError::Busy { retry_after: 2 })?;
-    web::block(move || {
-        let _turn = turn;
-        let mut conn = state.pool.get()?;
-        state
-            .writes
-            .counting(|| crate::db::writer::serving(state.writer.as_ref(), || f(&mut conn, &state)))
+    let (running, _admitted) = turn.split();
+    let st = state.clone();
+    let (value, group) = web::block(move || {
+        let _running = running;
+        let mut conn = match st.pool.get() {
+            Ok(conn) => conn,
+            Err(e) => return (Err(e.into()), 0),
+        };
+        st.writes
+            .counting(|| crate::db::writer::serving(st.writer.as_ref(), || f(&mut conn, &st)))
     })
     .await
-    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?
+    .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?;
+    if let Some(writer) = &state.writer {
+        writer.durable(group).await?;
+    }
+    value
 }
 
 /// What a request about one unit in one round works on: the person asking, the round and the

@@ -164,7 +164,8 @@ pub(super) fn audit(
 /// of a group committed together with the writes that arrived with it (`db::writer`), on the
 /// writer's connection (`f` is handed that one, not `conn`); otherwise (PostgreSQL, the
 /// console, a test) a transaction of its own on `conn` (`BEGIN IMMEDIATE` on SQLite), what `f`
-/// defers run at its end. It returns once its commit is durable.
+/// defers run at its end. It returns once committed; in a group, the request it serves is
+/// answered only once the group is durable (`routes::db`), otherwise it is durable already.
 pub fn write_transaction<T>(
     conn: &mut Conn,
     f: impl FnOnce(&mut Conn) -> AppResult<T>,
