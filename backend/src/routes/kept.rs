@@ -274,6 +274,19 @@ where
     }
     let started = Instant::now();
     let res = build.await?;
+    Ok(keep_answer(state, req, key, version, started, res).await?)
+}
+
+/// Keeps `res`, built for `key` from `version` since `started`, if it may be served again
+/// (a whole `200 OK` that sets no cookie), and answers with it.
+async fn keep_answer(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    key: (String, String),
+    version: Version,
+    started: Instant,
+    res: HttpResponse,
+) -> Result<HttpResponse, AppError> {
     if res.status() != StatusCode::OK || res.headers().contains_key(SET_COOKIE) {
         return Ok(res);
     }
@@ -295,4 +308,73 @@ where
     let res = page.response(req).await;
     state.pages.keep(key, page);
     Ok(res)
+}
+
+/// What one turn found for [`kept_json`].
+enum Found {
+    Kept(Arc<Page>),
+    Built {
+        body: Vec<u8>,
+        /// Whom and what it was built for, when it may be kept.
+        kept: Option<((String, String), Version)>,
+    },
+}
+
+/// [`kept`] for the JSON `build` makes about a unit in a round (`…/{round}/…/{unit}`), in one
+/// turn off the async workers: the session, what a kept answer is checked against, and, unless
+/// a kept answer serves, the round, the unit, the build and its serialising (where a
+/// [`CurrentUser`] and [`kept`] take one turn for the session and one for the build: on
+/// PostgreSQL, the national rollup took 1.7-1.9 ms that way against 1.3-1.4 in one).
+pub async fn kept_json<T, F>(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    person: impl super::session::Person,
+    share: Share,
+    (round, code): (i32, String),
+    build: F,
+) -> Result<HttpResponse, AppError>
+where
+    T: serde::Serialize,
+    F: FnOnce(&mut crate::db::Conn, &AppState, super::Scope) -> Result<T, AppError>
+        + Send
+        + 'static,
+{
+    let uri = req.uri().to_string();
+    let fresh = wants_fresh(req);
+    let started = Instant::now();
+    let found = db(state, move |conn, st| {
+        // Read before the answer is built (a change committed meanwhile makes it older, never
+        // newer).
+        let writes = st.writes.get();
+        let user = person.person(conn, st)?;
+        let stamp = rollup::live::round_stamp(conn, round)?;
+        let kept = viewer(&user, share)
+            .zip(stamp)
+            .map(|(who, stamp)| ((who, uri), (writes, stamp)));
+        if let Some((key, version)) = &kept
+            && !fresh
+            && let Some(page) = st.pages.lookup(key, *version)
+        {
+            return Ok(Found::Kept(page));
+        }
+        let ctx =
+            crate::service::access::round_for(conn, &st.catalog, &user, round, st.clock.now())?;
+        let unit = crate::service::access::unit_for(conn, &user, &ctx, &code)?;
+        let value = build(conn, st, super::Scope { user, ctx, unit })?;
+        let body = serde_json::to_vec(&value).map_err(anyhow::Error::new)?;
+        Ok(Found::Built { body, kept })
+    })
+    .await?;
+    match found {
+        Found::Kept(page) => Ok(page.response(req).await),
+        Found::Built { body, kept } => {
+            let res = HttpResponse::Ok()
+                .content_type(actix_web::http::header::ContentType::json())
+                .body(body);
+            match kept {
+                Some((key, version)) => keep_answer(state, req, key, version, started, res).await,
+                None => Ok(res),
+            }
+        }
+    }
 }

@@ -19,6 +19,7 @@ use super::kept::{self, Share};
 use super::page::{
     NoticeQuery, PageResult, PageUser, UserVm, display_agg, html, redirect, status_class,
 };
+use super::session::Session;
 use super::{ProvisionalQuery, Scope, db, on_unit};
 use crate::AppState;
 use crate::domain::{RollupRow, RollupView, vn};
@@ -75,21 +76,20 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
 async fn rollup_json(
     state: web::Data<AppState>,
     req: HttpRequest,
-    user: CurrentUser,
+    session: Session,
     path: web::Path<(i32, String)>,
     query: web::Query<ProvisionalQuery>,
 ) -> AppResult<HttpResponse> {
     let provisional = query.provisional();
-    let viewer = kept::viewer(&user, Share::Account);
-    let round_id = path.0;
-    let answer = async {
-        let view = on_unit(&state, user, path.into_inner(), move |conn, _, s| {
-            rollup::rollup(conn, &s.user, &s.ctx, &s.unit, provisional)
-        })
-        .await?;
-        Ok(HttpResponse::Ok().json(view))
-    };
-    kept::kept(&state, &req, viewer, round_id, answer).await
+    kept::kept_json(
+        &state,
+        &req,
+        session,
+        Share::Account,
+        path.into_inner(),
+        move |conn, _, s| rollup::rollup(conn, &s.user, &s.ctx, &s.unit, provisional),
+    )
+    .await
 }
 
 async fn overdue(
