@@ -352,9 +352,7 @@ impl Writer {
         }
         drop(g);
         // A write that failed changed nothing: it need not wait for the others.
-        if outcome.is_err() {
-            return outcome;
-        }
+        let value = outcome?;
         let mut done = self.log.done();
         while done.committed < mine && !done.failed.contains_key(&mine) {
             done = self.log.slots[slot(mine)]
@@ -366,7 +364,7 @@ impl Writer {
         }
         drop(done);
         PENDING.with(|p| p.set(p.get().max(mine)));
-        outcome
+        Ok(value)
     }
 
     /// Waits, as a task, until group `n` is on disk; `Err` if it failed. Group 0 is none.
