@@ -353,6 +353,13 @@ impl Writer {
         drop(g);
         // A write that failed changed nothing: it need not wait for the others.
         let value = outcome?;
+        PENDING.with(|p| p.set(p.get().max(mine)));
+        if UNREAD.get() {
+            // Its request reads nothing more before it is answered, and it is answered once the
+            // group is on disk (so committed), or told that it failed.
+            EARLY.set(true);
+            return Ok(value);
+        }
         let mut done = self.log.done();
         while done.committed < mine && !done.failed.contains_key(&mine) {
             done = self.log.slots[slot(mine)]
@@ -363,7 +370,6 @@ impl Writer {
             return Err(commit_failed(why).into());
         }
         drop(done);
-        PENDING.with(|p| p.set(p.get().max(mine)));
         Ok(value)
     }
 
@@ -397,6 +403,28 @@ thread_local! {
     /// The last group this thread's writes were committed in, since it began serving a
     /// request: what the request waits for before it is answered.
     static PENDING: Cell<u64> = const { Cell::new(0) };
+    /// This thread's writes are not read back before its request is answered (see [`unread`]).
+    static UNREAD: Cell<bool> = const { Cell::new(false) };
+    /// Since this thread began serving a request, a write of it returned before its group was
+    /// committed.
+    static EARLY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, a request's work whose writes it does not read back before it is answered (its
+/// answer is made of what it read before writing and of the rows its writes returned): each
+/// write then returns as soon as it has had its turn, without waiting for its group's commit,
+/// and the thread serves the next request meanwhile. The request is still answered only once
+/// the group is on disk, or told that it failed (`routes::db`). A read after such a write, on
+/// another connection than the writer's, might not see it yet.
+pub fn unread<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            UNREAD.set(self.0);
+        }
+    }
+    let _reset = Reset(UNREAD.replace(true));
+    f()
 }
 
 /// Inside a write of a group, leaves `task` to run once before the group commits, in the order
@@ -456,18 +484,34 @@ where
     Ok(value)
 }
 
+/// What a request's writes in groups leave it to wait for (see [`serving`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Served {
+    /// The last group they were committed in (0 for none): the request is answered once it is
+    /// on disk ([`Writer::durable`]).
+    pub group: u64,
+    /// One of them returned before its group was committed ([`unread`]): what it changed was
+    /// counted as written a moment before others could read it, and is counted again once
+    /// durable (`service::WriteCount`), so that nothing read in between is kept as current.
+    pub early: bool,
+}
+
 /// Runs `f` with `writer` as this thread's writer: the writes it makes are grouped. Returns
-/// with what `f` returned the last group they were committed in (0 for none), which the
-/// request must wait for ([`Writer::durable`]) before it is answered. Without a writer
-/// (PostgreSQL), `f` just runs, and its transactions are durable when they return.
-pub fn serving<R>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> R) -> (R, u64) {
+/// with what `f` returned what the request must wait for before it is answered. Without a
+/// writer (PostgreSQL), `f` just runs, and its transactions are durable when they return.
+pub fn serving<R>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> R) -> (R, Served) {
     match writer {
         Some(writer) => {
             PENDING.with(|p| p.set(0));
+            EARLY.set(false);
             let value = scoped(&CURRENT, writer.clone(), f);
-            (value, PENDING.with(|p| p.replace(0)))
+            let served = Served {
+                group: PENDING.with(|p| p.replace(0)),
+                early: EARLY.replace(false),
+            };
+            (value, served)
         }
-        None => (f(), 0),
+        None => (f(), Served::default()),
     }
 }
 
@@ -536,7 +580,7 @@ mod tests {
             .map(|i| {
                 let writer = writer.clone();
                 std::thread::spawn(move || {
-                    let (result, group) = serving(Some(&writer.clone()), || {
+                    let (result, served) = serving(Some(&writer.clone()), || {
                         writer.run(|conn| {
                             diesel::sql_query(format!("INSERT INTO t (n, by) VALUES ({i}, 'job')"))
                                 .execute(conn)?;
@@ -559,6 +603,7 @@ mod tests {
                         })
                     });
                     // A standing write is committed, and durable once its group is.
+                    let group = served.group;
                     assert_eq!(result.is_ok(), group > 0);
                     block_on(writer.durable(group)).unwrap();
                     assert!(writer.log.done().flushed >= group);
@@ -636,8 +681,9 @@ mod tests {
                 })
             })
         };
-        let (written, group) = write(1);
+        let (written, served) = write(1);
         assert!(written.is_ok());
+        let group = served.group;
         block_on(writer.durable(group)).unwrap();
         // A group committed whose flush then fails is not durable.
         let mut done = writer.log.done();
@@ -647,10 +693,40 @@ mod tests {
         writer.log.wanted.notify_one();
         drop(done);
         assert!(block_on(writer.durable(lost)).is_err());
-        let (refused, group) = write(2);
+        let (refused, served) = write(2);
         assert!(
-            refused.is_err() && group == 0,
+            refused.is_err() && served.group == 0,
             "no write once a flush failed"
+        );
+    }
+
+    #[test]
+    fn a_write_whose_request_does_not_read_it_back_returns_before_its_group_commits() {
+        let (_dir, writer) = writer();
+        let insert = |n: i32| {
+            move |conn: &mut Conn| {
+                diesel::sql_query(format!("INSERT INTO t (n, by) VALUES ({n}, 'job')"))
+                    .execute(conn)
+            }
+        };
+        // Someone about to write keeps the group open.
+        writer.waiting.fetch_add(1, Ordering::SeqCst);
+        let (first, served) = serving(Some(&writer), || unread(|| writer.run(insert(1))));
+        assert!(first.is_ok() && served.early && served.group > 0);
+        assert!(writer.lock().open, "its group is still open");
+        writer.waiting.fetch_sub(1, Ordering::SeqCst);
+        // A write that reads back waits for the commit; this one closes the group.
+        let (second, later) = serving(Some(&writer), || writer.run(insert(2)));
+        assert!(second.is_ok() && !later.early);
+        assert_eq!(later.group, served.group);
+        assert!(!writer.lock().open);
+        block_on(writer.durable(served.group)).unwrap();
+        assert_eq!(
+            count(
+                &mut writer.lock().conn,
+                "SELECT COUNT(*) AS n FROM t WHERE by = 'job'"
+            ),
+            2
         );
     }
 

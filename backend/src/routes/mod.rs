@@ -116,11 +116,11 @@ where
         .map_err(|_| AppError::Busy { retry_after: 2 })?;
     let (running, _admitted) = turn.split();
     let st = state.clone();
-    let (value, group) = web::block(move || {
+    let (value, served) = web::block(move || {
         let _running = running;
         let mut conn = match st.pool.get() {
             Ok(conn) => conn,
-            Err(e) => return (Err(e.into()), 0),
+            Err(e) => return (Err(e.into()), Default::default()),
         };
         st.writes
             .counting(|| crate::db::writer::serving(st.writer.as_ref(), || f(&mut conn, &st)))
@@ -128,7 +128,10 @@ where
     .await
     .map_err(|e| AppError::Unexpected(anyhow::anyhow!("blocking task failed: {e}")))?;
     if let Some(writer) = &state.writer {
-        writer.durable(group).await?;
+        writer.durable(served.group).await?;
+        if served.early {
+            state.writes.moved();
+        }
     }
     value
 }

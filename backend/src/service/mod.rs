@@ -201,6 +201,12 @@ impl WriteCount {
         self.0.load(Ordering::Acquire) + UNCOUNTED.load(Ordering::Acquire)
     }
 
+    /// Counts a write again: one counted before others could read it (`db::writer::unread`),
+    /// now that they can.
+    pub fn moved(&self) {
+        self.0.fetch_add(1, Ordering::Release);
+    }
+
     /// Runs `f` with the writes it commits on this thread counted here.
     pub fn counting<R>(self: &Arc<Self>, f: impl FnOnce() -> R) -> R {
         crate::db::writer::scoped(&WRITE_COUNT, self.clone(), f)
