@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::render_report;
 use crate::AppState;
+use crate::db::writer::unread;
 use crate::domain::vn;
 use crate::error::AppError;
 use crate::routes::on_unit;
@@ -112,8 +113,9 @@ pub(super) async fn submit_confirmed(
     }
     let path = (round_id, code.clone());
     let version = form.version;
+    // A redirect follows, or a page read in a turn of its own: see `report_post`.
     let outcome = on_unit(&state, user.clone(), path.clone(), move |conn, _, s| {
-        filing::submit(conn, &s.user, &s.ctx, &s.unit, Some(version))
+        unread(|| filing::submit(conn, &s.user, &s.ctx, &s.unit, Some(version)))
     })
     .await;
     match outcome {

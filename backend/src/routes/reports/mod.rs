@@ -440,8 +440,10 @@ async fn report_post(
         version,
     };
     let path = (round_id, code.clone());
+    // Nothing is read after the save in its turn (what follows is a redirect, or a page read in
+    // a turn of its own, once the save is on disk): it need not wait for its group's commit.
     let outcome = on_unit(&state, user.clone(), path.clone(), move |conn, _, s| {
-        let saved = filing::save_draft(conn, &s.user, &s.ctx, &s.unit, &input)?;
+        let saved = unread(|| filing::save_draft(conn, &s.user, &s.ctx, &s.unit, &input))?;
         // The draft is kept even when the submission still lacks something; what it lacks is
         // shown beside the fields. Otherwise the submission is confirmed on its own page.
         if submit && !saved.problems.is_empty() {
