@@ -353,11 +353,15 @@ impl Writer {
         drop(g);
         // A write that failed changed nothing: it need not wait for the others.
         let value = outcome?;
-        PENDING.with(|p| p.set(p.get().max(mine)));
-        if UNREAD.get() {
+        let early = UNREAD.get();
+        let served = SERVED.get();
+        SERVED.set(Served {
+            group: served.group.max(mine),
+            early: served.early || early,
+        });
+        if early {
             // Its request reads nothing more before it is answered, and it is answered once the
             // group is on disk (so committed), or told that it failed.
-            EARLY.set(true);
             return Ok(value);
         }
         let mut done = self.log.done();
@@ -400,14 +404,10 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<Writer>>> = const { RefCell::new(None) };
     /// While this thread runs a write of a group: what it leaves for the group to do.
     static DEFERRED: RefCell<Option<BTreeMap<DeferKey, Deferred>>> = const { RefCell::new(None) };
-    /// The last group this thread's writes were committed in, since it began serving a
-    /// request: what the request waits for before it is answered.
-    static PENDING: Cell<u64> = const { Cell::new(0) };
+    /// What this thread's writes leave its request to wait for, since it began serving it.
+    static SERVED: Cell<Served> = const { Cell::new(Served { group: 0, early: false }) };
     /// This thread's writes are not read back before its request is answered (see [`unread`]).
     static UNREAD: Cell<bool> = const { Cell::new(false) };
-    /// Since this thread began serving a request, a write of it returned before its group was
-    /// committed.
-    static EARLY: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `f`, a request's work whose writes it does not read back before it is answered (its
@@ -502,14 +502,9 @@ pub struct Served {
 pub fn serving<R>(writer: Option<&Arc<Writer>>, f: impl FnOnce() -> R) -> (R, Served) {
     match writer {
         Some(writer) => {
-            PENDING.with(|p| p.set(0));
-            EARLY.set(false);
+            SERVED.set(Served::default());
             let value = scoped(&CURRENT, writer.clone(), f);
-            let served = Served {
-                group: PENDING.with(|p| p.replace(0)),
-                early: EARLY.replace(false),
-            };
-            (value, served)
+            (value, SERVED.take())
         }
         None => (f(), Served::default()),
     }
