@@ -198,11 +198,11 @@ struct Seen {
     stamp: Option<i64>,
 }
 
-/// The routes whose answers are kept (see [`kept`]).
-const KEPT: [&str; 3] = [
+/// The routes whose answers [`kept`] keeps (the rollup JSON's, [`kept_json`] keeps: it reads
+/// what they are checked against in its own turn).
+const KEPT: [&str; 2] = [
     "/ky-bao-cao/{round}/don-vi/{unit}",
     "/ky-bao-cao/{round}/don-vi/{unit}/bieu-do/{chart}",
-    "/api/v1/rounds/{round}/rollup/{unit}",
 ];
 
 /// The round of a request for a page that may be kept (a `GET` of one of [`KEPT`]).
@@ -357,10 +357,8 @@ where
         {
             return Ok(Found::Kept(page));
         }
-        let ctx =
-            crate::service::access::round_for(conn, &st.catalog, &user, round, st.clock.now())?;
-        let unit = crate::service::access::unit_for(conn, &user, &ctx, &code)?;
-        let value = build(conn, st, super::Scope { user, ctx, unit })?;
+        let scope = super::Scope::of(conn, st, user, (round, code))?;
+        let value = build(conn, st, scope)?;
         let body = serde_json::to_vec(&value).map_err(anyhow::Error::new)?;
         Ok(Found::Built { body, kept })
     })

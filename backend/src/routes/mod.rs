@@ -144,13 +144,27 @@ pub struct Scope {
     pub unit: Unit,
 }
 
+impl Scope {
+    /// The round and the unit named by `(round, code)`, once `user` is known to see both.
+    pub fn of(
+        conn: &mut Conn,
+        st: &AppState,
+        user: CurrentUser,
+        (round, code): (i32, String),
+    ) -> AppResult<Scope> {
+        let ctx = round_for(conn, &st.catalog, &user, round, st.clock.now())?;
+        let unit = unit_for(conn, &user, &ctx, &code)?;
+        Ok(Scope { user, ctx, unit })
+    }
+}
+
 /// Runs `f` off the async executor on the round and the unit a `…/{round}/…/{unit}` path names,
 /// once this person is known to see both. A round or a unit outside their reach gets the same
 /// answer as one that does not exist.
 pub async fn on_unit<T, F>(
     state: &web::Data<AppState>,
     user: impl session::Person,
-    (round, code): (i32, String),
+    path: (i32, String),
     f: F,
 ) -> AppResult<T>
 where
@@ -159,9 +173,8 @@ where
 {
     db(state, move |conn, st| {
         let user = user.person(conn, st)?;
-        let ctx = round_for(conn, &st.catalog, &user, round, st.clock.now())?;
-        let unit = unit_for(conn, &user, &ctx, &code)?;
-        f(conn, st, Scope { user, ctx, unit })
+        let scope = Scope::of(conn, st, user, path)?;
+        f(conn, st, scope)
     })
     .await
 }
