@@ -122,11 +122,23 @@ fn load(
     let mut out = HashMap::with_capacity(units.len());
     for chunk in units.chunks(5000) {
         if cached {
-            let stamps: Vec<(i32, i64)> = rollup_states::table
-                .filter(rollup_states::round_id.eq(round_id))
-                .filter(rollup_states::unit_id.eq_any(chunk))
-                .select((rollup_states::unit_id, rollup_states::stamp))
-                .load(conn)?;
+            let stamps: Vec<(i32, i64)> = match chunk {
+                // One unit (a child merged again): a statement prepared once, on the backend's
+                // own connection; a list is written out (and prepared) anew each time.
+                [one] => crate::read_on_backend!(
+                    conn,
+                    load,
+                    rollup_states::table
+                        .filter(rollup_states::round_id.eq(round_id))
+                        .filter(rollup_states::unit_id.eq(*one))
+                        .select((rollup_states::unit_id, rollup_states::stamp))
+                )?,
+                many => rollup_states::table
+                    .filter(rollup_states::round_id.eq(round_id))
+                    .filter(rollup_states::unit_id.eq_any(many))
+                    .select((rollup_states::unit_id, rollup_states::stamp))
+                    .load(conn)?,
+            };
             out.extend(stamped(conn, round_id, stamps)?);
         } else {
             out.extend(read(conn, round_id, chunk, false)?);
@@ -370,15 +382,7 @@ fn again(
             .optional()?;
             cache::leaf(ctx, id, filed)?
         } else {
-            let stamps: Vec<(i32, i64)> = crate::read_on_backend!(
-                conn,
-                load,
-                rollup_states::table
-                    .filter(rollup_states::round_id.eq(ctx.round.id))
-                    .filter(rollup_states::unit_id.eq(id))
-                    .select((rollup_states::unit_id, rollup_states::stamp))
-            )?;
-            match stamped(conn, ctx.round.id, stamps)?.remove(&id) {
+            match load(conn, ctx.round.id, &[id], true)?.remove(&id) {
                 Some(state) => state,
                 None => return Ok(None),
             }
