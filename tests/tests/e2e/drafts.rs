@@ -225,3 +225,51 @@ fn a_warning_rule_is_shown_to_the_filer_and_the_reviewer_and_never_blocks() {
         "{saved}"
     );
 }
+
+#[test]
+fn a_reports_ratios_are_worked_out_from_its_figures_in_every_answer() {
+    let app = TestApp::spawn();
+    let commune = app.login(COMMUNE);
+    let path = app.report_path(COMMUNE);
+    let ratio = |report: &Value, key: &str| report["computed"][key].as_f64();
+    let mut values = full_values(8);
+    values["van_de_phat_sinh"] = json!(4);
+    values["van_de_giai_quyet"] = json!(3);
+    let (status, saved) = commune.put(
+        &path,
+        &json!({ "values": values, "sections": full_sections(), "version": 0 }),
+    );
+    assert_eq!(status, 200, "{saved}");
+    // 3 of 4 problems solved, 7 of 8 members holding another post.
+    assert_eq!(ratio(&saved, "ty_le_giai_quyet"), Some(75.0), "{saved}");
+    assert_eq!(ratio(&saved, "ty_le_kiem_nhiem"), Some(87.5), "{saved}");
+    let (_, read) = commune.get(&path);
+    assert_eq!(read["computed"], saved["computed"], "{read}");
+
+    // Saved again with nothing reported, the ratio has no value; the others are worked out anew.
+    values["van_de_phat_sinh"] = json!(0);
+    values["van_de_giai_quyet"] = json!(0);
+    values["so_kiem_nhiem"] = json!(2);
+    let (status, saved) = commune.put(
+        &path,
+        &json!({ "values": values, "sections": full_sections(), "version": saved["version"] }),
+    );
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        saved["computed"]["ty_le_giai_quyet"],
+        Value::Null,
+        "{saved}"
+    );
+    assert_eq!(ratio(&saved, "ty_le_kiem_nhiem"), Some(25.0), "{saved}");
+    let (status, submitted) = commune.post(
+        &format!("{path}/submit"),
+        &json!({ "version": saved["version"] }),
+    );
+    assert_eq!(status, 200, "{submitted}");
+    assert_eq!(submitted["computed"], saved["computed"], "{submitted}");
+    assert_eq!(submitted["warnings"], saved["warnings"], "{submitted}");
+    let (_, read) = commune.get(&path);
+    assert_eq!(read["computed"], saved["computed"], "{read}");
+    assert_eq!(read["values"], submitted["values"], "{read}");
+    assert_eq!(read["sections"], submitted["sections"], "{read}");
+}

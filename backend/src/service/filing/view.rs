@@ -1,5 +1,6 @@
 //! A report as its readers see it: read, or made of what a change just wrote.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use report_schemas::{AggValue, FieldError, Mode, Rollup, Template, Values};
@@ -159,29 +160,20 @@ pub(super) fn view_of(
     let typed = if consolidated || report.is_none() {
         None
     } else {
-        match filled {
-            Some(filled) => Some(filled),
-            None => ctx
-                .template
+        filled.or_else(|| {
+            ctx.template
                 .validate(&values, &BTreeMap::new(), Mode::Draft)
-                .ok(),
-        }
+                .ok()
+        })
     };
     let mut computed = BTreeMap::new();
     if !consolidated {
-        let read: Values;
-        let typed_values = match (&typed, &report) {
-            (Some(f), _) => &f.values,
-            (None, Some(r)) => {
-                read = parse_map(&r.values_json)?;
-                &read
-            }
-            (None, None) => {
-                read = Values::new();
-                &read
-            }
+        let typed_values: Cow<'_, Values> = match (&typed, &report) {
+            (Some(f), _) => Cow::Borrowed(&f.values),
+            (None, Some(r)) => Cow::Owned(parse_map(&r.values_json)?),
+            (None, None) => Cow::Owned(Values::new()),
         };
-        let single = Rollup::of(&ctx.template, [typed_values]);
+        let single = Rollup::of(&ctx.template, [typed_values.as_ref()]);
         for ind in &ctx.template.indicators {
             if matches!(ind.kind, report_schemas::IndicatorKind::Ratio { .. }) {
                 let v = match single.value(&ctx.template, &ind.key) {
