@@ -250,6 +250,9 @@ fn a_reports_ratios_are_worked_out_from_its_figures_in_every_answer() {
     values["van_de_phat_sinh"] = json!(0);
     values["van_de_giai_quyet"] = json!(0);
     values["so_kiem_nhiem"] = json!(2);
+    // And a warning rule broken: shown in every answer alike.
+    values["diem_tu_cham"] = json!("95");
+    values["muc_do_hoan_thanh"] = json!("khong_hoan_thanh");
     let (status, saved) = commune.put(
         &path,
         &json!({ "values": values, "sections": full_sections(), "version": saved["version"] }),
@@ -261,6 +264,7 @@ fn a_reports_ratios_are_worked_out_from_its_figures_in_every_answer() {
         "{saved}"
     );
     assert_eq!(ratio(&saved, "ty_le_kiem_nhiem"), Some(25.0), "{saved}");
+    assert_eq!(saved["warnings"][0]["field"], "diem_tu_cham", "{saved}");
     let (status, submitted) = commune.post(
         &format!("{path}/submit"),
         &json!({ "version": saved["version"] }),
@@ -270,6 +274,7 @@ fn a_reports_ratios_are_worked_out_from_its_figures_in_every_answer() {
     assert_eq!(submitted["warnings"], saved["warnings"], "{submitted}");
     let (_, read) = commune.get(&path);
     assert_eq!(read["computed"], saved["computed"], "{read}");
+    assert_eq!(read["warnings"], saved["warnings"], "{read}");
     assert_eq!(read["values"], submitted["values"], "{read}");
     assert_eq!(read["sections"], submitted["sections"], "{read}");
 }

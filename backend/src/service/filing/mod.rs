@@ -1,7 +1,7 @@
-//! Filing a report (*lập và nộp báo cáo*): the report as its readers see it, saving a draft
-//! (refused whole when any value is bad; kept with its broken rules and empty required fields,
-//! which it shows), and submitting it after the full check. A unit with
-//! children files its narrative; its figures are its consolidation.
+//! Filing a report (*lập và nộp báo cáo*): saving a draft (refused whole when any value is
+//! bad; kept with its broken rules and empty required fields, which it shows), and submitting
+//! it after the full check. A unit with children files its narrative; its figures are its
+//! consolidation. The report as its readers see it is in `view.rs`.
 
 use std::collections::BTreeMap;
 

@@ -3,11 +3,10 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use chrono::NaiveDateTime;
 use report_schemas::{AggValue, FieldError, Mode, Rollup, Template, Values};
 use serde::Serialize;
 use serde_json::Value as Json;
-
-use chrono::NaiveDateTime;
 
 use super::{check_overrides, roster_prefill};
 use crate::db::Conn;
@@ -122,10 +121,13 @@ pub(super) struct Known {
     pub(super) parsed: Option<Parsed>,
 }
 
+/// A written row's values and sections, as the change that wrote them parsed them.
 pub(super) struct Parsed {
     pub(super) values: BTreeMap<String, Json>,
     pub(super) sections: BTreeMap<String, String>,
-    /// The values checked as a draft (what the view's ratios and warnings are made of).
+    /// `values` checked as a draft, if the change checked them: the view's ratios and warnings
+    /// are made of its values and warnings (which depend on the values alone); its sections and
+    /// pending rules are not read.
     pub(super) filled: Option<report_schemas::FilledReport>,
 }
 
@@ -173,7 +175,7 @@ pub(super) fn view_of(
             (None, Some(r)) => Cow::Owned(parse_map(&r.values_json)?),
             (None, None) => Cow::Owned(Values::new()),
         };
-        let single = Rollup::of(&ctx.template, [typed_values.as_ref()]);
+        let single = Rollup::of(&ctx.template, [&*typed_values]);
         for ind in &ctx.template.indicators {
             if matches!(ind.kind, report_schemas::IndicatorKind::Ratio { .. }) {
                 let v = match single.value(&ctx.template, &ind.key) {
