@@ -176,26 +176,60 @@ fn stale() -> AppError {
 }
 
 /// The report with `id` at `version` updated by the changeset `changes` and answered as written
-/// (`RETURNING`), the statement prepared once per connection; stale when someone moved the
-/// version meanwhile (no row of that version is left). Both a save's and a submit's write.
+/// (`RETURNING` on PostgreSQL, read back on SQLite: see [`written_row`]), the statement prepared
+/// once per connection; stale when someone moved the version meanwhile (no row of that version
+/// is left). Both a save's and a submit's write.
 macro_rules! versioned_update {
-    ($conn:expr, $id:expr, $version:expr, $changes:expr) => {
-        crate::read_on_backend!(
-            $conn,
-            get_result,
-            Reused(
-                diesel::update(
-                    reports::table
-                        .filter(reports::id.eq($id))
-                        .filter(reports::version.eq($version)),
-                )
-                .set($changes)
-                .returning(reports::all_columns)
-            )
+    ($conn:expr, $id:expr, $version:expr, $changes:expr) => {{
+        let update = diesel::update(
+            reports::table
+                .filter(reports::id.eq($id))
+                .filter(reports::version.eq($version)),
         )
-        .optional()?
-        .ok_or_else(stale)
-    };
+        .set($changes);
+        match $conn {
+            crate::db::Conn::Sqlite(c) => match diesel::RunQueryDsl::execute(Reused(update), c)? {
+                0 => Err(stale()),
+                _ => Ok(written_row(c, $id)?),
+            },
+            crate::db::Conn::Postgres(c) => {
+                diesel::RunQueryDsl::get_result(Reused(update.returning(reports::all_columns)), c)
+                    .optional()?
+                    .ok_or_else(stale)
+            }
+        }
+    }};
+}
+
+/// Inserts a report; `stale` if the unit's report for the round was made meanwhile. On
+/// SQLite the row is read back (see [`written_row`]).
+fn insert_report(conn: &mut Conn, row: NewReport<'_>) -> AppResult<Report> {
+    match conn {
+        Conn::Sqlite(c) => {
+            let (round_id, unit_id) = (row.round_id, row.unit_id);
+            diesel::insert_into(reports::table)
+                .values(row)
+                .execute(c)
+                .map_err(stale_if_taken)?;
+            Ok(reports::table
+                .filter(reports::round_id.eq(round_id))
+                .filter(reports::unit_id.eq(unit_id))
+                .first(c)?)
+        }
+        Conn::Postgres(c) => diesel::insert_into(reports::table)
+            .values(row)
+            .returning(reports::all_columns)
+            .get_result(c)
+            .map_err(stale_if_taken),
+    }
+}
+
+/// The report row `id` as just written, read back in the same transaction on SQLite: there a
+/// `RETURNING` clause gathers its rows in a table of its own, opened and closed for every
+/// statement, which costs more than reading the row again from the pages the write left in
+/// the writer's cache.
+fn written_row(c: &mut diesel::SqliteConnection, id: i32) -> QueryResult<Report> {
+    reports::table.find(id).first(c)
 }
 
 /// Every narrative as stored text (see [`vn::clean`]).
@@ -329,8 +363,9 @@ pub(super) fn save_draft_as(
                     )
                 )?
             }
-            None => diesel::insert_into(reports::table)
-                .values(NewReport {
+            None => insert_report(
+                conn,
+                NewReport {
                     round_id: ctx.round.id,
                     unit_id: unit.id,
                     status: "draft",
@@ -346,10 +381,8 @@ pub(super) fn save_draft_as(
                     updated_by: Some(user.account.id),
                     included_json: None,
                     prefill_json: prefill_json.as_deref(),
-                })
-                .returning(reports::all_columns)
-                .get_result(conn)
-                .map_err(stale_if_taken)?,
+                },
+            )?,
         };
         audit(
             conn,
@@ -454,8 +487,9 @@ pub fn submit(
         let Some(report) = existing else {
             // Validation of an empty report always fails on a template with a required
             // field; a template without any is submitted as an empty report.
-            let row: Report = diesel::insert_into(reports::table)
-                .values(NewReport {
+            let row: Report = insert_report(
+                conn,
+                NewReport {
                     round_id: ctx.round.id,
                     unit_id: unit.id,
                     status: "submitted",
@@ -471,10 +505,8 @@ pub fn submit(
                     updated_by: Some(user.account.id),
                     included_json: included.as_deref(),
                     prefill_json: None,
-                })
-                .returning(reports::all_columns)
-                .get_result(conn)
-                .map_err(stale_if_taken)?;
+                },
+            )?;
             live::refresh(conn, ctx, unit)?;
             review_event(conn, row.id, "submit", None, user, now)?;
             audit(
