@@ -217,16 +217,16 @@ fn store(conn: &mut Conn, round_id: i32, unit_id: i32, state: State) -> AppResul
         completeness: &completeness,
         stamp,
     };
-    let _: i64 = crate::read_on_backend!(
+    // Not answered with `RETURNING`: the stamp is ours already, and SQLite gathers a returned
+    // row in a table of its own, made and dropped for each statement in the writer's turn.
+    crate::execute_on_backend!(
         conn,
-        get_result,
         Reused(
             diesel::insert_into(rollup_states::table)
                 .values(&row)
                 .on_conflict((rollup_states::round_id, rollup_states::unit_id))
                 .do_update()
                 .set(&row)
-                .returning(rollup_states::stamp)
         )
     )?;
     cache::put(round_id, unit_id, stamp, Arc::new(state));
