@@ -232,6 +232,14 @@ fn written_row(c: &mut diesel::SqliteConnection, id: i32) -> QueryResult<Report>
     reports::table.find(id).first(c)
 }
 
+/// What the audit trail keeps of a save: the changes moved in, where `json!` would copy each
+/// of them (sixty in a first save) through serialising.
+fn save_details(round_id: i32, version: i32, changes: Vec<Json>) -> Json {
+    let mut details = json!({ "round_id": round_id, "version": version });
+    details["changes"] = Json::Array(changes);
+    details
+}
+
 /// Every narrative as stored text (see [`vn::clean`]).
 fn clean_sections(sections: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     sections
@@ -391,7 +399,7 @@ pub(super) fn save_draft_as(
             "report",
             Some(report.id),
             Some(unit.id),
-            json!({ "round_id": ctx.round.id, "version": current_version + 1, "changes": changes }),
+            save_details(ctx.round.id, current_version + 1, changes),
             now,
         )?;
         Ok(report)
