@@ -195,3 +195,31 @@ fn a_district_may_report_up_early_with_the_missing_and_unaccepted_communes_liste
     let (_, seen) = app.login(PROVINCE).get(&own);
     assert_eq!(seen["included"], sent["included"]);
 }
+
+#[test]
+fn a_save_that_changes_no_figure_lists_none_as_changed() {
+    let app = TestApp::spawn();
+    let commune = app.login(COMMUNE);
+    let path = app.report_path(COMMUNE);
+    // Whole numbers, decimals (85.0, 12.5), yes or no, a choice: each compared as stored.
+    let (_, first) = commune.put(
+        &path,
+        &json!({ "values": full_values(9), "sections": full_sections(), "version": 0 }),
+    );
+    let mut sections = full_sections();
+    sections["ket_qua"] = json!("Đã họp 4 lần.");
+    let (status, _) = commune.put(
+        &path,
+        &json!({ "values": full_values(9), "sections": sections, "version": first["version"] }),
+    );
+    assert_eq!(status, 200);
+    let (_, body) = commune.get(&format!("{path}/history"));
+    let entries = body["history"].as_array().unwrap();
+    let fields: Vec<&str> = entries[1]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["sections.ket_qua"], "{body}");
+}

@@ -336,7 +336,18 @@ pub(super) fn save_draft_as(
             Some(r) => (parse_map(&r.values_json)?, parse_map(&r.sections_json)?),
             None => (BTreeMap::new(), BTreeMap::new()),
         };
-    let new_values: BTreeMap<String, Json> = parse_map(&values_json)?;
+    // What the row holds, as JSON: from the checked values, not parsed back out of the text
+    // just written from them.
+    let new_values: BTreeMap<String, Json> = if consolidated {
+        parse_map(&values_json)?
+    } else {
+        checked
+            .values
+            .iter()
+            .map(|(key, value)| Ok((key.clone(), serde_json::to_value(value)?)))
+            .collect::<serde_json::Result<_>>()
+            .map_err(anyhow::Error::new)?
+    };
     diff_maps("values.", &old_values, &new_values, &mut changes);
     diff_maps("sections.", &old_sections, &checked.sections, &mut changes);
     for (key, reason) in &reasons {
