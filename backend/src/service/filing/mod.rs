@@ -358,7 +358,7 @@ pub(super) fn save_draft_as(
             change["reason"] = json!(reason);
         }
     }
-    // The answer is made of the row as written (`RETURNING`), not read again.
+    // The answer is made of the row as written, not read again after the write's turn.
     let written = write_transaction(conn, |conn| {
         let report: Report = match &existing {
             Some(r) => {
@@ -503,75 +503,70 @@ pub fn submit(
         return Err(AppError::invalid(problems));
     }
     let written = write_transaction(conn, |conn| {
-        let Some(report) = existing else {
+        let (row, details) = match existing {
             // Validation of an empty report always fails on a template with a required
             // field; a template without any is submitted as an empty report.
-            let row: Report = insert_report(
-                conn,
-                NewReport {
-                    round_id: ctx.round.id,
-                    unit_id: unit.id,
-                    status: "submitted",
-                    values_json: snapshot.as_deref().unwrap_or("{}"),
-                    sections_json: "{}",
-                    version: 1,
-                    first_submitted_at: Some(now),
-                    submitted_at: Some(now),
-                    reviewed_at: None,
-                    reviewed_by: None,
-                    return_reason: None,
-                    updated_at: now,
-                    updated_by: Some(user.account.id),
-                    included_json: included.as_deref(),
-                    prefill_json: None,
-                },
-            )?;
-            live::refresh(conn, ctx, unit)?;
-            review_event(conn, row.id, "submit", None, user, now)?;
-            audit(
-                conn,
-                user,
-                "submit",
-                "report",
-                Some(row.id),
-                Some(unit.id),
-                json!({ "round_id": ctx.round.id, "version": 1 }),
-                now,
-            )?;
-            return Ok(row);
+            None => {
+                let row = insert_report(
+                    conn,
+                    NewReport {
+                        round_id: ctx.round.id,
+                        unit_id: unit.id,
+                        status: "submitted",
+                        values_json: snapshot.as_deref().unwrap_or("{}"),
+                        sections_json: "{}",
+                        version: 1,
+                        first_submitted_at: Some(now),
+                        submitted_at: Some(now),
+                        reviewed_at: None,
+                        reviewed_by: None,
+                        return_reason: None,
+                        updated_at: now,
+                        updated_by: Some(user.account.id),
+                        included_json: included.as_deref(),
+                        prefill_json: None,
+                    },
+                )?;
+                (row, json!({ "round_id": ctx.round.id, "version": 1 }))
+            }
+            Some(report) => {
+                let values_json = snapshot
+                    .clone()
+                    .unwrap_or_else(|| report.values_json.clone());
+                let row: Report = versioned_update!(
+                    conn,
+                    report.id,
+                    current_version,
+                    (
+                        reports::status.eq("submitted"),
+                        reports::values_json.eq(&values_json),
+                        reports::version.eq(current_version + 1),
+                        reports::submitted_at.eq(Some(now)),
+                        reports::first_submitted_at
+                            .eq(Some(report.first_submitted_at.unwrap_or(now))),
+                        reports::included_json.eq(included.as_deref()),
+                        reports::updated_at.eq(now),
+                        reports::updated_by.eq(Some(user.account.id)),
+                    )
+                )?;
+                let details = json!({
+                    "round_id": ctx.round.id,
+                    "version": current_version + 1,
+                    "changes": [{ "field": "status", "from": report.status, "to": "submitted" }],
+                });
+                (row, details)
+            }
         };
-        let values_json = snapshot
-            .clone()
-            .unwrap_or_else(|| report.values_json.clone());
-        let row: Report = versioned_update!(
-            conn,
-            report.id,
-            current_version,
-            (
-                reports::status.eq("submitted"),
-                reports::values_json.eq(&values_json),
-                reports::version.eq(current_version + 1),
-                reports::submitted_at.eq(Some(now)),
-                reports::first_submitted_at.eq(Some(report.first_submitted_at.unwrap_or(now))),
-                reports::included_json.eq(included.as_deref()),
-                reports::updated_at.eq(now),
-                reports::updated_by.eq(Some(user.account.id)),
-            )
-        )?;
         live::refresh(conn, ctx, unit)?;
-        review_event(conn, report.id, "submit", None, user, now)?;
+        review_event(conn, row.id, "submit", None, user, now)?;
         audit(
             conn,
             user,
             "submit",
             "report",
-            Some(report.id),
+            Some(row.id),
             Some(unit.id),
-            json!({
-                "round_id": ctx.round.id,
-                "version": current_version + 1,
-                "changes": [{ "field": "status", "from": report.status, "to": "submitted" }],
-            }),
+            details,
             now,
         )?;
         Ok(row)
