@@ -104,10 +104,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<(AppState, Prepared)> {
             backups: crate::backup::SharedStatus::default(),
             throttle: crate::service::throttle::LoginThrottle::new(settings.login),
             // Half the cores hash passwords; a few hundred logins may wait their turn.
-            hashing: crate::service::hashing::Hashing::new(
-                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
-                512,
-            ),
+            hashing: crate::service::hashing::Hashing::new(half_the_cores(), 512),
             public_origin,
             gate: crate::gate::Gate::new(settings.gate),
             writer,
@@ -127,8 +124,9 @@ pub struct Application {
 /// second.
 const BACKLOG: i32 = 4096;
 
-/// How many workers serve HTTP: half the cores, at least one.
-fn http_workers() -> usize {
+/// Half the cores, at least one: how many threads hash passwords, and how many workers serve
+/// HTTP.
+fn half_the_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
@@ -216,7 +214,7 @@ impl Application {
         // on two cores one worker, where two (actix's default, one a core) handed each request
         // between more threads: 5-20% fewer operations per second in a deadline rush (four
         // alternated runs), 19 threads more, and a dashboard's p99 of 6.6 ms instead of 5.2.
-        .workers(http_workers())
+        .workers(half_the_cores())
         // Database work and password checks run on each worker's blocking threads; the gate
         // lets a few run at once, so a few threads suffice: a rush waits as tasks, not threads.
         .worker_max_blocking_threads(crate::db::POOL_SIZE as usize + 2)
