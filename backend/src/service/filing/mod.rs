@@ -202,26 +202,19 @@ macro_rules! versioned_update {
 }
 
 /// Inserts a report; `stale` if the unit's report for the round was made meanwhile. On
-/// SQLite the row is read back (see [`written_row`]).
+/// SQLite the row is read back (see [`written_row`]), by the lookup every filing makes.
 fn insert_report(conn: &mut Conn, row: NewReport<'_>) -> AppResult<Report> {
-    match conn {
-        Conn::Sqlite(c) => {
-            let (round_id, unit_id) = (row.round_id, row.unit_id);
-            diesel::insert_into(reports::table)
-                .values(row)
-                .execute(c)
-                .map_err(stale_if_taken)?;
-            Ok(reports::table
-                .filter(reports::round_id.eq(round_id))
-                .filter(reports::unit_id.eq(unit_id))
-                .first(c)?)
-        }
-        Conn::Postgres(c) => diesel::insert_into(reports::table)
-            .values(row)
+    let (round_id, unit_id) = (row.round_id, row.unit_id);
+    let insert = diesel::insert_into(reports::table).values(row);
+    if let Conn::Postgres(c) = conn {
+        return insert
             .returning(reports::all_columns)
             .get_result(c)
-            .map_err(stale_if_taken),
+            .map_err(stale_if_taken);
     }
+    crate::execute_on_backend!(conn, insert).map_err(stale_if_taken)?;
+    // Inserted in this transaction, so found.
+    find_report(conn, round_id, unit_id)?.ok_or_else(stale)
 }
 
 /// The report row `id` as just written, read back in the same transaction on SQLite: there a
