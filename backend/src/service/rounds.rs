@@ -243,7 +243,7 @@ struct Checked {
     tasks: Vec<String>,
 }
 
-/// Who may open or edit a round owned by `owner`: the province board any template; a district
+/// Who may open or edit a round owned by `owner`: the province or national board any template; a district
 /// board thematic templates for its own communes (point 2 of Công văn 409).
 fn check_opener(user: Option<&CurrentUser>, owner: &Unit, template: &Template) -> AppResult<()> {
     let Some(user) = user else {
@@ -254,10 +254,10 @@ fn check_opener(user: Option<&CurrentUser>, owner: &Unit, template: &Template) -
         Role::Province | Role::National if own => Ok(()),
         Role::District if own && template.kind == TemplateKind::Thematic => Ok(()),
         Role::District if own => Err(AppError::Forbidden(
-            "Cấp huyện chỉ được mở kỳ báo cáo chuyên đề cho các xã trực thuộc; kỳ báo cáo định kỳ do Ban Tuyên giáo Tỉnh ủy mở.".into(),
+            "Cấp huyện chỉ được mở kỳ báo cáo chuyên đề cho các xã trực thuộc; kỳ báo cáo định kỳ do Ban Tuyên giáo cấp tỉnh hoặc Trung ương mở.".into(),
         )),
         _ => Err(AppError::Forbidden(
-            "Chỉ Ban Tuyên giáo Tỉnh ủy, hoặc cấp huyện với báo cáo chuyên đề, mới được mở kỳ báo cáo.".into(),
+            "Chỉ Ban Tuyên giáo cấp tỉnh, Trung ương, hoặc cấp huyện với báo cáo chuyên đề, mới được mở kỳ báo cáo.".into(),
         )),
     }
 }
