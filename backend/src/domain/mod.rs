@@ -1,10 +1,12 @@
 //! Domain vocabulary, parsed once at the edge: roles, statuses, unit codes, periods,
 //! Vietnamese text conventions, and a consolidation as plain data.
 
+pub mod board;
 pub mod consolidation;
 pub mod period;
 pub mod vn;
 
+pub use board::Board;
 pub use consolidation::{Completeness, RollupRow, RollupView, UnitRef, display_figure};
 
 use serde::Serialize;

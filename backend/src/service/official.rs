@@ -14,59 +14,11 @@ use crate::catalog::Catalog;
 use crate::db::Conn;
 use crate::db::models::Unit;
 use crate::document::{Annex, Grid, OfficialReport, Part};
-use crate::domain::{ReportStatus, RollupRow, display_figure, vn};
+use crate::domain::{Board, ReportStatus, RollupRow, display_figure, vn};
 use crate::error::{AppError, AppResult};
 
-/// How a board's name is written in a Party header: its Party committee ("HUYỆN ỦY"), the
-/// place ("Quỳnh Phụ") and the board's abbreviation in a document number ("BTGHU").
-struct Board {
-    committee: &'static str,
-    place: String,
-    abbreviation: &'static str,
-    /// Where the document is dated: the place, or Hà Nội for the central board.
-    seat: String,
-}
-
 fn board_of(unit: &Unit) -> Board {
-    if unit.kind == "nation" {
-        return Board {
-            committee: "Ban Chấp hành",
-            place: "Trung ương".into(),
-            abbreviation: "BTGTW",
-            seat: "Hà Nội".into(),
-        };
-    }
-    let prefixes: &[(&str, &str, &str)] = &[
-        ("Tỉnh ", "Tỉnh ủy", "BTGTU"),
-        ("Thành phố ", "Thành ủy", "BTGThU"),
-        ("Thị xã ", "Thị ủy", "BTGTXU"),
-        ("Quận ", "Quận ủy", "BTGQU"),
-        ("Huyện ", "Huyện ủy", "BTGHU"),
-    ];
-    for (prefix, committee, abbreviation) in prefixes {
-        if let Some(place) = unit.name.strip_prefix(prefix) {
-            return Board {
-                committee,
-                place: place.to_owned(),
-                abbreviation,
-                seat: place.to_owned(),
-            };
-        }
-    }
-    Board {
-        committee: if unit.kind == "province" {
-            "Tỉnh ủy"
-        } else {
-            "Huyện ủy"
-        },
-        place: unit.name.clone(),
-        seat: unit.name.clone(),
-        abbreviation: if unit.kind == "province" {
-            "BTGTU"
-        } else {
-            "BTGHU"
-        },
-    }
+    Board::of(&unit.kind, &unit.name)
 }
 
 const ROMAN: &[&str] = &[
@@ -283,7 +235,7 @@ pub fn draft(
             unit.code, ctx.round.id
         ),
         report: OfficialReport {
-            superior: format!("{} {}", b.committee, b.place).to_uppercase(),
+            superior: b.superior(),
             issuer: "BAN TUYÊN GIÁO".into(),
             number,
             place_date: format!("{}, {dated}", b.seat),

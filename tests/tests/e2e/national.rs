@@ -1,6 +1,9 @@
 //! A whole-country installation: the 63 provinces under a national root, the central board
 //! opening a round, a commune's report travelling up four levels, and the national rollup.
 
+use std::io::{Cursor, Read};
+
+use calamine::{Reader, Xlsx, open_workbook_from_rs};
 use serde_json::json;
 
 use crate::helpers::{COMMUNE, DISTRICT, PROVINCE, TestApp, file_report, full_sections};
@@ -82,5 +85,39 @@ fn the_central_board_consolidates_the_whole_country_four_levels_up() {
             .0,
         403
     );
+    // The centre's workbook and draft report carry the central board's header, dated in Hà
+    // Nội, as its other documents do.
+    let (status, _, bytes) = nation.get_bytes(&format!(
+        "/api/v1/rounds/{}/export/{NATION}.xlsx",
+        app.round_id
+    ));
+    assert_eq!(status, 200);
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.as_slice())).unwrap();
+    let cells = wb.worksheet_range("Tổng hợp").unwrap();
+    let all: Vec<String> = cells.cells().map(|(_, _, d)| d.to_string()).collect();
+    assert!(
+        all.iter().any(|c| c == "BAN CHẤP HÀNH TRUNG ƯƠNG"),
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|c| c.starts_with("Số ") && c.ends_with("-BC/BTGTW"))
+    );
+    assert!(all.iter().any(|c| c.starts_with("Hà Nội, ngày ")));
+    let (status, _, bytes) = nation.get_bytes(&format!(
+        "/ky-bao-cao/{}/bao-cao-tong-hop/{NATION}.docx",
+        app.round_id
+    ));
+    assert_eq!(status, 200);
+    let mut xml = String::new();
+    zip::ZipArchive::new(Cursor::new(bytes.as_slice()))
+        .unwrap()
+        .by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    for expected in ["BAN CHẤP HÀNH TRUNG ƯƠNG", "-BC/BTGTW", "Hà Nội, ngày "] {
+        assert!(xml.contains(expected), "{expected} missing");
+    }
     crate::live::every_round_is_exact(&app);
 }

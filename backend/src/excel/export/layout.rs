@@ -4,34 +4,7 @@
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, FormatUnderline, Worksheet, XlsxError};
 
 use super::ExportData;
-use crate::domain::UnitRef;
 use crate::domain::vn;
-use crate::excel::short_name;
-
-/// The Party committee of a unit, as named in a document header: "TỈNH ỦY THÁI BÌNH".
-fn committee(unit: &UnitRef) -> String {
-    let short = short_name(&unit.name);
-    let body = if unit.name.starts_with("Tỉnh ") {
-        "Tỉnh ủy"
-    } else if unit.name.starts_with("Thành phố ") || unit.name.starts_with("Thị xã ") {
-        "Thành ủy"
-    } else if unit.name.starts_with("Huyện ") || unit.name.starts_with("Quận ") {
-        "Huyện ủy"
-    } else {
-        "Đảng ủy"
-    };
-    format!("{body} {short}").to_uppercase()
-}
-
-fn doc_symbol(unit: &UnitRef) -> &'static str {
-    if unit.name.starts_with("Tỉnh ") || unit.name.starts_with("Thành phố ") {
-        "BC/BTGTU"
-    } else if unit.name.starts_with("Huyện ") || unit.name.starts_with("Quận ") {
-        "BC/BTGHU"
-    } else {
-        "BC/BTG"
-    }
-}
 
 /// A value as a formula's cached result.
 pub(super) fn cached(x: Option<f64>) -> String {
@@ -130,7 +103,7 @@ pub(super) fn document_header(
     let right_last = width;
     // Row by row: the sheets are written in rust_xlsxwriter's low-memory mode, which flushes
     // each row to a temporary file as soon as the next one is started.
-    ws.merge_range(0, 0, 0, 2, &committee(&data.unit), &f.body_center)?;
+    ws.merge_range(0, 0, 0, 2, &data.board.superior(), &f.body_center)?;
     ws.merge_range(
         0,
         right_first,
@@ -146,7 +119,7 @@ pub(super) fn document_header(
         0,
         3,
         2,
-        &format!("Số       -{}", doc_symbol(&data.unit)),
+        &format!("Số       -BC/{}", data.board.abbreviation),
         &f.body_center,
     )?;
     ws.merge_range(
@@ -154,11 +127,7 @@ pub(super) fn document_header(
         right_first,
         3,
         right_last,
-        &format!(
-            "{}, {}",
-            short_name(&data.unit.name),
-            vn::date_long(data.today)
-        ),
+        &format!("{}, {}", data.board.seat, vn::date_long(data.today)),
         &f.italic_center,
     )?;
     ws.merge_range(5, 0, 5, width, "BÁO CÁO", &f.title)?;

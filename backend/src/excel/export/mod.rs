@@ -18,7 +18,7 @@ use self::sheets::{
     charts_sheet, columns, completeness_sheet, consolidation_sheet, narrative_sheet,
 };
 use crate::domain::vn;
-use crate::domain::{RollupView, UnitRef};
+use crate::domain::{Board, RollupView, UnitRef};
 use crate::excel::short_name;
 
 /// What a workbook says of itself before any report is read: the round, the unit, the day.
@@ -29,6 +29,8 @@ pub struct ExportData {
     pub period_end: NaiveDate,
     pub template: Arc<Template>,
     pub unit: UnitRef,
+    /// The unit's board, as the document header names it.
+    pub board: Board,
     /// The day the document is dated.
     pub today: NaiveDate,
     pub provisional: bool,
