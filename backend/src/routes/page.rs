@@ -332,6 +332,37 @@ impl From<&CurrentUser> for UserVm {
     }
 }
 
+/// A list of units on a page, shown up to [`Listed::AT_MOST`]: a national board's list of every
+/// overdue commune or weak team runs to thousands of rows and megabytes, which no one reads on
+/// a page and a phone downloads slowly. The count is always the whole list's.
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    /// How many there are in all, written as a number is everywhere ("4.231").
+    pub total: String,
+    /// How many are not shown ("4.031"), or empty when every one is.
+    pub more: String,
+}
+
+impl<T> Listed<T> {
+    pub const AT_MOST: usize = 200;
+
+    pub fn of(all: impl ExactSizeIterator<Item = T>) -> Listed<T> {
+        let count = all.len();
+        Listed {
+            rows: all.take(Self::AT_MOST).collect(),
+            total: crate::domain::vn::int(count as i64),
+            more: match count.saturating_sub(Self::AT_MOST) {
+                0 => String::new(),
+                n => crate::domain::vn::int(n as i64),
+            },
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
 /// Where a person with a one-time password is sent until they choose their own.
 pub const CHANGE_PASSWORD_PAGE: &str = "/doi-mat-khau";
 

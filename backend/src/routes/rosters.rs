@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::db;
 use super::page::{
-    CheckedForm, PageError, PageResult, PageUser, UserVm, form_date, form_failure, html, redirect,
+    CheckedForm, Listed, PageError, PageResult, PageUser, UserVm, form_date, form_failure, html,
+    redirect,
 };
 use crate::AppState;
 use crate::db::models::TeamMember;
@@ -436,7 +437,7 @@ struct ReviewPage {
     day: String,
     rows: Vec<ReviewRow>,
     total: ReviewRow,
-    weak: Vec<WeakRow>,
+    weak: Listed<WeakRow>,
     min_size: u32,
 }
 
@@ -482,17 +483,13 @@ async fn review(
             day: vn::date_short(review.day),
             rows: review.rows.iter().map(review_row).collect(),
             total: review_row(&review.total),
-            weak: review
-                .weak
-                .iter()
-                .map(|w| WeakRow {
-                    name: w.unit.name.clone(),
-                    link: format!("/to-khoa-giao/{}", w.unit.code),
-                    parent: w.parent.name.clone(),
-                    members: w.members,
-                    has_leader: w.has_leader,
-                })
-                .collect(),
+            weak: Listed::of(review.weak.iter().map(|w| WeakRow {
+                name: w.unit.name.clone(),
+                link: format!("/to-khoa-giao/{}", w.unit.code),
+                parent: w.parent.name.clone(),
+                members: w.members,
+                has_leader: w.has_leader,
+            })),
             min_size: MIN_TEAM_SIZE,
         },
     ))

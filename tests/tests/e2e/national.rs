@@ -119,5 +119,37 @@ fn the_central_board_consolidates_the_whole_country_four_levels_up() {
     for expected in ["BAN CHẤP HÀNH TRUNG ƯƠNG", "-BC/BTGTW", "Hà Nội, ngày "] {
         assert!(xml.contains(expected), "{expected} missing");
     }
+
+    // Past the deadline every commune but one is overdue, and none has a roster: the centre's
+    // pages count them all and list the first 200, so that they stay readable and light.
+    app.set_vietnam_time(2099, 1, 2, 8, 0, 0);
+    let (status, _, page) = nation.page(&format!("/ky-bao-cao/{}/don-vi/{NATION}", app.round_id));
+    assert_eq!(status, 200);
+    let missing = leaves - 1;
+    assert!(page.contains(&format!(
+        "Quá hạn chưa nộp ({})",
+        baocao::domain::vn::int(missing as i64)
+    )));
+    assert_eq!(rows_of(&page, "id=\"overdue\""), 200);
+    assert!(page.contains(&format!(
+        "Còn {} đơn vị quá hạn khác",
+        baocao::domain::vn::int(missing as i64 - 200)
+    )));
+    assert!(page.len() < 600_000, "{} bytes", page.len());
+    let (status, _, page) = nation.page(&format!("/to-khoa-giao/thong-ke/{NATION}"));
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!(
+        "Tổ cần kiện toàn ({})",
+        baocao::domain::vn::int(leaves as i64)
+    )));
+    assert_eq!(rows_of(&page, "id=\"weak-teams\""), 200);
+    assert!(page.contains("id=\"weak-more\""));
     crate::live::every_round_is_exact(&app);
+}
+
+/// The rows in the body of the table that `marker` (its id) starts.
+fn rows_of(page: &str, marker: &str) -> usize {
+    let table = &page[page.find(marker).expect("the table")..];
+    let body = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
+    body.matches("<tr").count()
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::kept::{self, Share};
 use super::page::{
-    NoticeQuery, PageResult, PageUser, UserVm, display_agg, html, redirect, status_class,
+    Listed, NoticeQuery, PageResult, PageUser, UserVm, display_agg, html, redirect, status_class,
 };
 use super::session::Session;
 use super::{ProvisionalQuery, Scope, db, on_unit};
@@ -185,7 +185,7 @@ struct UnitPage {
     can_set_tasks: bool,
     own_tasks: String,
     own_task_count: usize,
-    overdue: Vec<OverdueVm>,
+    overdue: Listed<OverdueVm>,
     board: dashboard::DashboardVm,
     /// Other rounds this consolidation can be compared with: (id, title).
     others: Vec<(i32, String)>,
@@ -412,18 +412,14 @@ fn build_unit_page(
             .collect(),
         notice: extras.notice,
         board,
-        overdue: extras
-            .overdue
-            .into_iter()
-            .map(|o| OverdueVm {
-                name: o.unit.name,
-                parent: o.parent.name,
-                status: o.status.label().into(),
-                status_class: status_class(o.status),
-                deadline: vn::datetime(o.deadline),
-                days: o.days_late,
-            })
-            .collect(),
+        overdue: Listed::of(extras.overdue.into_iter().map(|o| OverdueVm {
+            name: o.unit.name,
+            parent: o.parent.name,
+            status: o.status.label().into(),
+            status_class: status_class(o.status),
+            deadline: vn::datetime(o.deadline),
+            days: o.days_late,
+        })),
     }
 }
 
