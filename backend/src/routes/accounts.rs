@@ -10,8 +10,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::page::{
-    CHANGE_PASSWORD_PAGE, CheckedForm, NoFields, NoticeQuery, PageError, PageResult, PageUser,
-    UserVm, all_messages, form_failure, html, redirect,
+    CHANGE_PASSWORD_PAGE, CheckedForm, Listed, NoFields, PageError, PageResult, PageUser, UserVm,
+    all_messages, form_failure, html, redirect,
 };
 use super::{db, form_files, read_body};
 use crate::AppState;
@@ -164,6 +164,8 @@ async fn password_json(
 struct AccountRow {
     id: i32,
     unit: String,
+    /// Tells apart units of one name in different provinces (Huyện An Lão).
+    unit_code: String,
     full_name: String,
     username: String,
     role: &'static str,
@@ -178,6 +180,7 @@ fn row_of(a: &AccountView, me: i32) -> AccountRow {
     AccountRow {
         id: a.id,
         unit: a.unit.name.clone(),
+        unit_code: a.unit.code.clone(),
         full_name: a.full_name.clone(),
         username: a.username.clone(),
         role: a.role_label,
@@ -216,7 +219,11 @@ struct AccountsPage {
     user: Option<UserVm>,
     admin: bool,
     board: String,
-    rows: Vec<AccountRow>,
+    rows: Listed<AccountRow>,
+    /// What the list is narrowed to, as typed (empty: every account).
+    search: String,
+    /// The units a new account may belong to, to choose from; empty where there are too many
+    /// to choose from (a whole country's), and the unit's code is typed instead.
     units: Vec<(String, String)>,
     form: AccountForm,
     notice: Option<String>,
@@ -224,9 +231,23 @@ struct AccountsPage {
     errors: HashMap<String, String>,
 }
 
+/// Beyond this many units a new account's unit is typed as its code: a list of a whole
+/// country's 10,810 units is megabytes that no one scrolls through.
+const UNITS_TO_CHOOSE_AT_MOST: usize = 1000;
+
+/// Whether an account is what `search` (folded) looks for: by its unit's name or code, the
+/// person's name, or the user name, with or without the marks.
+fn matches(a: &AccountView, search: &str) -> bool {
+    search.is_empty()
+        || [&a.unit.name, &a.unit.code, &a.full_name, &a.username]
+            .iter()
+            .any(|t| vn::fold(t).contains(search))
+}
+
 async fn render_accounts(
     state: &web::Data<AppState>,
     user: CurrentUser,
+    search: String,
     form: AccountForm,
     notice: Option<String>,
     failure: Option<AppError>,
@@ -256,8 +277,17 @@ async fn render_accounts(
             user: Some(vm),
             admin,
             board,
-            rows: list.iter().map(|a| row_of(a, me)).collect(),
-            units: units.into_iter().map(|u| (u.code, u.name)).collect(),
+            rows: {
+                let folded = vn::fold(&search);
+                let found: Vec<&AccountView> =
+                    list.iter().filter(|a| matches(a, &folded)).collect();
+                Listed::of(found.into_iter().map(|a| row_of(a, me)))
+            },
+            search,
+            units: match units.len() {
+                n if n > UNITS_TO_CHOOSE_AT_MOST => Vec::new(),
+                _ => units.into_iter().map(|u| (u.code, u.name)).collect(),
+            },
             form,
             notice,
             error,
@@ -269,7 +299,7 @@ async fn render_accounts(
 async fn list_page(
     state: web::Data<AppState>,
     PageUser(user): PageUser,
-    query: web::Query<NoticeQuery>,
+    query: web::Query<AccountsQuery>,
 ) -> PageResult {
     let notice = match query.ok.as_deref() {
         Some("khoa") => {
@@ -278,7 +308,17 @@ async fn list_page(
         Some("mo-khoa") => Some("Đã mở khóa tài khoản.".into()),
         _ => None,
     };
-    render_accounts(&state, user, AccountForm::default(), notice, None).await
+    let search: String = query.tim.trim().chars().take(100).collect();
+    render_accounts(&state, user, search, AccountForm::default(), notice, None).await
+}
+
+/// The accounts page's query: what was just done, and what the list is narrowed to.
+#[derive(Debug, Default, Deserialize)]
+struct AccountsQuery {
+    #[serde(default)]
+    ok: Option<String>,
+    #[serde(default)]
+    tim: String,
 }
 
 #[derive(Template)]
@@ -330,7 +370,7 @@ async fn create_page(
     match outcome {
         Ok(created) => Ok(handout_page(&user, "Đã tạo tài khoản".into(), created)),
         Err(e @ AppError::Invalid { .. }) => {
-            render_accounts(&state, user, form, None, Some(e)).await
+            render_accounts(&state, user, String::new(), form, None, Some(e)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -368,8 +408,15 @@ async fn bulk_page(
                 all_messages(&e)
             );
             let failure = AppError::BadRequest(message);
-            let mut page =
-                render_accounts(&state, user, AccountForm::default(), None, Some(failure)).await?;
+            let mut page = render_accounts(
+                &state,
+                user,
+                String::new(),
+                AccountForm::default(),
+                None,
+                Some(failure),
+            )
+            .await?;
             *page.status_mut() = status;
             Ok(page)
         }

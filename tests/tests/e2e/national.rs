@@ -144,6 +144,48 @@ fn the_central_board_consolidates_the_whole_country_four_levels_up() {
     )));
     assert_eq!(rows_of(&page, "id=\"weak-teams\""), 200);
     assert!(page.contains("id=\"weak-more\""));
+
+    // The administrator manages the accounts of the whole country: a search narrows the list,
+    // and a new account's unit is typed as its code, not chosen among 10,810.
+    let admin = app.client();
+    let (status, _) = admin.post(
+        "/api/v1/login",
+        &json!({ "username": "admin", "password": "đồng lúa chín vàng ươm 2026" }),
+    );
+    assert_eq!(status, 200);
+    let (status, _, page) = admin.page("/tai-khoan");
+    assert_eq!(status, 200);
+    assert!(page.contains("<input id=\"unit\" name=\"unit\""));
+    assert!(!page.contains("<select id=\"unit\""));
+    assert!(
+        page.contains("còn "),
+        "the list says how many are not shown"
+    );
+    assert!(page.len() < 600_000, "{} bytes", page.len());
+    let (_, _, page) = admin.page("/tai-khoan?tim=quynh+phu");
+    assert!(page.contains("tài khoản khớp với «quynh phu»"), "{page}");
+    assert!(page.contains("Huyện Quỳnh Phụ") && !page.contains("Huyện Hưng Hà"));
+    let (status, _, page) = admin.post_form(
+        "/tai-khoan/moi",
+        &[
+            ("unit", "99999"),
+            ("full_name", "Lê Văn Bình"),
+            ("username", "le.binh"),
+        ],
+    );
+    assert_eq!(status, 422);
+    assert!(page.contains("Không có đơn vị mã «99999»"), "{page}");
+    assert!(page.contains("value=\"99999\""), "what was typed is kept");
+    let (status, _, page) = admin.post_form(
+        "/tai-khoan/moi",
+        &[
+            ("unit", "01"),
+            ("full_name", "Lê Văn Bình"),
+            ("username", "le.binh"),
+        ],
+    );
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Thành phố Hà Nội") && page.contains("le.binh"));
     crate::live::every_round_is_exact(&app);
 }
 
