@@ -122,8 +122,9 @@ async fn close_page(
     let mut details = vec![
         format!("Kỳ báo cáo: {}", ctx.round.title),
         format!(
-            "Hạn nộp cấp xã: {} · cấp huyện: {}",
+            "Hạn nộp cấp xã: {} · {}: {}",
             vn::datetime(ctx.round.commune_deadline),
+            ctx.upper_deadline_label(),
             vn::datetime(ctx.round.district_deadline)
         ),
     ];
@@ -174,6 +175,8 @@ struct DeadlinesPage {
     back: String,
     commune_now: String,
     district_now: String,
+    /// Who answers to the second deadline.
+    upper_deadline: &'static str,
     commune_deadline: String,
     district_deadline: String,
     reason: String,
@@ -233,6 +236,7 @@ async fn render_extend(
             back: unit_page(&ctx),
             commune_now: vn::datetime(r.commune_deadline),
             district_now: vn::datetime(r.district_deadline),
+            upper_deadline: ctx.upper_deadline_label(),
             commune_deadline: form.commune_deadline,
             district_deadline: form.district_deadline,
             reason: form.reason,

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::orientation::{orientation_for, own_tasks, set_tasks as set_unit_tasks};
 use crate::service::rounds::{self as service, RoundInput};
 use crate::service::units::has_children;
-use crate::service::{CurrentUser, RoundCtx, access};
+use crate::service::{CurrentUser, RoundCtx, access, upper_deadline_label};
 
 pub fn api(cfg: &mut web::ServiceConfig) {
     cfg.route("/rounds", web::get().to(list_rounds))
@@ -329,6 +329,8 @@ struct RoundFormPage {
     period_types: Vec<(String, &'static str)>,
     form: RoundForm,
     district_only: bool,
+    /// Who answers to the second deadline.
+    upper_deadline: &'static str,
     preview: Option<PreviewVm>,
 }
 
@@ -341,7 +343,7 @@ struct PreviewVm {
 }
 
 impl PreviewVm {
-    fn of(p: &service::RoundPreview) -> PreviewVm {
+    fn of(p: &service::RoundPreview, upper: &str) -> PreviewVm {
         let warning = match (p.commune_past, p.district_past) {
             (false, false) => None,
             (true, false) => Some(format!(
@@ -349,7 +351,7 @@ impl PreviewVm {
                 vn::datetime(p.commune_deadline)
             )),
             _ => Some(format!(
-                "Các hạn nộp đã qua (cấp xã {}, cấp huyện {}): khi mở kỳ, mọi đơn vị chưa nộp đều bị tính trễ hạn ngay. Xin xem lại hạn nộp, hoặc xác nhận nếu đúng như vậy.",
+                "Các hạn nộp đã qua (cấp xã {}, {upper} {}): khi mở kỳ, mọi đơn vị chưa nộp đều bị tính trễ hạn ngay. Xin xem lại hạn nộp, hoặc xác nhận nếu đúng như vậy.",
                 vn::datetime(p.commune_deadline),
                 vn::datetime(p.district_deadline)
             )),
@@ -363,7 +365,7 @@ impl PreviewVm {
                 vn::lower_first(&p.label)
             ),
             deadlines: format!(
-                "Hạn nộp: cấp xã {}; cấp huyện {}",
+                "Hạn nộp: cấp xã {}; {upper} {}",
                 vn::datetime(p.commune_deadline),
                 vn::datetime(p.district_deadline)
             ),
@@ -432,6 +434,7 @@ async fn render_round_form(
                 .collect(),
             form,
             district_only,
+            upper_deadline: upper_deadline_label(&user.unit.kind),
             preview,
         },
     ))
@@ -501,7 +504,15 @@ async fn new_round(
                     },
                     ..new_frame()
                 };
-                render_round_form(&state, &user, frame, form, None, Some(PreviewVm::of(&p))).await
+                render_round_form(
+                    &state,
+                    &user,
+                    frame,
+                    form,
+                    None,
+                    Some(PreviewVm::of(&p, upper_deadline_label(&user.unit.kind))),
+                )
+                .await
             }
             Err(e @ (AppError::Invalid { .. } | AppError::Forbidden(_))) => {
                 render_round_form(&state, &user, new_frame(), form, Some(e), None).await

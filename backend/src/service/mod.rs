@@ -72,6 +72,17 @@ use crate::db::models::{NewAuditEntry, Report, Round, Unit};
 use crate::db::schema::{audit_log, reports};
 use crate::error::{AppError, AppResult};
 
+/// Who answers to a round's second deadline, by the kind of unit that opened it: every unit
+/// with children, so the districts in a province's round, and the provinces too in the
+/// central board's.
+pub fn upper_deadline_label(owner_kind: &str) -> &'static str {
+    if owner_kind == "nation" {
+        "cấp huyện, cấp tỉnh"
+    } else {
+        "cấp huyện"
+    }
+}
+
 /// A round together with what every operation on it needs.
 #[derive(Debug, Clone)]
 pub struct RoundCtx {
@@ -85,6 +96,11 @@ pub struct RoundCtx {
 impl RoundCtx {
     pub fn is_open(&self) -> bool {
         self.round.status == "open"
+    }
+
+    /// Who answers to the second deadline, as the pages name them ([`upper_deadline_label`]).
+    pub fn upper_deadline_label(&self) -> &'static str {
+        upper_deadline_label(&self.owner.kind)
     }
 
     /// Leaves (communes) answer to the first deadline, every unit with children to the second.

@@ -136,6 +136,13 @@ fn the_central_board_consolidates_the_whole_country_four_levels_up() {
         baocao::domain::vn::int(missing as i64 - 200)
     )));
     assert!(page.len() < 600_000, "{} bytes", page.len());
+    // The second deadline is the provinces' too in the centre's round, and says so.
+    assert!(
+        page.contains("· cấp huyện, cấp tỉnh: 23:59 ngày 05/01/2099"),
+        "{page}"
+    );
+    let (_, _, form) = nation.page("/ky-bao-cao/moi");
+    assert!(form.contains("Hạn nộp của cấp huyện, cấp tỉnh"));
     let (status, _, page) = nation.page(&format!("/to-khoa-giao/thong-ke/{NATION}"));
     assert_eq!(status, 200);
     assert!(page.contains(&format!(

@@ -178,6 +178,8 @@ struct UnitPage {
     narratives: Vec<NarrativeBlock>,
     commune_deadline: String,
     district_deadline: String,
+    /// Who answers to the second deadline.
+    upper_deadline: &'static str,
     orientation: Orientation,
     open_orientation: bool,
     owned: bool,
@@ -392,6 +394,7 @@ fn build_unit_page(
         narratives,
         commune_deadline: vn::datetime(ctx.round.commune_deadline),
         district_deadline: vn::datetime(ctx.round.district_deadline),
+        upper_deadline: ctx.upper_deadline_label(),
         open_orientation: false,
         orientation: extras.orientation,
         owned: extras.owned,
