@@ -15,7 +15,7 @@ use crate::catalog::Catalog;
 use crate::db::Conn;
 use crate::db::models::Unit;
 use crate::db::schema::rounds;
-use crate::domain::{Board, RollupView, vn};
+use crate::domain::{RollupView, vn};
 use crate::error::{AppError, AppResult};
 use crate::excel::{self, Consolidated, ExportData, ExportError};
 
@@ -28,7 +28,7 @@ pub fn export_data(ctx: &RoundCtx, unit: &Unit, provisional: bool) -> ExportData
         period_end: ctx.round.period_end,
         template: ctx.template.clone(),
         unit: unit.into(),
-        board: Board::of(&unit.kind, &unit.name),
+        board: unit.into(),
         today: vn::today(),
         provisional,
         chart_indicator: None,

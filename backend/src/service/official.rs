@@ -17,10 +17,6 @@ use crate::document::{Annex, Grid, OfficialReport, Part};
 use crate::domain::{Board, ReportStatus, RollupRow, display_figure, vn};
 use crate::error::{AppError, AppResult};
 
-fn board_of(unit: &Unit) -> Board {
-    Board::of(&unit.kind, &unit.name)
-}
-
 const ROMAN: &[&str] = &[
     "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII",
 ];
@@ -119,7 +115,7 @@ pub fn draft(
     );
     let own = filing::stored_view(conn, user, ctx, unit)?;
     let board = dashboard::key_figures(conn, catalog, user, ctx, unit, &view)?;
-    let b = board_of(unit);
+    let b = Board::from(unit);
     let today = vn::local(ctx.now).date();
     let number = format!("Số        -BC/{}", b.abbreviation);
     let dated = vn::date_long(today);
@@ -146,7 +142,7 @@ pub fn draft(
     let opening = if ctx.owner.id == unit.id {
         vn::upper_first(&counted)
     } else {
-        let ob = board_of(&ctx.owner);
+        let ob = Board::from(&ctx.owner);
         format!(
             "Thực hiện hướng dẫn của Ban Tuyên giáo {} {} về {}, {counted}",
             ob.committee,
@@ -256,7 +252,7 @@ fn recipients(conn: &mut Conn, unit: &Unit, b: &Board) -> AppResult<(Vec<String>
     let above = match unit.parent_id {
         Some(pid) => {
             let parent = unit_by_id(conn, pid)?;
-            let pb = board_of(&parent);
+            let pb = Board::from(&parent);
             format!("- Ban Tuyên giáo {} {} (b/c),", pb.committee, pb.place)
         }
         None => "- Ban Tuyên giáo Trung ương (b/c),".to_owned(),

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::db::Conn;
 use crate::db::models::Unit;
 use crate::db::schema::units;
-use crate::domain::{UnitRef, vn};
+use crate::domain::{Board, UnitRef, vn};
 use crate::error::AppResult;
 
 impl From<&Unit> for UnitRef {
@@ -17,6 +17,13 @@ impl From<&Unit> for UnitRef {
             code: u.code.clone(),
             name: u.name.clone(),
         }
+    }
+}
+
+/// The unit's board, as its documents name it (the workbook's header and the official report's).
+impl From<&Unit> for Board {
+    fn from(u: &Unit) -> Self {
+        Board::of(&u.kind, &u.name)
     }
 }
 
